@@ -1,0 +1,23 @@
+// Package ref is the reference state machine of friendly-vm: N Friendly VMs
+// sharing a host, each adjusting its demand with a pluggable rule (AIMD by
+// default) on congestion samples that reach it through a bounded-delay FIFO.
+//
+// It is the oracle for everything else: the model checker (spec), the TLA+
+// model (tla), the analytic proofs (proofs) and the trace refinement checker
+// (trace) all agree with it. It is pure: no I/O, no goroutines, no floating
+// point in the transition relation, deterministic given a seed.
+//
+// The semantics are written down in spec/MODEL.md:
+//
+//   - Demands d_i are integers in [Dmin, Dmax], in units of 1/U of one core.
+//   - Initial states: every demand vector in [Dmin, Dmax]^N, FIFOs empty.
+//   - HostTick observes the current demands through the host model, appends
+//     one congestion bit to every FVM's FIFO, and is disabled while any FIFO
+//     i holds D_i+1 samples (so no sample is dropped and none waits more
+//     than D_i further ticks).
+//   - Act(i) consumes FVM i's oldest sample and applies the rule.
+//
+// In open mode (Action.Open) HostTick takes the congestion bits as input
+// instead of computing them: the trace checker drives the reference with
+// the samples a real run observed.
+package ref

@@ -1,0 +1,166 @@
+package ref
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrDisabled is returned (wrapped) by Step for an action that is not
+// enabled in the given state.
+var ErrDisabled = errors.New("action not enabled")
+
+// Branch says which way a rule application went.
+type Branch uint8
+
+// Branches, as recorded in `decide` trace events.
+const (
+	Increase Branch = iota
+	Decrease
+	Clamp // the rule's result was cut to Dmin or Dmax (or was already there)
+)
+
+var branchNames = []string{"increase", "decrease", "clamp"}
+
+func (b Branch) String() string { return enumName(branchNames, int(b)) }
+
+// Apply is the rule: FVM i with demand d and a sample saying congested (or
+// not) moves to the returned demand. Every result is clamped to [Dmin, Dmax].
+func (p *Params) Apply(i, d int, congested bool) (int, Branch) {
+	f := &p.FVMs[i]
+	x := int64(d)
+	var next int64
+	if congested {
+		switch p.Rule {
+		case AIAD:
+			next = x - int64(f.Delta)
+		default: // AIMD, MIMD: floor(beta*d)
+			next = f.Beta.FloorMul(x)
+		}
+		if next < int64(p.Dmin) {
+			return p.Dmin, Clamp
+		}
+		return int(next), Decrease
+	}
+	switch p.Rule {
+	case MIMD:
+		// ceil, so that a multiplicative increase always makes progress
+		// from small demands.
+		next = f.Mu.CeilMul(x)
+	default: // AIMD, AIAD
+		next = x + int64(f.Alpha)
+	}
+	if next > int64(p.Dmax) {
+		return p.Dmax, Clamp
+	}
+	return int(next), Increase
+}
+
+// Init returns every initial state: each demand vector in [Dmin, Dmax]^N
+// with empty FIFOs, in lexicographic order of the demands.
+func Init(p *Params) []State {
+	n := p.N()
+	var out []State
+	var s State
+	for i := 0; i < n; i++ {
+		s.D[i] = uint16(p.Dmin)
+	}
+	for {
+		out = append(out, s)
+		i := n - 1
+		for i >= 0 && int(s.D[i]) == p.Dmax {
+			s.D[i] = uint16(p.Dmin)
+			i--
+		}
+		if i < 0 {
+			return out
+		}
+		s.D[i]++
+	}
+}
+
+// InitState returns the initial state with the given demands.
+func InitState(p *Params, d []int) (State, error) {
+	var s State
+	if len(d) != p.N() {
+		return s, fmt.Errorf("initial demands %v: want %d values, one per FVM", d, p.N())
+	}
+	for i, x := range d {
+		if x < p.Dmin || x > p.Dmax {
+			return s, fmt.Errorf("initial demand d[%d] = %d: must be in [dmin=%d, dmax=%d]", i, x, p.Dmin, p.Dmax)
+		}
+		s.D[i] = uint16(x)
+	}
+	return s, nil
+}
+
+// TickEnabled reports whether HostTick is enabled: no FIFO is full.
+func TickEnabled(p *Params, s State) bool {
+	for i := range p.FVMs {
+		if int(s.Q[i].Len) > p.FVMs[i].D {
+			return false
+		}
+	}
+	return true
+}
+
+// Enabled returns the closed-mode actions enabled in s: HostTick first,
+// then Act(i) in FVM order.
+func Enabled(p *Params, s State) []Action {
+	var out []Action
+	if TickEnabled(p, s) {
+		out = append(out, Tick())
+	}
+	for i := range p.FVMs {
+		if s.Q[i].Len > 0 {
+			out = append(out, ActOf(i))
+		}
+	}
+	return out
+}
+
+// Step returns the successor of s under a, or an error wrapping
+// ErrDisabled if a is not enabled in s (or is malformed).
+func Step(p *Params, s State, a Action) (State, error) {
+	n := p.N()
+	switch a.Kind {
+	case HostTick:
+		if !TickEnabled(p, s) {
+			return s, fmt.Errorf("%v in %s: a FIFO holds D+1 samples: %w", a, s.Format(n), ErrDisabled)
+		}
+		bits := a.Input
+		if !a.Open {
+			bits = p.Congested(s.Demands(n))
+		} else if bits>>n != 0 {
+			return s, fmt.Errorf("%v: input has bits beyond the %d FVMs: %w", a, n, ErrDisabled)
+		}
+		for i := 0; i < n; i++ {
+			s.Q[i] = s.Q[i].Push(bits>>i&1 == 1)
+		}
+		return s, nil
+	case Act:
+		if a.VM < 0 || a.VM >= n {
+			return s, fmt.Errorf("%v: no FVM %d (n=%d): %w", a, a.VM, n, ErrDisabled)
+		}
+		if s.Q[a.VM].Len == 0 {
+			return s, fmt.Errorf("%v in %s: FIFO empty: %w", a, s.Format(n), ErrDisabled)
+		}
+		q, c := s.Q[a.VM].Pop()
+		s.Q[a.VM] = q
+		d, _ := p.Apply(a.VM, int(s.D[a.VM]), c)
+		s.D[a.VM] = uint16(d)
+		return s, nil
+	}
+	return s, fmt.Errorf("action kind %d: %w", a.Kind, ErrDisabled)
+}
+
+// Projected returns FVM i's demand after it consumes every sample pending in
+// its FIFO: all FVMs have then seen the same number of ticks, so projected
+// demands compare FVMs at equal sample index (the Fair property).
+func Projected(p *Params, s State, i int) int {
+	d := int(s.D[i])
+	q := s.Q[i]
+	for k := 0; k < int(q.Len); k++ {
+		d, _ = p.Apply(i, d, q.At(k))
+	}
+	return d
+}
