@@ -82,7 +82,10 @@ func parseEnum(kind string, names []string, s string) (int, error) {
 }
 
 // ParseHost parses a host model name: shared, fair or duty.
-func ParseHost(s string) (Host, error) { i, err := parseEnum("host", hostNames, s); return Host(i), err }
+func ParseHost(s string) (Host, error) {
+	i, err := parseEnum("host", hostNames, s)
+	return Host(i), err
+}
 
 // ParseSignal parses a signal name: vct or steal.
 func ParseSignal(s string) (Signal, error) {
@@ -91,7 +94,10 @@ func ParseSignal(s string) (Signal, error) {
 }
 
 // ParseRule parses a rule name: aimd, mimd or aiad.
-func ParseRule(s string) (Rule, error) { i, err := parseEnum("rule", ruleNames, s); return Rule(i), err }
+func ParseRule(s string) (Rule, error) {
+	i, err := parseEnum("rule", ruleNames, s)
+	return Rule(i), err
+}
 
 // MarshalText implements encoding.TextMarshaler.
 func (h Host) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
@@ -125,11 +131,11 @@ type FVM struct {
 
 // Params is a complete, validated configuration of the reference model.
 type Params struct {
-	U        int   `json:"u"`        // demand units per core: d = r*U
-	Capacity int   `json:"capacity"` // C, host capacity in units (U = one core)
-	Kappa    Rat   `json:"kappa"`    // Shared: congested iff sum(d)+greedy > Kappa*C
-	Greedy   []int `json:"greedy"`   // fixed demands of non-adaptive VMs, part of the host
-	Host     Host  `json:"host"`
+	U        int    `json:"u"`        // demand units per core: d = r*U
+	Capacity int    `json:"capacity"` // C, host capacity in units (U = one core)
+	Kappa    Rat    `json:"kappa"`    // Shared: congested iff sum(d)+greedy > Kappa*C
+	Greedy   []int  `json:"greedy"`   // fixed demands of non-adaptive VMs, part of the host
+	Host     Host   `json:"host"`
 	Signal   Signal `json:"signal"` // Fair, Duty: the observable thresholded by Theta
 	Theta    Rat    `json:"theta"`  // Fair, Duty: congested_i iff signal_i > Theta
 	Rule     Rule   `json:"rule"`
