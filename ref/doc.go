@@ -18,6 +18,7 @@
 //   - Act(i) consumes FVM i's oldest sample and applies the rule.
 //
 // In open mode (Action.Open) HostTick takes the congestion bits as input
-// instead of computing them: the trace checker drives the reference with
-// the samples a real run observed.
+// instead of computing them, and the environment's Hold action may set a
+// demand outside the rule (a safe fallback, a restart): the trace checker
+// drives the reference with what a real run observed and did.
 package ref

@@ -147,6 +147,16 @@ func TestStepEnabling(t *testing.T) {
 	if _, err := Step(p, s, ActOf(2)); !errors.Is(err, ErrDisabled) {
 		t.Fatalf("Act(2) with n=2: err = %v", err)
 	}
+	// Hold sets a demand without touching the FIFO, in open mode only.
+	h, err := Step(p, s, HoldOf(0, 3))
+	if err != nil || h.Format(2) != "d=[3 6] q=[cn c]" {
+		t.Fatalf("Hold(0, 3): %s, %v", h.Format(2), err)
+	}
+	for _, a := range []Action{{Kind: Hold, VM: 0, Input: 3}, HoldOf(0, 21), HoldOf(0, 0), HoldOf(5, 3)} {
+		if _, err := Step(p, s, a); !errors.Is(err, ErrDisabled) {
+			t.Errorf("%v: err = %v, want ErrDisabled", a, err)
+		}
+	}
 }
 
 func TestObserveFair(t *testing.T) {

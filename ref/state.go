@@ -88,6 +88,13 @@ type Kind uint8
 const (
 	HostTick Kind = iota // the host samples every FVM
 	Act                  // one FVM consumes its oldest sample
+	// Hold is an open-mode action of the environment: FVM i's demand is set
+	// to Input (within [Dmin, Dmax]) without consuming a sample. It models
+	// what a real controller does outside the rule: fall back to a safe
+	// duty when samples stop coming or are garbage, or restart with a reset
+	// demand. It is never enabled in closed mode, so it adds no states to
+	// the checked model.
+	Hold
 )
 
 // Action is a labelled transition. For Act, VM is the FVM's index. For an
@@ -106,6 +113,9 @@ func Tick() Action { return Action{Kind: HostTick} }
 // OpenTick is a HostTick whose sample bits come from the environment.
 func OpenTick(congested uint16) Action { return Action{Kind: HostTick, Open: true, Input: congested} }
 
+// HoldOf is the open-mode action setting FVM i's demand to d.
+func HoldOf(i, d int) Action { return Action{Kind: Hold, VM: i, Open: true, Input: uint16(d)} }
+
 // ActOf is FVM i's Act action.
 func ActOf(i int) Action { return Action{Kind: Act, VM: i} }
 
@@ -113,6 +123,8 @@ func (a Action) String() string {
 	switch {
 	case a.Kind == Act:
 		return fmt.Sprintf("Act(%d)", a.VM)
+	case a.Kind == Hold:
+		return fmt.Sprintf("Hold(%d, d=%d)", a.VM, a.Input)
 	case a.Open:
 		return fmt.Sprintf("HostTick(open %b)", a.Input)
 	default:

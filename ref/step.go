@@ -149,6 +149,18 @@ func Step(p *Params, s State, a Action) (State, error) {
 		d, _ := p.Apply(a.VM, int(s.D[a.VM]), c)
 		s.D[a.VM] = uint16(d)
 		return s, nil
+	case Hold:
+		if !a.Open {
+			return s, fmt.Errorf("%v: Hold is an open-mode action: %w", a, ErrDisabled)
+		}
+		if a.VM < 0 || a.VM >= n {
+			return s, fmt.Errorf("%v: no FVM %d (n=%d): %w", a, a.VM, n, ErrDisabled)
+		}
+		if d := int(a.Input); d < p.Dmin || d > p.Dmax {
+			return s, fmt.Errorf("%v: demand outside [dmin=%d, dmax=%d]: %w", a, p.Dmin, p.Dmax, ErrDisabled)
+		}
+		s.D[a.VM] = a.Input
+		return s, nil
 	}
 	return s, fmt.Errorf("action kind %d: %w", a.Kind, ErrDisabled)
 }
