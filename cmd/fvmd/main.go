@@ -1,0 +1,224 @@
+// Command fvmd is the Friendly VM guest controller daemon. It runs inside a
+// patched User-Mode Linux guest (a static binary: CGO_ENABLED=0), reads the
+// kernel's window ring in /proc/fvm, applies the control rule and writes the
+// duty-cycle pause, and appends every sample, decision and actuation to a
+// JSONL trace (one line per event, written through; fsynced on exit and on
+// SIGTERM).
+//
+// Usage:
+//
+//	fvmd -trace /mnt/run/A.jsonl -vm A [-signal steal|vct] [-theta PERMILLE]
+//	     [-rule aimd|mimd|aiad] [-alpha N] [-beta R] [-u N] [-dmin N] [-dmax N]
+//	     [-init N] [-d N] [-ewma R] [-interval 50ms] [-duration 30s] [-observe]
+//
+// It stops cleanly after -duration, or on SIGTERM/SIGINT, writing an end
+// event. -observe traces the signal without acting (a greedy guest).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/friendly-vm/fvm/uml-impl/controller"
+)
+
+// version is the controller version recorded in trace headers.
+const version = "fvmd 1"
+
+func main() {
+	if err := run(os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "fvmd:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	cfg      controller.Config
+	trace    string
+	proc     string
+	interval time.Duration
+	duration time.Duration
+	observe  bool
+	workload string
+	periodUs int
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	o := options{cfg: controller.Default()}
+	fs := flag.NewFlagSet("fvmd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &o.cfg
+	var signalName, ruleName, beta, mu, ewma string
+	theta := -1
+	fs.StringVar(&o.trace, "trace", "", "trace file to write (JSONL; required)")
+	fs.StringVar(&o.proc, "proc", controller.DefaultProcDir, "the kernel's FVM interface directory")
+	fs.StringVar(&c.VM, "vm", c.VM, "VM name in the trace")
+	fs.StringVar(&signalName, "signal", c.Signal.String(), "congestion signal: steal or vct")
+	fs.IntVar(&theta, "theta", -1, "threshold in permille (default 250 for steal, 1500 for vct)")
+	fs.StringVar(&ruleName, "rule", c.Rule.String(), "rule: aimd, mimd or aiad")
+	fs.IntVar(&c.Alpha, "alpha", c.Alpha, "additive increase (units of 1/u)")
+	fs.StringVar(&beta, "beta", c.Beta.String(), "multiplicative decrease factor")
+	fs.StringVar(&mu, "mu", c.Mu.String(), "multiplicative increase factor (mimd)")
+	fs.IntVar(&c.Delta, "delta", c.Delta, "additive decrease (aiad)")
+	fs.IntVar(&c.U, "u", c.U, "demand units per core (divides 1000)")
+	fs.IntVar(&c.Dmin, "dmin", c.Dmin, "lowest demand")
+	fs.IntVar(&c.Dmax, "dmax", c.Dmax, "highest demand")
+	fs.IntVar(&c.Init, "init", c.Init, "initial demand")
+	fs.IntVar(&c.Safe, "safe", c.Safe, "demand held while blind")
+	fs.IntVar(&c.D, "d", c.D, "delay bound (windows)")
+	fs.StringVar(&ewma, "ewma", c.EWMA.String(), "EWMA weight of the newest window (1: none)")
+	fs.Int64Var(&c.HoldAfterNs, "hold-after-ns", c.HoldAfterNs, "hold the safe demand after this much silence")
+	fs.IntVar(&c.HoldGarbage, "hold-garbage", c.HoldGarbage, "hold the safe demand after this many garbage windows in a row")
+	fs.DurationVar(&o.interval, "interval", 50*time.Millisecond, "poll interval")
+	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until SIGTERM)")
+	fs.BoolVar(&o.observe, "observe", false, "trace samples only: no decisions, no pause (controller off)")
+	fs.StringVar(&o.workload, "workload", "", "workload description for the header")
+	fs.IntVar(&o.periodUs, "period-us", 0, "set the actuation period first (0: leave it)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.trace == "" {
+		return o, errors.New("-trace is required")
+	}
+	var err error
+	var errs []error
+	if c.Signal, err = controller.ParseSignal(signalName); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Rule, err = controller.ParseRule(ruleName); err != nil {
+		errs = append(errs, err)
+	}
+	for _, r := range []struct {
+		dst  *controller.Rat
+		name string
+		s    string
+	}{{&c.Beta, "beta", beta}, {&c.Mu, "mu", mu}, {&c.EWMA, "ewma", ewma}} {
+		if *r.dst, err = controller.ParseRat(r.s); err != nil {
+			errs = append(errs, fmt.Errorf("-%s: %w", r.name, err))
+		}
+	}
+	c.ThetaPermille = theta
+	if theta < 0 {
+		c.ThetaPermille = controller.DefaultTheta(c.Signal)
+	}
+	if o.interval <= 0 {
+		errs = append(errs, fmt.Errorf("-interval %v: must be positive", o.interval))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return o, err
+	}
+	return o, c.Validate()
+}
+
+// monotonic returns the guest's CLOCK_MONOTONIC in ns.
+func monotonic() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return time.Now().UnixNano()
+	}
+	return ts.Nano()
+}
+
+// hostClock returns a clock reading host CLOCK_MONOTONIC (the time base of
+// the kernel's windows) and its offset from the guest's monotonic clock,
+// measured once against the now_ns of /proc/fvm/stats.
+func hostClock(stats map[string]uint64, t0, t1 int64) (func() int64, int64) {
+	now, ok := stats["now_ns"]
+	if !ok {
+		return monotonic, 0
+	}
+	off := int64(now) - (t0+t1)/2
+	return func() int64 { return monotonic() + off }, off
+}
+
+func kernelRelease() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return "unknown"
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+func run(args []string, stderr io.Writer) (err error) {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	src := controller.ProcSource{Dir: o.proc}
+	act := controller.ProcActuator{Dir: o.proc}
+	t0 := monotonic()
+	stats, err := src.Stats()
+	t1 := monotonic()
+	if err != nil {
+		return err
+	}
+	if stats["active"] != 1 {
+		return fmt.Errorf("%s/stats: active = %d: the FVM sampler is not running", o.proc, stats["active"])
+	}
+	if o.periodUs > 0 && !o.observe {
+		if err := os.WriteFile(o.proc+"/period_us", []byte(fmt.Sprintf("%d\n", o.periodUs)), 0); err != nil {
+			return fmt.Errorf("set period: %w", err)
+		}
+	}
+	now, off := hostClock(stats, t0, t1)
+	start := stats["seq"]
+	core, err := controller.NewCore(o.cfg, start, now())
+	if err != nil {
+		return err
+	}
+	tf, err := controller.CreateTrace(o.trace)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := tf.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	loop := &controller.Loop{Core: core, Source: src, Sink: tf, Now: now, Observe: o.observe}
+	if !o.observe {
+		loop.Act = act
+	}
+	h := core.Header(now(), start)
+	h.ClockOff = off
+	h.Kernel = fmt.Sprintf("%s fvm-interface %d", kernelRelease(), stats["version"])
+	h.Controller = version
+	h.Workload = o.workload
+	if p, err := act.Period(); err == nil {
+		h.PeriodUs = p
+	}
+	if err := loop.Start(h); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	runErr := loop.Run(ctx, o.interval)
+	reason := "duration"
+	if runErr != nil {
+		reason = "error: " + runErr.Error()
+	} else if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		reason = "signal"
+	}
+	if err := loop.Stop(runErr == nil, strings.TrimSpace(reason)); err != nil {
+		return err
+	}
+	return runErr
+}

@@ -1,0 +1,191 @@
+package controller
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// SignalSource delivers reads of the kernel's window ring.
+type SignalSource interface {
+	// Windows returns the windows currently visible, oldest first.
+	Windows() ([]Window, error)
+}
+
+// Actuator enforces a pause and reports the pause in force.
+type Actuator interface {
+	// SetPause writes the pause (permille).
+	SetPause(permille int) error
+	// Pause reads back the pause in force.
+	Pause() (int, error)
+}
+
+// DefaultProcDir is where the patched kernel exposes its interface.
+const DefaultProcDir = "/proc/fvm"
+
+// ProcSource reads /proc/fvm/windows.
+type ProcSource struct {
+	Dir string // DefaultProcDir unless testing
+}
+
+// Windows implements SignalSource.
+func (s ProcSource) Windows() ([]Window, error) {
+	p := filepath.Join(s.Dir, "windows")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("read windows: %w", err)
+	}
+	ws, err := ParseWindows(b)
+	if err != nil {
+		return ws, fmt.Errorf("%s: %w", p, err)
+	}
+	return ws, nil
+}
+
+// Stats reads /proc/fvm/stats into a key → value map.
+func (s ProcSource) Stats() (map[string]uint64, error) {
+	p := filepath.Join(s.Dir, "stats")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("read stats: %w", err)
+	}
+	return ParseStats(b)
+}
+
+// ParseStats parses the "key value" lines of /proc/fvm/stats.
+func ParseStats(b []byte) (map[string]uint64, error) {
+	m := map[string]uint64{}
+	for n, line := range bytes.Split(b, []byte("\n")) {
+		f := bytes.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) != 2 {
+			return m, fmt.Errorf("stats line %d: want \"key value\", got %q", n+1, line)
+		}
+		v, err := strconv.ParseUint(string(f[1]), 10, 64)
+		if err != nil {
+			return m, fmt.Errorf("stats line %d: %w", n+1, err)
+		}
+		m[string(f[0])] = v
+	}
+	return m, nil
+}
+
+// ProcActuator writes /proc/fvm/pause_permille.
+type ProcActuator struct {
+	Dir string
+}
+
+// SetPause implements Actuator with a single write(2) of "N\n".
+func (a ProcActuator) SetPause(permille int) error {
+	p := filepath.Join(a.Dir, "pause_permille")
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("set pause: %w", err)
+	}
+	_, werr := f.Write([]byte(strconv.Itoa(permille) + "\n"))
+	cerr := f.Close()
+	if werr != nil {
+		return fmt.Errorf("set pause %d: %w", permille, werr)
+	}
+	if cerr != nil {
+		return fmt.Errorf("set pause %d: close: %w", permille, cerr)
+	}
+	return nil
+}
+
+// Pause implements Actuator.
+func (a ProcActuator) Pause() (int, error) { return readKnob(filepath.Join(a.Dir, "pause_permille")) }
+
+// Period reads /proc/fvm/period_us.
+func (a ProcActuator) Period() (int, error) { return readKnob(filepath.Join(a.Dir, "period_us")) }
+
+func readKnob(p string) (int, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return 0, fmt.Errorf("read knob: %w", err)
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", p, err)
+	}
+	return v, nil
+}
+
+// MemSource is an in-memory SignalSource for tests: a ring of RingSize
+// windows that the test appends to, plus an optional script of reads that
+// override the ring (to deliver duplicates, reordered, late or garbage
+// windows exactly as a test wants).
+type MemSource struct {
+	ring   []Window
+	script [][]Window
+	err    error
+	reads  int
+}
+
+// Push appends a window to the ring, dropping the oldest beyond RingSize.
+func (m *MemSource) Push(w Window) {
+	m.ring = append(m.ring, w)
+	if len(m.ring) > RingSize {
+		m.ring = append(m.ring[:0:0], m.ring[len(m.ring)-RingSize:]...)
+	}
+}
+
+// Script queues reads: the next Windows calls return these, in order,
+// before the ring is used again.
+func (m *MemSource) Script(reads ...[]Window) { m.script = append(m.script, reads...) }
+
+// Fail makes every following read fail with err (nil: succeed again).
+func (m *MemSource) Fail(err error) { m.err = err }
+
+// Reads returns how many times Windows was called.
+func (m *MemSource) Reads() int { return m.reads }
+
+// Windows implements SignalSource.
+func (m *MemSource) Windows() ([]Window, error) {
+	m.reads++
+	if m.err != nil {
+		return nil, m.err
+	}
+	if len(m.script) > 0 {
+		r := m.script[0]
+		m.script = m.script[1:]
+		return append([]Window(nil), r...), nil
+	}
+	return append([]Window(nil), m.ring...), nil
+}
+
+// MemActuator is an in-memory Actuator that validates writes as the kernel
+// does (0..950, else an error) and records them.
+type MemActuator struct {
+	pause  int
+	Writes []int // every accepted write, in order
+	// FailWrites and Lie simulate a broken kernel: writes fail, or the
+	// read-back differs from what was written by Lie.
+	FailWrites error
+	Lie        int
+}
+
+// ErrRange is the error of a pause outside 0..950 (the kernel's ERANGE).
+var ErrRange = errors.New("pause outside 0..950")
+
+// SetPause implements Actuator.
+func (a *MemActuator) SetPause(permille int) error {
+	if a.FailWrites != nil {
+		return a.FailWrites
+	}
+	if permille < 0 || permille > MaxPausePermille {
+		return fmt.Errorf("set pause %d: %w", permille, ErrRange)
+	}
+	a.pause = permille
+	a.Writes = append(a.Writes, permille)
+	return nil
+}
+
+// Pause implements Actuator.
+func (a *MemActuator) Pause() (int, error) { return a.pause + a.Lie, nil }

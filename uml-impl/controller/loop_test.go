@@ -1,0 +1,346 @@
+package controller
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeClock advances 50 ms per reading.
+type fakeClock struct{ t int64 }
+
+func (c *fakeClock) now() int64 { c.t += 50 * ms; return c.t }
+
+func newLoop(t *testing.T, cfg Config) (*Loop, *MemSource, *MemActuator, *MemSink) {
+	t.Helper()
+	core, err := NewCore(cfg, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, act, sink := &MemSource{}, &MemActuator{}, &MemSink{}
+	clk := &fakeClock{}
+	l := &Loop{Core: core, Source: src, Act: act, Sink: sink, Now: clk.now}
+	if err := l.Start(core.Header(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	return l, src, act, sink
+}
+
+func kinds(ev []Event) string {
+	var k []string
+	for _, e := range ev {
+		k = append(k, e.base().Kind)
+	}
+	return strings.Join(k, " ")
+}
+
+func TestLoopActuatesChanges(t *testing.T) {
+	l, src, act, sink := newLoop(t, testConfig())
+	src.Push(win(1, 0))
+	if err := l.Poll(); err != nil { // d 10 -> 11
+		t.Fatal(err)
+	}
+	if err := l.Poll(); err != nil { // nothing new: no actuation
+		t.Fatal(err)
+	}
+	src.Push(win(2, 900))
+	if err := l.Poll(); err != nil { // d 11 -> 5
+		t.Fatal(err)
+	}
+	if err := l.Stop(true, "done"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(sink.Events), "header actuate sample decide actuate sample decide actuate end"; got != want {
+		t.Errorf("events %q, want %q", got, want)
+	}
+	// u=20: d=10 -> 500, 11 -> 450, 5 -> 750.
+	if got := act.Writes; len(got) != 3 || got[0] != 500 || got[1] != 450 || got[2] != 750 {
+		t.Errorf("writes %v, want [500 450 750]", got)
+	}
+	last := sink.Events[len(sink.Events)-2].(*Actuate)
+	if !last.OK || last.Pause != 750 || last.D != 5 || last.DecideSeq != 2 {
+		t.Errorf("last actuate %+v", last)
+	}
+	end := sink.Events[len(sink.Events)-1].(*End)
+	if !end.Clean || end.Windows != 2 || end.Actuations != 3 || end.ActErrors != 0 {
+		t.Errorf("end %+v", end)
+	}
+}
+
+func TestLoopActuationFailures(t *testing.T) {
+	l, src, act, sink := newLoop(t, testConfig())
+	act.Lie = 10
+	src.Push(win(1, 0))
+	if err := l.Poll(); err != nil {
+		t.Fatal(err)
+	}
+	a := sink.Events[len(sink.Events)-1].(*Actuate)
+	if a.OK || a.Pause != 460 || !strings.Contains(a.Error, "read back 460 after writing 450") {
+		t.Errorf("lying kernel: actuate %+v", a)
+	}
+	// Not confirmed, so the next poll writes again, even with no change.
+	act.Lie = 0
+	if err := l.Poll(); err != nil {
+		t.Fatal(err)
+	}
+	a = sink.Events[len(sink.Events)-1].(*Actuate)
+	if !a.OK || a.Pause != 450 {
+		t.Errorf("retry: actuate %+v", a)
+	}
+	act.FailWrites = errors.New("EACCES")
+	src.Push(win(2, 0))
+	if err := l.Poll(); err != nil {
+		t.Fatal(err)
+	}
+	a = sink.Events[len(sink.Events)-1].(*Actuate)
+	if a.OK || a.Error != "EACCES" || a.Pause != 450 {
+		t.Errorf("failed write: actuate %+v", a)
+	}
+}
+
+func TestLoopReadErrorsLeadToHold(t *testing.T) {
+	l, src, act, sink := newLoop(t, testConfig())
+	src.Fail(errors.New("EIO"))
+	for i := 0; i < 25; i++ { // 25 polls of 50 ms: past HoldAfterNs = 1 s
+		if err := l.Poll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Stop(false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(sink.Events), "header actuate decide actuate end"; got != want {
+		t.Fatalf("events %q, want %q", got, want)
+	}
+	d := sink.Events[2].(*Decide)
+	if d.Branch != Hold || d.Reason != "silence" || d.DAfter != 1 {
+		t.Errorf("decide %+v: want hold silence to safe 1", d)
+	}
+	if act.Writes[len(act.Writes)-1] != 950 {
+		t.Errorf("writes %v: want the safe pause 950 last", act.Writes)
+	}
+	end := sink.Events[4].(*End)
+	if end.Clean || !strings.Contains(end.Reason, "25 failed reads, last: EIO") {
+		t.Errorf("end %+v", end)
+	}
+}
+
+func TestLoopObserveOnly(t *testing.T) {
+	core, err := NewCore(testConfig(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, sink := &MemSource{}, &MemSink{}
+	clk := &fakeClock{}
+	l := &Loop{Core: core, Source: src, Sink: sink, Now: clk.now, Observe: true}
+	if err := l.Start(core.Header(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	src.Push(win(1, 500))
+	src.Push(win(2, 500))
+	if err := l.Poll(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(sink.Events), "header sample sample"; got != want {
+		t.Errorf("events %q, want %q", got, want)
+	}
+	if h := sink.Events[0].(*Header); h.Role != "observe" {
+		t.Errorf("header role %q", h.Role)
+	}
+}
+
+func TestMemSourceRingOverflow(t *testing.T) {
+	var m MemSource
+	for s := uint64(1); s <= 100; s++ {
+		m.Push(win(s, 0))
+	}
+	ws, err := m.Windows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != RingSize || ws[0].Seq != 37 || ws[len(ws)-1].Seq != 100 {
+		t.Fatalf("ring holds %d windows %d..%d", len(ws), ws[0].Seq, ws[len(ws)-1].Seq)
+	}
+	m.Script([]Window{win(7, 0)})
+	if ws, _ := m.Windows(); len(ws) != 1 || ws[0].Seq != 7 {
+		t.Errorf("scripted read %v", ws)
+	}
+	if ws, _ := m.Windows(); len(ws) != RingSize {
+		t.Errorf("after the script the ring is read again, got %d windows", len(ws))
+	}
+}
+
+func TestTraceFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a.jsonl")
+	tf, err := CreateTrace(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, err := NewCore(testConfig(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &fakeClock{}
+	src := &MemSource{}
+	l := &Loop{Core: core, Source: src, Act: &MemActuator{}, Sink: tf, Now: clk.now}
+	if err := l.Start(core.Header(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	src.Push(win(1, 600))
+	if err := l.Poll(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Stop(true, "done"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []string
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %d: %v", n, err)
+		}
+		for _, k := range []string{"v", "kind", "vm", "t_ns"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("line %d lacks %q: %s", n, k, sc.Text())
+			}
+		}
+		got = append(got, m["kind"].(string))
+		if m["kind"] == "sample" && (m["seq"] != 1.0 || m["congested"] != true || m["steal_permille"] != 600.0) {
+			t.Errorf("sample line: %s", sc.Text())
+		}
+		if m["kind"] == "decide" && (m["branch"] != "decrease" || m["d_after"] != 5.0) {
+			t.Errorf("decide line: %s", sc.Text())
+		}
+		if m["kind"] == "header" && (m["beta"] != "1/2" || m["theta"] != "1/4" || m["signal"] != "steal" || m["rule"] != "aimd") {
+			t.Errorf("header line: %s", sc.Text())
+		}
+	}
+	if strings.Join(got, " ") != "header actuate sample decide actuate end" {
+		t.Errorf("kinds %v", got)
+	}
+}
+
+func TestParseWindows(t *testing.T) {
+	ws := wins(56, 58, 510)
+	text := "# seq start_ns end_ns wall_ns cpu_ns idle_ns pause_ns want_ns steal_ns steal_permille vct_permille pause_permille period_us\n"
+	for _, w := range ws {
+		text += w.Format() + "\n"
+	}
+	got, err := ParseWindows([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0] != ws[0] || got[2] != ws[2] {
+		t.Errorf("round trip: got %+v", got)
+	}
+	// The README's example lines.
+	ex := "56 1234500000000 1234600001234 100001234 99000000 0 0 100001234 1001234 10 1010 0 10000\n"
+	got, err = ParseWindows([]byte(ex))
+	if err != nil || len(got) != 1 || got[0].VCTPermille != 1010 || got[0].PeriodUs != 10000 {
+		t.Fatalf("README example: %+v %v", got, err)
+	}
+	if why := Garbage(got[0], DefaultWindowNs); why != "" {
+		t.Errorf("README example window is garbage: %s", why)
+	}
+	for _, in := range []string{"1 2 3\n", "1 2 3 4 5 6 7 8 9 10 11 12 x\n", "-1 2 3 4 5 6 7 8 9 10 11 12 13\n"} {
+		if _, err := ParseWindows([]byte(in)); err == nil || !strings.Contains(err.Error(), "line 1") {
+			t.Errorf("ParseWindows(%q) = %v, want a line 1 error", in, err)
+		}
+	}
+}
+
+func TestGarbage(t *testing.T) {
+	mut := func(f func(*Window)) Window { w := win(5, 300); f(&w); return w }
+	tests := []struct {
+		name string
+		w    Window
+		want string
+	}{
+		{"valid", win(5, 300), ""},
+		{"valid idle and paused", mut(func(w *Window) {
+			w.IdleNs, w.PauseNs = 20*uint64(ms), 30*uint64(ms)
+			w.WantNs = w.WallNs - w.IdleNs - w.PauseNs
+			w.CPUNs = w.WantNs - 10*uint64(ms)
+			w.StealNs = 10 * uint64(ms)
+			w.StealPermille = 100
+			w.VCTPermille = 1000 * w.WantNs / w.CPUNs
+		}), ""},
+		{"seq 0", mut(func(w *Window) { w.Seq = 0 }), "seq 0"},
+		{"reversed", mut(func(w *Window) { w.StartNs, w.EndNs = w.EndNs, w.StartNs }), "end_ns <= start_ns"},
+		{"wall mismatch", mut(func(w *Window) { w.WallNs++ }), "wall_ns != end_ns"},
+		{"too short", mut(func(w *Window) { w.EndNs = w.StartNs + 1000; w.WallNs = 1000 }), "shorter"},
+		{"too long", mut(func(w *Window) { w.EndNs = w.StartNs + 1<<40; w.WallNs = 1 << 40 }), "longer"},
+		{"cpu impossible", mut(func(w *Window) { w.CPUNs = 3 * w.WallNs }), "cpu_ns > 2*wall_ns"},
+		{"want mismatch", mut(func(w *Window) { w.WantNs-- }), "want_ns"},
+		{"steal mismatch", mut(func(w *Window) { w.StealNs++ }), "steal_ns"},
+		{"steal permille off", mut(func(w *Window) { w.StealPermille += 2 }), "steal_permille"},
+		{"vct permille off", mut(func(w *Window) { w.VCTPermille += 5 }), "vct_permille"},
+		{"pause too long", mut(func(w *Window) { w.PausePermille = 951 }), "pause_permille"},
+		{"period bad", mut(func(w *Window) { w.PeriodUs = 0 }), "period_us"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Garbage(tc.w, DefaultWindowNs)
+			if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
+				t.Errorf("Garbage = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseStats(t *testing.T) {
+	m, err := ParseStats([]byte("version 1\nactive 1\nseq 57\nnow_ns 1234700012345\n"))
+	if err != nil || m["seq"] != 57 || m["now_ns"] != 1234700012345 || m["version"] != 1 {
+		t.Errorf("ParseStats = %v, %v", m, err)
+	}
+	if _, err := ParseStats([]byte("version one\n")); err == nil {
+		t.Error("ParseStats accepted a non-number")
+	}
+}
+
+// TestProcFiles runs the /proc/fvm source and actuator against plain files
+// laid out like the kernel's interface.
+func TestProcFiles(t *testing.T) {
+	dir := t.TempDir()
+	text := "# seq start_ns end_ns wall_ns cpu_ns idle_ns pause_ns want_ns steal_ns steal_permille vct_permille pause_permille period_us\n" +
+		win(1, 0).Format() + "\n" + win(2, 0).Format() + "\n"
+	for name, content := range map[string]string{"windows": text, "pause_permille": "0\n", "period_us": "10000\n", "stats": "version 1\nseq 2\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := ProcSource{Dir: dir}
+	ws, err := src.Windows()
+	if err != nil || len(ws) != 2 || ws[1] != win(2, 0) {
+		t.Fatalf("Windows() = %v, %v", ws, err)
+	}
+	if st, err := src.Stats(); err != nil || st["seq"] != 2 {
+		t.Errorf("Stats() = %v, %v", st, err)
+	}
+	act := ProcActuator{Dir: dir}
+	if err := act.SetPause(450); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := act.Pause(); err != nil || p != 450 {
+		t.Errorf("Pause() = %d, %v", p, err)
+	}
+	if p, err := act.Period(); err != nil || p != 10000 {
+		t.Errorf("Period() = %d, %v", p, err)
+	}
+	if _, err := (ProcSource{Dir: filepath.Join(dir, "none")}).Windows(); err == nil {
+		t.Error("Windows() on a missing directory succeeded")
+	}
+}
