@@ -52,7 +52,10 @@ const (
 	BranchIncrease        // not congested: the rule's increase, within dmax
 	BranchDecrease        // congested: the rule's decrease, within dmin
 	BranchClamp           // the rule's result was cut to dmin or dmax
-	BranchHold            // the sample was consumed without applying the rule
+	// BranchHold: the demand was set outside the rule (a fallback, a
+	// restart, or ignoring an unusable window), consuming window
+	// sample_seq if it is not 0.
+	BranchHold
 )
 
 var branchNames = [...]string{"invalid", "increase", "decrease", "clamp", "hold"}
@@ -207,7 +210,7 @@ type Sample struct {
 // Decide is one decision of the controller.
 type Decide struct {
 	Seq       int64  `json:"seq"`        // decision number (1, 2, ...)
-	SampleSeq int64  `json:"sample_seq"` // the window it used
+	SampleSeq int64  `json:"sample_seq"` // the window it used; 0: none (a hold only)
 	NewestSeq int64  `json:"newest_seq"` // the newest completed window when deciding
 	DBefore   int    `json:"d_before"`
 	DAfter    int    `json:"d_after"`

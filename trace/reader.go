@@ -46,6 +46,7 @@ type Reader struct {
 	name  string
 	line  int
 	pairs []pair
+	raw   []byte
 	vms   []vmState
 	err   error
 	// required[k] has the bits of kind k's required fields.
@@ -72,6 +73,10 @@ func requiredMask(k Kind) uint64 {
 	return m
 }
 
+// Raw returns the bytes of the line last read, without its newline. They
+// are valid until the next call to Next.
+func (r *Reader) Raw() []byte { return r.raw }
+
 // Line returns the line number of the event last returned (or of the error).
 func (r *Reader) Line() int { return r.line }
 
@@ -83,6 +88,7 @@ func (r *Reader) Next(e *Event) error {
 		return r.err
 	}
 	line, err := r.br.ReadSlice('\n')
+	r.raw = line
 	if len(line) == 0 && err == io.EOF {
 		r.err = io.EOF
 		return io.EOF
@@ -97,6 +103,7 @@ func (r *Reader) Next(e *Event) error {
 		return r.fail(fmt.Errorf("read: %w", err))
 	}
 	line = line[:len(line)-1]
+	r.raw = line
 	if len(line) == 0 {
 		return r.fail(errors.New("empty line"))
 	}
@@ -639,7 +646,10 @@ func validate(e *Event) error {
 	case KindDecide:
 		d := &e.Decide
 		positive("seq", d.Seq)
-		positive("sample_seq", d.SampleSeq)
+		nonNeg("sample_seq", d.SampleSeq)
+		if d.SampleSeq == 0 && d.Branch != BranchHold {
+			bad("sample_seq", 0, ">= 1 (only a hold may consume no window)")
+		}
 		if d.NewestSeq < d.SampleSeq {
 			bad("newest_seq", d.NewestSeq, ">= sample_seq = %d", d.SampleSeq)
 		}
