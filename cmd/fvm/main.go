@@ -43,6 +43,7 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	root.AddCommand(
 		newVersionCmd(),
+		newProveCmd(),
 		newSimulateCmd(),
 	)
 	return root

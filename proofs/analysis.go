@@ -1,0 +1,231 @@
+package proofs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/friendly-vm/fvm/ref"
+)
+
+// Analysis is everything the proofs predict for one configuration.
+type Analysis struct {
+	Host      ref.Host
+	Signal    ref.Signal
+	Rule      ref.Rule
+	N         int
+	Identical bool // all FVMs have the same rule parameters (delays may differ)
+
+	// Alpha and Beta are the per-FVM AIMD parameters as reals.
+	Alpha, Beta []float64
+	// Matrix is the Shorten–Wirth–Leith epoch matrix (AIMD only, else nil)
+	// and Spectrum its eigen-decomposition (swl.md, Theorems 1 and 2).
+	Matrix   *mat.Dense
+	Spectrum Spectrum
+	// FairPoint is the limit of the peak demands as fractions of their
+	// total: the Perron vector, proportional to alpha_i/(1-beta_i).
+	// AverageShares are the time-averaged demands over a limit epoch, as
+	// fractions: proportional to alpha_i (1+beta_i)/(2(1-beta_i)).
+	FairPoint, AverageShares []float64
+	// Rate is the convergence factor per congestion epoch: |lambda_2| for
+	// AIMD, 1 for MIMD and AIAD (no contraction: Theorem "non-AIMD").
+	Rate float64
+	// FairTolerance is the rounding residual of the projected gap
+	// (shared.md, Theorem 4), as used by the Fair property.
+	FairTolerance int
+	// Band is the efficiency band (shared host only; HasBand).
+	Band    Band
+	HasBand bool
+	// Fluid is the delayed fluid model (shared host, AIMD; HasFluid).
+	Fluid    Fluid
+	HasFluid bool
+	// Mode is the averaged difference-mode linearisation (identical AIMD
+	// FVMs; HasMode).
+	Mode    Mode
+	HasMode bool
+	// Hetero bounds the integer peak vectors' distance from the fair ray
+	// (hetero.md; AIMD on the shared host; HasHetero).
+	Hetero    HeteroBound
+	HasHetero bool
+	// Notes are what the theorems say about this configuration in words.
+	Notes []string
+}
+
+// Analyze computes the analysis of a validated configuration.
+func Analyze(p *ref.Params) (Analysis, error) {
+	if err := p.Validate(); err != nil {
+		return Analysis{}, fmt.Errorf("analyze: %w", err)
+	}
+	n := p.N()
+	a := Analysis{Host: p.Host, Signal: p.Signal, Rule: p.Rule, N: n, Identical: true,
+		FairTolerance: FairTolerance(p)}
+	for i := range p.FVMs {
+		f, g := p.FVMs[i], p.FVMs[0]
+		if f.Alpha != g.Alpha || f.Beta != g.Beta || f.Mu != g.Mu || f.Delta != g.Delta {
+			a.Identical = false
+		}
+	}
+	switch p.Rule {
+	case ref.AIMD:
+		for _, f := range p.FVMs {
+			a.Alpha = append(a.Alpha, float64(f.Alpha))
+			a.Beta = append(a.Beta, f.Beta.Float())
+		}
+		m, err := EpochMatrix(a.Alpha, a.Beta)
+		if err != nil {
+			return a, fmt.Errorf("analyze: %w", err)
+		}
+		a.Matrix = m
+		if a.Spectrum, err = Eigen(m); err != nil {
+			return a, fmt.Errorf("analyze: %w", err)
+		}
+		a.FairPoint = a.Spectrum.Perron
+		a.Rate = a.Spectrum.Rate
+		a.AverageShares = make([]float64, n)
+		sum := 0.0
+		for i := range n {
+			a.AverageShares[i] = a.FairPoint[i] * (1 + a.Beta[i]) / 2
+			sum += a.AverageShares[i]
+		}
+		for i := range n {
+			a.AverageShares[i] /= sum
+		}
+	case ref.MIMD:
+		a.Rate = 1
+		a.Notes = append(a.Notes, "MIMD: every update multiplies all demands alike, so the ratio d_i/d_j never changes away from the clamps (rate 1): no convergence to fairness (nonaimd.md).")
+	case ref.AIAD:
+		a.Rate = 1
+		a.Notes = append(a.Notes, "AIAD: every update adds the same amount to all demands, so d_i - d_j never changes away from the clamps (rate 1): no convergence to fairness (nonaimd.md).")
+	}
+	if n == 1 {
+		a.Rate = 0
+	}
+	if p.Host == ref.Shared {
+		b, err := EfficiencyBand(p)
+		if err != nil {
+			return a, fmt.Errorf("analyze: %w", err)
+		}
+		a.Band, a.HasBand = b, true
+		if p.Rule == ref.AIMD && b.Hi > b.Lo {
+			tau := 0.0
+			for _, f := range p.FVMs {
+				tau = math.Max(tau, float64(f.D+1))
+			}
+			fl, err := FluidModel(a.Alpha, a.Beta, float64(b.Lo), float64(b.Hi), tau)
+			if err != nil {
+				return a, fmt.Errorf("analyze: fluid model: %w", err)
+			}
+			a.Fluid, a.HasFluid = fl, true
+		}
+		if p.Rule == ref.AIMD {
+			h, err := HeteroPeakBound(p)
+			if err == nil {
+				a.Hetero, a.HasHetero = h, true
+			} else if !errors.Is(err, ErrBadParams) {
+				return a, fmt.Errorf("analyze: %w", err)
+			}
+		}
+	}
+	if p.Rule == ref.AIMD && a.Identical {
+		m, err := modeOf(p)
+		if err != nil {
+			return a, fmt.Errorf("analyze: %w", err)
+		}
+		a.Mode, a.HasMode = m, true
+	}
+	if p.Rule == ref.AIMD && !a.Identical && p.Host == ref.Shared {
+		a.Notes = append(a.Notes, "heterogeneous AIMD: the peaks converge to the Perron vector, not to equal shares (hetero.md).")
+	}
+	if a.HasMode && a.Mode.Verdict == AntiFair {
+		note := "the signal is anti-fair: the difference mode of the averaged dynamics is unstable (hosts.md)"
+		if a.Mode.Absorbing != nil {
+			note += fmt.Sprintf("; the unfair state d=%v is absorbing", a.Mode.Absorbing)
+		}
+		a.Notes = append(a.Notes, note+".")
+	}
+	return a, nil
+}
+
+// PredictedEpochs is the number of congestion epochs after which the
+// distance from the fair point shrinks from g0 to target at the
+// analysis' rate.
+func (a Analysis) PredictedEpochs(g0, target float64) float64 {
+	return PredictedDecreases(a.Rate, g0, target)
+}
+
+// WriteText prints the analysis for people (fvm prove).
+func (a Analysis) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "host %v, rule %v, N = %d FVMs", a.Host, a.Rule, a.N)
+	if a.Host != ref.Shared {
+		fmt.Fprintf(&b, ", signal %v", a.Signal)
+	}
+	if a.Identical {
+		b.WriteString(" (identical)")
+	} else {
+		b.WriteString(" (heterogeneous)")
+	}
+	b.WriteString("\n")
+	if a.Matrix != nil {
+		fmt.Fprintf(&b, "\nepoch matrix A = diag(beta) + alpha (1-beta)^T / sum(alpha):\n  %v\n",
+			mat.Formatted(a.Matrix, mat.Prefix("  "), mat.Squeeze()))
+		b.WriteString("eigenvalues (by modulus): ")
+		for i, v := range a.Spectrum.Values {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if imag(v) == 0 {
+				fmt.Fprintf(&b, "%.6g", real(v))
+			} else {
+				fmt.Fprintf(&b, "%.6g", v)
+			}
+		}
+		b.WriteString("\n")
+		fmt.Fprintf(&b, "fair point (peak shares, Perron vector): %s\n", fmtVec(a.FairPoint))
+		fmt.Fprintf(&b, "average shares over a limit epoch:       %s\n", fmtVec(a.AverageShares))
+	}
+	fmt.Fprintf(&b, "convergence rate per congestion epoch: %.6g", a.Rate)
+	if a.Rate > 0 && a.Rate < 1 {
+		fmt.Fprintf(&b, " (gap halves every %.3g epochs; 10x in %.3g)", math.Log(2)/math.Log(1/a.Rate), math.Log(10)/math.Log(1/a.Rate))
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "fair tolerance (projected-gap rounding residual): %d units\n", a.FairTolerance)
+	if a.HasBand {
+		fmt.Fprintf(&b, "efficiency band: total FVM demand eventually in [%d, %d] (threshold %d)\n", a.Band.Lo, a.Band.Hi, a.Band.Threshold)
+	}
+	if a.HasFluid {
+		f := a.Fluid
+		fmt.Fprintf(&b, "fluid model (threshold blurred over the band): p* = %.4g, fixed point %s\n", f.PStar, fmtVec(f.Point))
+		fmt.Fprintf(&b, "  delay %.3g ticks, critical delay %.4g ticks, margin %.4g (%s)\n", f.Delay, f.CriticalDelay, f.Margin, map[bool]string{true: "stable", false: "unstable: limit cycle"}[f.Stable()])
+	}
+	if a.HasHetero && a.Hetero.Applies {
+		fmt.Fprintf(&b, "integer peaks (D=0): limsup distance from the fair ray <= %.4g units\n", a.Hetero.Limit)
+	}
+	if a.HasMode {
+		m := a.Mode
+		fmt.Fprintf(&b, "difference mode at the symmetric point d = %.4g (share %.4g each, greedy %.4g): %s\n", m.Point, m.Share, m.GreedyShare, m.Verdict)
+		if m.Verdict != Saturated {
+			fmt.Fprintf(&b, "  d sigma_i/d d_i = %.4g, d sigma_i/d d_j = %.4g, p* = %.4g\n", m.Own, m.Cross, m.PStar)
+		}
+		if m.Verdict == AntiFair {
+			fmt.Fprintf(&b, "  unstable for any threshold sharper than %.4g demand units\n", m.CriticalDemand)
+		}
+	}
+	for _, n := range a.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func fmtVec(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = fmt.Sprintf("%.6g", x)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
