@@ -7,12 +7,14 @@
 //
 // Usage:
 //
-//	fvmd -trace /mnt/run/A.jsonl -vm A [-signal steal|vct] [-theta PERMILLE]
+//	fvmd -trace /mnt/run/vm0.jsonl -vm 0 -n 2 [-signal steal|vct] [-theta PERMILLE]
 //	     [-rule aimd|mimd|aiad] [-alpha N] [-beta R] [-u N] [-dmin N] [-dmax N]
-//	     [-init N] [-d N] [-ewma R] [-interval 50ms] [-duration 30s] [-observe]
+//	     [-init N] [-d N] [-ewma R] [-interval 50ms] [-duration 30s]
 //
 // It stops cleanly after -duration, or on SIGTERM/SIGINT, writing an end
-// event. -observe traces the signal without acting (a greedy guest).
+// event. A greedy (non-adaptive) guest runs it with -dmin, -dmax and -init
+// all equal to -u: its demand is pinned at one core (pause 0), and its trace
+// still records the signal it sees.
 package main
 
 import (
@@ -48,7 +50,6 @@ type options struct {
 	proc     string
 	interval time.Duration
 	duration time.Duration
-	observe  bool
 	workload string
 	periodUs int
 }
@@ -58,11 +59,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("fvmd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := &o.cfg
-	var signalName, ruleName, beta, mu, ewma string
+	var signalName, ruleName, beta, mu, ewma, tol string
 	theta := -1
 	fs.StringVar(&o.trace, "trace", "", "trace file to write (JSONL; required)")
 	fs.StringVar(&o.proc, "proc", controller.DefaultProcDir, "the kernel's FVM interface directory")
-	fs.StringVar(&c.VM, "vm", c.VM, "VM name in the trace")
+	fs.IntVar(&c.VM, "vm", c.VM, "this VM's index in the run (0-based)")
+	fs.IntVar(&c.N, "n", c.N, "number of VMs in the run")
 	fs.StringVar(&signalName, "signal", c.Signal.String(), "congestion signal: steal or vct")
 	fs.IntVar(&theta, "theta", -1, "threshold in permille (default 250 for steal, 1500 for vct)")
 	fs.StringVar(&ruleName, "rule", c.Rule.String(), "rule: aimd, mimd or aiad")
@@ -81,7 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&c.HoldGarbage, "hold-garbage", c.HoldGarbage, "hold the safe demand after this many garbage windows in a row")
 	fs.DurationVar(&o.interval, "interval", 50*time.Millisecond, "poll interval")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until SIGTERM)")
-	fs.BoolVar(&o.observe, "observe", false, "trace samples only: no decisions, no pause (controller off)")
+	fs.StringVar(&tol, "fidelity-tol", c.FidelityTol.String(), "tolerance declared in the header for host-vs-guest consistency")
 	fs.StringVar(&o.workload, "workload", "", "workload description for the header")
 	fs.IntVar(&o.periodUs, "period-us", 0, "set the actuation period first (0: leave it)")
 	if err := fs.Parse(args); err != nil {
@@ -105,7 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		dst  *controller.Rat
 		name string
 		s    string
-	}{{&c.Beta, "beta", beta}, {&c.Mu, "mu", mu}, {&c.EWMA, "ewma", ewma}} {
+	}{{&c.Beta, "beta", beta}, {&c.Mu, "mu", mu}, {&c.EWMA, "ewma", ewma}, {&c.FidelityTol, "fidelity-tol", tol}} {
 		if *r.dst, err = controller.ParseRat(r.s); err != nil {
 			errs = append(errs, fmt.Errorf("-%s: %w", r.name, err))
 		}
@@ -168,7 +170,7 @@ func run(args []string, stderr io.Writer) (err error) {
 	if stats["active"] != 1 {
 		return fmt.Errorf("%s/stats: active = %d: the FVM sampler is not running", o.proc, stats["active"])
 	}
-	if o.periodUs > 0 && !o.observe {
+	if o.periodUs > 0 {
 		if err := os.WriteFile(o.proc+"/period_us", []byte(fmt.Sprintf("%d\n", o.periodUs)), 0); err != nil {
 			return fmt.Errorf("set period: %w", err)
 		}
@@ -188,17 +190,17 @@ func run(args []string, stderr io.Writer) (err error) {
 			err = cerr
 		}
 	}()
-	loop := &controller.Loop{Core: core, Source: src, Sink: tf, Now: now, Observe: o.observe}
-	if !o.observe {
-		loop.Act = act
-	}
-	h := core.Header(now(), start)
-	h.ClockOff = off
+	loop := &controller.Loop{Core: core, Source: src, Act: act, Sink: tf, Now: now}
+	h := core.Header()
+	h.ClockOffsetNs = off
 	h.Kernel = fmt.Sprintf("%s fvm-interface %d", kernelRelease(), stats["version"])
-	h.Controller = version
+	c := o.cfg
+	h.Controller = fmt.Sprintf("%s (safe %d, hold after %d ns or %d garbage windows, start seq %d, poll %v)",
+		version, c.Safe, c.HoldAfterNs, c.HoldGarbage, start, o.interval)
 	h.Workload = o.workload
+	h.PeriodUs = int64(stats["period_us"])
 	if p, err := act.Period(); err == nil {
-		h.PeriodUs = p
+		h.PeriodUs = int64(p)
 	}
 	if err := loop.Start(h); err != nil {
 		return err

@@ -162,7 +162,8 @@ const (
 // Config is the controller's complete configuration. Zero values are not
 // defaults: start from Default and change fields.
 type Config struct {
-	VM string `json:"vm"` // the VM's name in the trace
+	VM int `json:"vm"` // the VM's index in the run (trace field vm)
+	N  int `json:"n"`  // VMs in the run
 
 	U    int `json:"u"`    // demand units per core: d = r*U; U divides 1000
 	Dmin int `json:"dmin"` // lowest demand (> 0: an FVM never starves itself)
@@ -191,16 +192,20 @@ type Config struct {
 	HoldAfterNs int64 `json:"hold_after_ns"`
 	// HoldGarbage: after this many garbage windows in a row, hold Safe.
 	HoldGarbage int `json:"hold_garbage"`
+	// FidelityTol is the tolerance the run declares (trace header) for
+	// host-vs-guest CPU consistency and model fidelity.
+	FidelityTol Rat `json:"fidelity_tol"`
 }
 
 // Default returns the default configuration: U=100 (pause in steps of 10
 // permille), AIMD alpha=5 beta=1/2 on steal > 250 permille, D=7.
 func Default() Config {
 	return Config{
-		VM: "fvm", U: 100, Dmin: 5, Dmax: 100, Init: 100, Safe: 5,
+		VM: 0, N: 1, U: 100, Dmin: 5, Dmax: 100, Init: 100, Safe: 5,
 		Rule: AIMD, Alpha: 5, Beta: R(1, 2), Mu: R(2, 1), Delta: 5,
 		Signal: Steal, ThetaPermille: 250, EWMA: R(1, 1),
 		D: 7, WindowNs: DefaultWindowNs, HoldAfterNs: 1_000_000_000, HoldGarbage: 3,
+		FidelityTol: R(1, 10),
 	}
 }
 
@@ -220,8 +225,11 @@ func (c *Config) Validate() error {
 	bad := func(field string, v any, want string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s = %v: must be %s", field, v, fmt.Sprintf(want, args...)))
 	}
-	if c.VM == "" || strings.ContainsAny(c.VM, " \t\n\"\\") {
-		bad("vm", strconv.Quote(c.VM), "a non-empty name without spaces or quotes")
+	if c.N < 1 || c.N > 1024 {
+		bad("n", c.N, "in [1, 1024]")
+	}
+	if c.VM < 0 || c.VM >= c.N {
+		bad("vm", c.VM, "in [0, n=%d)", c.N)
 	}
 	if c.U < 1 || c.U > 1000 || 1000%c.U != 0 {
 		bad("u", c.U, "a divisor of 1000 (pause = 1000 - 1000*d/u is exact)")
@@ -281,6 +289,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HoldAfterNs < c.WindowNs {
 		bad("hold_after_ns", c.HoldAfterNs, "at least one window (%d ns)", c.WindowNs)
+	}
+	if c.FidelityTol.Den <= 0 || c.FidelityTol.Num <= 0 {
+		bad("fidelity_tol", c.FidelityTol, "a positive fraction")
 	}
 	if c.HoldGarbage < 1 {
 		bad("hold_garbage", c.HoldGarbage, "at least 1")

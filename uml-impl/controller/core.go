@@ -2,7 +2,10 @@ package controller
 
 import (
 	"fmt"
+	"math"
 	"slices"
+
+	"github.com/friendly-vm/fvm/trace"
 )
 
 // maxVCT is the signal value of a window in which the VM wanted the CPU and
@@ -30,9 +33,10 @@ type Core struct {
 	ewma   int64
 	primed bool // ewma holds a value
 
-	lastNew    int64 // host ns of the last read that brought a new window
-	garbageRun int   // garbage windows in a row
-	blind      bool  // holding Safe after silence or a garbage run
+	lastNew     int64  // host ns of the last read that brought a new window
+	garbageRun  int    // garbage windows in a row
+	lastGarbage string // why the last garbage window was rejected
+	blind       bool   // holding Safe after silence or a garbage run
 
 	decisions uint64
 	cnt       Counters
@@ -68,33 +72,41 @@ func (c *Core) Blind() bool { return c.blind }
 // last one).
 func (c *Core) Decisions() uint64 { return c.decisions }
 
+// LastGarbage returns why the last garbage window was rejected ("" if
+// none was).
+func (c *Core) LastGarbage() string { return c.lastGarbage }
+
 // Counters returns what the core has seen so far.
 func (c *Core) Counters() Counters { return c.cnt }
 
-// Header returns the header event describing this core's parameters; the
-// caller fills in the environment fields (kernel, workload, clock offset,
-// period).
-func (c *Core) Header(now int64, startSeq uint64) *Header {
+// Header returns the trace header describing this core's parameters. The
+// caller fills in the environment: Kernel, Controller, Workload, PeriodUs,
+// ClockOffsetNs.
+func (c *Core) Header() trace.Header {
 	f := c.cfg
-	return &Header{
-		Base: c.at(KindHeader, now), Role: "fvm",
-		U: f.U, Dmin: f.Dmin, Dmax: f.Dmax, Init: f.Init, Safe: f.Safe,
-		Rule: f.Rule, Alpha: f.Alpha, Beta: f.Beta, Mu: f.Mu, Delta: f.Delta,
-		Signal: f.Signal, Theta: f.Theta(), ThetaPerm: f.ThetaPermille, EWMA: f.EWMA,
-		D: f.D, WindowNs: f.WindowNs, HoldAfter: f.HoldAfterNs, HoldGarb: f.HoldGarbage,
-		StartSeq: startSeq, Host: "duty", Capacity: f.U,
+	h := trace.Header{
+		N: f.N, U: f.U, Capacity: f.U, Host: "duty", Signal: f.Signal.String(), Theta: tr(f.Theta()),
+		Rule: f.Rule.String(), Dmin: f.Dmin, Dmax: f.Dmax, D: f.D, WindowNs: f.WindowNs,
+		FidelityTol: tr(f.FidelityTol), EWMA: tr(f.EWMA), InitD: f.Init, Clock: "host",
 	}
+	switch f.Rule {
+	case AIMD:
+		h.Alpha, h.Beta = f.Alpha, tr(f.Beta)
+	case MIMD:
+		h.Mu, h.Beta = tr(f.Mu), tr(f.Beta)
+	case AIAD:
+		h.Alpha, h.Delta = f.Alpha, f.Delta
+	}
+	return h
 }
 
-func (c *Core) at(kind string, now int64) Base {
-	return Base{V: TraceVersion, Kind: kind, VM: c.cfg.VM, TNs: now}
-}
+func tr(r Rat) trace.Rat { return trace.Rat{Num: r.Num, Den: r.Den} }
 
 // Observe processes one read of the window ring, taken at host time now.
 // ws may hold windows already seen, in any order, with duplicates: only
 // windows newer than the last consumed one count, each once, in order of
 // seq. It returns the events to trace, in order.
-func (c *Core) Observe(now int64, ws []Window) []Event {
+func (c *Core) Observe(now int64, ws []Window) []trace.Event {
 	fresh := make([]Window, 0, len(ws))
 	for _, w := range ws {
 		if w.Seq <= c.last {
@@ -112,7 +124,7 @@ func (c *Core) Observe(now int64, ws []Window) []Event {
 		}
 		return 0
 	})
-	var ev []Event
+	var ev []trace.Event
 	if len(fresh) == 0 {
 		return c.silence(now, ev)
 	}
@@ -123,11 +135,11 @@ func (c *Core) Observe(now int64, ws []Window) []Event {
 	var lateFrom, lateTo uint64
 	flushLate := func() {
 		if lateTo != 0 {
-			ev = append(ev, c.gap(now, lateFrom, lateTo, "late"))
+			c.cnt.Late += lateTo - lateFrom + 1
+			ev = append(ev, c.gap(now, lateFrom, lateTo))
 			lateFrom, lateTo = 0, 0
 		}
 	}
-	first := true
 	for _, w := range fresh {
 		if w.Seq <= c.last { // a repeat within this read
 			c.cnt.Duplicates++
@@ -135,13 +147,8 @@ func (c *Core) Observe(now int64, ws []Window) []Event {
 		}
 		if w.Seq != c.last+1 {
 			flushLate()
-			reason := "missing"
-			if first {
-				reason = "overflow"
-			}
-			ev = append(ev, c.gap(now, c.last+1, w.Seq-1, reason))
+			ev = append(ev, c.gap(now, c.last+1, w.Seq-1))
 		}
-		first = false
 		c.last = w.Seq
 		if newest-w.Seq > uint64(c.cfg.D) {
 			if lateTo == 0 {
@@ -158,34 +165,57 @@ func (c *Core) Observe(now int64, ws []Window) []Event {
 	return ev
 }
 
-func (c *Core) gap(now int64, from, to uint64, reason string) *Gap {
+// gap reports windows from..to as never used: the ring overflowed before
+// they were read, they were missing from a read, or they were older than
+// the delay bound when read ("late").
+func (c *Core) gap(now int64, from, to uint64) trace.Event {
 	c.cnt.Gaps++
 	c.cnt.GapWindows += to - from + 1
-	return &Gap{Base: c.at(KindGap, now), From: from, To: to, Count: to - from + 1, Reason: reason}
+	return trace.Event{Kind: trace.KindGap, VM: c.cfg.VM, TNs: now, Gap: trace.Gap{FromSeq: int64(from), ToSeq: int64(to)}}
 }
 
 // silence holds the safe demand once no window has come for HoldAfterNs.
-func (c *Core) silence(now int64, ev []Event) []Event {
+func (c *Core) silence(now int64, ev []trace.Event) []trace.Event {
 	if c.blind || now-c.lastNew < c.cfg.HoldAfterNs {
 		return ev
 	}
-	return append(ev, c.hold(now, c.last, false, "silence"))
+	return append(ev, c.hold(now, 0, false))
 }
 
-// hold records a decision that applies no rule: to the safe demand when
-// blind is set (entering blind mode), else keeping the demand.
-func (c *Core) hold(now int64, sampleSeq uint64, keep bool, reason string) *Decide {
-	c.decisions++
+// hold records a decision that applies no rule, consuming window
+// sampleSeq (0: none): to the safe demand, entering blind mode, unless keep.
+func (c *Core) hold(now int64, sampleSeq uint64, keep bool) trace.Event {
 	before := c.d
 	if !keep {
 		c.d = c.cfg.Safe
 		c.blind = true
 		c.cnt.Holds++
 	}
-	return &Decide{
-		Base: c.at(KindDecide, now), Seq: c.decisions, SampleSeq: sampleSeq, Newest: c.newest,
-		Delay: c.newest - sampleSeq, DBefore: before, DAfter: c.d, Branch: Hold, Reason: reason,
+	return c.decide(now, sampleSeq, c.newest, before, Hold)
+}
+
+func (c *Core) decide(now int64, sampleSeq, newest uint64, before int, br Branch) trace.Event {
+	c.decisions++
+	c.cnt.Decisions++
+	return trace.Event{Kind: trace.KindDecide, VM: c.cfg.VM, TNs: now, Decide: trace.Decide{
+		Seq: int64(c.decisions), SampleSeq: int64(sampleSeq), NewestSeq: int64(newest),
+		DBefore: before, DAfter: c.d, Branch: br,
+	}}
+}
+
+// sample renders a window as a sample event; ok is false if a field is
+// out of the trace format's range (possible only for garbage windows).
+func (c *Core) sample(now int64, w Window, signal int64, congested bool) (trace.Event, bool) {
+	ok := w.Seq >= 1 && w.StealPermille <= 1000 && w.PausePermille <= 1000
+	for _, x := range []uint64{w.Seq, w.StartNs, w.WallNs, w.WantNs, w.CPUNs, w.IdleNs, w.PauseNs, w.VCTPermille} {
+		ok = ok && x <= math.MaxInt64
 	}
+	return trace.Event{Kind: trace.KindSample, VM: c.cfg.VM, TNs: now, Sample: trace.Sample{
+		Seq: int64(w.Seq), StartNs: int64(w.StartNs), WallNs: int64(w.WallNs), WantNs: int64(w.WantNs),
+		CPUNs: int64(w.CPUNs), IdleNs: int64(w.IdleNs), PauseNs: int64(w.PauseNs),
+		StealPermille: int64(w.StealPermille), VCTPermille: int64(w.VCTPermille),
+		PausePermille: int64(w.PausePermille), SignalPermille: signal, Congested: congested,
+	}}, ok
 }
 
 // signal returns the raw signal of a valid window, in permille.
@@ -205,8 +235,11 @@ func (c *Core) signal(w Window) int64 {
 	return int64(w.VCTPermille)
 }
 
-// consume uses one window: a sample event and a decide event.
-func (c *Core) consume(now int64, w Window, newest uint64, ev []Event) []Event {
+// consume uses one window: a sample event and a decide event. A garbage
+// window is traced as a sample if its fields fit the trace format, and is
+// consumed by a hold that keeps the demand, or after HoldGarbage garbage
+// windows in a row sets the safe one.
+func (c *Core) consume(now int64, w Window, newest uint64, ev []trace.Event) []trace.Event {
 	c.cnt.Windows++
 	why := Garbage(w, c.cfg.WindowNs)
 	if why == "" && c.prevSeq != 0 && c.prevSeq+1 == w.Seq && w.StartNs < c.prevEnd {
@@ -215,11 +248,12 @@ func (c *Core) consume(now int64, w Window, newest uint64, ev []Event) []Event {
 	if why != "" {
 		c.cnt.Garbage++
 		c.garbageRun++
-		ev = append(ev, &Sample{Base: c.at(KindSample, now), Window: w, Signal: c.ewma, Garbage: why})
-		if c.garbageRun >= c.cfg.HoldGarbage && !c.blind {
-			return append(ev, c.hold(now, w.Seq, false, "garbage-run"))
+		c.lastGarbage = why
+		if s, ok := c.sample(now, w, c.ewma, false); ok {
+			ev = append(ev, s)
 		}
-		return append(ev, c.hold(now, w.Seq, true, "garbage"))
+		keep := c.blind || c.garbageRun < c.cfg.HoldGarbage
+		return append(ev, c.hold(now, w.Seq, keep))
 	}
 	c.garbageRun = 0
 	c.blind = false
@@ -232,28 +266,29 @@ func (c *Core) consume(now int64, w Window, newest uint64, ev []Event) []Event {
 		c.ewma = (e.Num*x + (e.Den-e.Num)*c.ewma) / e.Den
 	}
 	congested := c.ewma > int64(c.cfg.ThetaPermille)
-	ev = append(ev, &Sample{Base: c.at(KindSample, now), Window: w, Signal: c.ewma, Congested: congested})
+	s, _ := c.sample(now, w, c.ewma, congested)
+	ev = append(ev, s)
 	before := c.d
-	next, br := c.cfg.Apply(before, congested)
-	c.d = next
-	c.decisions++
-	return append(ev, &Decide{
-		Base: c.at(KindDecide, now), Seq: c.decisions, SampleSeq: w.Seq, Newest: newest,
-		Delay: newest - w.Seq, Congested: congested, DBefore: before, DAfter: next, Branch: br,
-	})
+	var br Branch
+	c.d, br = c.cfg.Apply(before, congested)
+	return append(ev, c.decide(now, w.Seq, newest, before, br))
 }
 
 // Tick checks for silence without a read (a read that failed): the same
 // as Observe with no windows.
-func (c *Core) Tick(now int64) []Event { return c.silence(now, nil) }
+func (c *Core) Tick(now int64) []trace.Event { return c.silence(now, nil) }
 
 // Reconfigure replaces the configuration (a config reload), keeping the
 // windows consumed so far. If the demand falls outside the new bounds it is
-// clamped, and a decide event with branch clamp and reason "reconfigure"
-// says so. The smoothed signal restarts when the signal changes.
-func (c *Core) Reconfigure(now int64, cfg Config) ([]Event, error) {
+// moved to the nearest bound by a hold (a demand change outside the rule)
+// that consumes no window. The smoothed signal restarts when the signal
+// changes. The VM index and N cannot change.
+func (c *Core) Reconfigure(now int64, cfg Config) ([]trace.Event, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("controller config: %w", err)
+	}
+	if cfg.VM != c.cfg.VM || cfg.N != c.cfg.N {
+		return nil, fmt.Errorf("controller config: vm %d of %d cannot become vm %d of %d", c.cfg.VM, c.cfg.N, cfg.VM, cfg.N)
 	}
 	if cfg.Signal != c.cfg.Signal {
 		c.primed, c.ewma = false, 0
@@ -264,9 +299,5 @@ func (c *Core) Reconfigure(now int64, cfg Config) ([]Event, error) {
 	if c.d == before {
 		return nil, nil
 	}
-	c.decisions++
-	return []Event{&Decide{
-		Base: c.at(KindDecide, now), Seq: c.decisions, SampleSeq: c.last, Newest: c.newest,
-		Delay: c.newest - c.last, DBefore: before, DAfter: c.d, Branch: Clamp, Reason: "reconfigure",
-	}}, nil
+	return []trace.Event{c.decide(now, 0, c.newest, before, Hold)}, nil
 }

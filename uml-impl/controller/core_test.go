@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/friendly-vm/fvm/trace"
 )
 
 const ms = int64(1_000_000)
@@ -34,7 +36,7 @@ func wins(from, to uint64, steal int) []Window {
 
 func testConfig() Config {
 	c := Default()
-	c.VM = "A"
+	c.VM, c.N = 1, 2
 	c.U, c.Dmin, c.Dmax, c.Init, c.Safe = 20, 1, 20, 10, 1
 	c.Alpha, c.Beta = 1, R(1, 2)
 	c.D = 2
@@ -137,7 +139,8 @@ func TestValidate(t *testing.T) {
 		{"vct theta below 1", func(c *Config) { c.Signal, c.ThetaPermille = VCT, 900 }, "theta_permille = 900"},
 		{"ewma 0", func(c *Config) { c.EWMA = R(0, 1) }, "ewma = 0"},
 		{"d too big", func(c *Config) { c.D = 63 }, "d = 63"},
-		{"empty vm", func(c *Config) { c.VM = "" }, "vm ="},
+		{"vm beyond n", func(c *Config) { c.VM, c.N = 2, 2 }, "vm = 2"},
+		{"no tolerance", func(c *Config) { c.FidelityTol = R(0, 1) }, "fidelity_tol"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -152,28 +155,26 @@ func TestValidate(t *testing.T) {
 }
 
 // summary renders events compactly for table tests.
-func summary(ev []Event) []string {
+func summary(ev []trace.Event) []string {
 	var out []string
 	for _, e := range ev {
-		switch e := e.(type) {
-		case *Sample:
-			s := fmt.Sprintf("sample %d", e.Seq)
-			if e.Garbage != "" {
-				s += " garbage"
-			} else if e.Congested {
+		if e.VM != 1 {
+			out = append(out, fmt.Sprintf("vm %d", e.VM))
+		}
+		switch e.Kind {
+		case trace.KindSample:
+			s := fmt.Sprintf("sample %d", e.Sample.Seq)
+			if e.Sample.Congested {
 				s += " c"
 			}
 			out = append(out, s)
-		case *Decide:
-			s := fmt.Sprintf("decide %d %d->%d %v", e.SampleSeq, e.DBefore, e.DAfter, e.Branch)
-			if e.Reason != "" {
-				s += " " + e.Reason
-			}
-			out = append(out, s)
-		case *Gap:
-			out = append(out, fmt.Sprintf("gap %d-%d %s", e.From, e.To, e.Reason))
+		case trace.KindDecide:
+			d := e.Decide
+			out = append(out, fmt.Sprintf("decide %d %d->%d %v", d.SampleSeq, d.DBefore, d.DAfter, d.Branch))
+		case trace.KindGap:
+			out = append(out, fmt.Sprintf("gap %d-%d", e.Gap.FromSeq, e.Gap.ToSeq))
 		default:
-			out = append(out, e.base().Kind)
+			out = append(out, e.Kind.String())
 		}
 	}
 	return out
@@ -231,26 +232,26 @@ func TestObserve(t *testing.T) {
 		{
 			name:  "ring overflow is a gap",
 			reads: []read{{100, wins(1, 1, 0)}, {200, wins(5, 6, 0)}},
-			want:  []string{"sample 1", "decide 1 10->11 increase", "gap 2-4 overflow", "sample 5", "decide 5 11->12 increase", "sample 6", "decide 6 12->13 increase"},
+			want:  []string{"sample 1", "decide 1 10->11 increase", "gap 2-4", "sample 5", "decide 5 11->12 increase", "sample 6", "decide 6 12->13 increase"},
 			d:     13,
 		},
 		{
 			name:  "hole inside a read is a gap, a late straggler is stale",
 			reads: []read{{100, []Window{win(1, 0), win(3, 0)}}, {200, wins(2, 2, 900)}},
-			want:  []string{"sample 1", "decide 1 10->11 increase", "gap 2-2 missing", "sample 3", "decide 3 11->12 increase"},
+			want:  []string{"sample 1", "decide 1 10->11 increase", "gap 2-2", "sample 3", "decide 3 11->12 increase"},
 			d:     12,
 		},
 		{
-			name:  "windows older than D are skipped as late",
+			name:  "windows older than D are skipped as",
 			reads: []read{{100, wins(1, 6, 900)}},
 			// D=2: newest 6, so 1..3 are late, 4..6 consumed with delays 2, 1, 0.
-			want: []string{"gap 1-3 late", "sample 4 c", "decide 4 10->5 decrease", "sample 5 c", "decide 5 5->2 decrease", "sample 6 c", "decide 6 2->1 decrease"},
+			want: []string{"gap 1-3", "sample 4 c", "decide 4 10->5 decrease", "sample 5 c", "decide 5 5->2 decrease", "sample 6 c", "decide 6 2->1 decrease"},
 			d:    1,
 		},
 		{
 			name:  "a garbage window holds the demand",
 			reads: []read{{100, wins(1, 2, 0)}, {200, []Window{garbage}}, {300, wins(4, 4, 0)}},
-			want:  []string{"sample 1", "decide 1 10->11 increase", "sample 2", "decide 2 11->12 increase", "sample 3 garbage", "decide 3 12->12 hold garbage", "sample 4", "decide 4 12->13 increase"},
+			want:  []string{"sample 1", "decide 1 10->11 increase", "sample 2", "decide 2 11->12 increase", "sample 3", "decide 3 12->12 hold", "sample 4", "decide 4 12->13 increase"},
 			d:     13,
 		},
 		{
@@ -258,21 +259,21 @@ func TestObserve(t *testing.T) {
 			mut:  func(c *Config) { c.HoldGarbage = 2 },
 			reads: []read{{100, wins(1, 1, 0)}, {200, []Window{bad(win(2, 0)), bad(win(3, 0)), bad(win(4, 0))}},
 				{300, wins(5, 5, 0)}},
-			want: []string{"sample 1", "decide 1 10->11 increase", "sample 2 garbage", "decide 2 11->11 hold garbage",
-				"sample 3 garbage", "decide 3 11->1 hold garbage-run", "sample 4 garbage", "decide 4 1->1 hold garbage",
+			want: []string{"sample 1", "decide 1 10->11 increase", "sample 2", "decide 2 11->11 hold",
+				"sample 3", "decide 3 11->1 hold", "sample 4", "decide 4 1->1 hold",
 				"sample 5", "decide 5 1->2 increase"},
 			d: 2,
 		},
 		{
 			name:  "silence holds the safe demand once",
 			reads: []read{{100, wins(1, 1, 0)}, {600, nil}, {1099, wins(1, 1, 0)}, {1100, nil}, {1500, nil}, {1600, wins(2, 2, 0)}},
-			want:  []string{"sample 1", "decide 1 10->11 increase", "decide 1 11->1 hold silence", "sample 2", "decide 2 1->2 increase"},
+			want:  []string{"sample 1", "decide 1 10->11 increase", "decide 0 11->1 hold", "sample 2", "decide 2 1->2 increase"},
 			d:     2,
 		},
 		{
 			name:  "silence from the start",
 			reads: []read{{999, nil}, {1000, nil}},
-			want:  []string{"decide 0 10->1 hold silence"},
+			want:  []string{"decide 0 10->1 hold"},
 			d:     1,
 		},
 		{
@@ -286,7 +287,7 @@ func TestObserve(t *testing.T) {
 		{
 			name:  "time going backwards is garbage",
 			reads: []read{{100, wins(1, 1, 0)}, {200, []Window{shift(win(2, 0), -ms)}}},
-			want:  []string{"sample 1", "decide 1 10->11 increase", "sample 2 garbage", "decide 2 11->11 hold garbage"},
+			want:  []string{"sample 1", "decide 1 10->11 increase", "sample 2", "decide 2 11->11 hold"},
 			d:     11,
 		},
 	}
@@ -335,12 +336,12 @@ func TestObserveDelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var delays []uint64
+	var delays []int64
 	for _, e := range c.Observe(ms, wins(11, 14, 0)) {
-		if d, ok := e.(*Decide); ok {
-			delays = append(delays, d.Delay)
-			if d.Newest != 14 || d.Newest-d.SampleSeq != d.Delay {
-				t.Errorf("decide %+v: newest/delay inconsistent", d)
+		if e.Kind == trace.KindDecide {
+			delays = append(delays, e.Decide.NewestSeq-e.Decide.SampleSeq)
+			if e.Decide.NewestSeq != 14 {
+				t.Errorf("decide %+v: newest_seq is not 14", e.Decide)
 			}
 		}
 	}
@@ -381,7 +382,7 @@ func TestReconfigure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := summary(ev); len(got) != 1 || got[0] != "decide 1 11->8 clamp reconfigure" {
+	if got := summary(ev); len(got) != 1 || got[0] != "decide 0 11->8 hold" {
 		t.Errorf("events %v", got)
 	}
 	bad := cfg

@@ -18,8 +18,15 @@
 //     MemSource and MemActuator are in-memory ones for tests and property
 //     suites (no kernel needed).
 //   - Loop glues a Core to a source, an actuator and a trace Sink; Run
-//     polls on a ticker until its context is cancelled. TraceFile is the
-//     JSONL sink (one event per line, written through, fsynced on Close).
+//     polls on a ticker until its context is cancelled. After every
+//     decision it enforces the decided pause and traces the read-back.
+//     TraceFile is the JSONL sink (package trace's Writer on a file: one
+//     event per line, written through, fsynced on Close).
+//
+// Events are package trace's (format version 1, design.md); trace imports
+// nothing of the model, so using it keeps the controller independent.
+// What the trace format has no field for (why a window was garbage, why a
+// gap happened) is summed up in the end event's reason.
 //
 // The rule is an independent re-implementation of the reference model's
 // (package ref; spec/MODEL.md), deliberately not imported: the trace

@@ -2,21 +2,24 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/friendly-vm/fvm/trace"
 )
 
-// Sink receives trace events.
+// Sink receives trace events; *trace.Writer is one.
 type Sink interface {
-	Emit(Event) error
+	Write(*trace.Event) error
 }
 
-// TraceFile is a JSONL trace file: one event per line, each written with a
-// single write(2) (no user-space buffering, so a killed guest loses at
-// most the line being written), fsynced by Sync and Close.
+// TraceFile is a JSONL trace file written with trace.Writer: one event per
+// line, each reaching the file in a single write(2) (no user-space
+// buffering, so a killed guest loses at most the line being written),
+// fsynced by Sync and Close.
 type TraceFile struct {
+	*trace.Writer
 	f *os.File
 }
 
@@ -26,144 +29,136 @@ func CreateTrace(path string) (*TraceFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create trace: %w", err)
 	}
-	return &TraceFile{f: f}, nil
-}
-
-// Emit implements Sink.
-func (t *TraceFile) Emit(e Event) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("trace %s: encode %s: %w", t.f.Name(), e.base().Kind, err)
-	}
-	if _, err := t.f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("trace %s: %w", t.f.Name(), err)
-	}
-	return nil
-}
-
-// Sync flushes the file to stable storage.
-func (t *TraceFile) Sync() error {
-	if err := t.f.Sync(); err != nil {
-		return fmt.Errorf("trace %s: fsync: %w", t.f.Name(), err)
-	}
-	return nil
+	return &TraceFile{Writer: trace.NewWriter(f), f: f}, nil
 }
 
 // Close fsyncs and closes the file.
 func (t *TraceFile) Close() error {
-	serr := t.Sync()
+	serr := t.f.Sync()
 	if err := t.f.Close(); err != nil {
 		return fmt.Errorf("trace %s: close: %w", t.f.Name(), err)
 	}
-	return serr
+	if serr != nil {
+		return fmt.Errorf("trace %s: fsync: %w", t.f.Name(), serr)
+	}
+	return nil
 }
 
 // MemSink collects events in memory (tests).
 type MemSink struct {
-	Events []Event
+	Events []trace.Event
 }
 
-// Emit implements Sink.
-func (m *MemSink) Emit(e Event) error { m.Events = append(m.Events, e); return nil }
+// Write implements Sink.
+func (m *MemSink) Write(e *trace.Event) error {
+	c := *e
+	if e.Header != nil {
+		h := *e.Header
+		c.Header = &h
+	}
+	m.Events = append(m.Events, c)
+	return nil
+}
 
 // Loop connects a Core to its I/O: every Poll reads the source once, feeds
-// the core, traces its events and actuates the pause when it changed.
+// the core, and traces its events; after every decision it enforces the
+// decided pause (writing it when it differs from the pause last confirmed)
+// and traces the pause the kernel reads back.
 type Loop struct {
 	Core   *Core
 	Source SignalSource
-	// Act enforces the pause; nil (with Observe) for a guest whose
-	// controller is off.
-	Act Actuator
-	// Observe traces samples and gaps only: no decisions, no actuation
-	// (a greedy guest's view of the signal).
-	Observe bool
-	Sink    Sink
+	Act    Actuator
+	Sink   Sink
 	// Now returns host CLOCK_MONOTONIC ns.
 	Now func() int64
 
-	applied    int // pause confirmed in force; -1 unknown
-	readErrors uint64
-	lastErr    error
+	applied int // pause confirmed in force; -1 unknown
+	lastErr error
 }
 
-// Start traces the header and enforces the initial pause.
-func (l *Loop) Start(h *Header) error {
+// Start traces the header and enforces the initial demand (actuate seq 0).
+func (l *Loop) Start(h trace.Header) error {
 	l.applied = -1
-	if l.Observe {
-		h.Role = "observe"
-	}
-	if err := l.Sink.Emit(h); err != nil {
+	now := l.Now()
+	if err := l.Sink.Write(&trace.Event{Kind: trace.KindHeader, VM: l.Core.cfg.VM, TNs: now, Header: &h}); err != nil {
 		return err
 	}
-	if l.Observe || l.Act == nil {
-		return nil
-	}
-	return l.actuate(l.Now())
+	return l.actuate(now, 0)
 }
 
 // Poll does one iteration. Only trace errors are returned: a failed read
 // counts as silence (the core holds the safe demand if it lasts) and a
-// failed write is traced and retried at the next poll.
+// failed actuation shows in the trace (the read-back pause differs) and is
+// retried at the next decision.
 func (l *Loop) Poll() error {
 	now := l.Now()
 	ws, err := l.Source.Windows()
-	var ev []Event
+	var ev []trace.Event
 	if err != nil {
-		l.readErrors++
+		l.Core.cnt.ReadErrors++
 		l.lastErr = err
 		ev = l.Core.Tick(now)
 	} else {
 		ev = l.Core.Observe(now, ws)
 	}
-	for _, e := range ev {
-		if l.Observe && e.base().Kind == KindDecide {
-			continue
-		}
-		if err := l.Sink.Emit(e); err != nil {
+	for i := range ev {
+		if err := l.Sink.Write(&ev[i]); err != nil {
 			return err
 		}
+		if ev[i].Kind == trace.KindDecide {
+			if err := l.actuate(now, ev[i].Decide.Seq); err != nil {
+				return err
+			}
+		}
 	}
-	if l.Observe || l.Act == nil || l.Core.Pause() == l.applied {
-		return nil
-	}
-	return l.actuate(now)
+	return nil
 }
 
-// actuate writes the core's pause, reads it back and traces the outcome.
-func (l *Loop) actuate(now int64) error {
+// actuate enforces the core's current demand for decision seq, reads the
+// pause back and traces it. If the pause cannot be read back, no actuate
+// event is written (the trace format needs a pause) and the error counts.
+func (l *Loop) actuate(now, seq int64) error {
 	want := l.Core.Pause()
-	a := &Actuate{Base: l.Core.at(KindActuate, now), DecideSeq: l.Core.Decisions(), D: l.Core.D(), Want: want, Pause: -1}
 	l.Core.cnt.Actuations++
-	werr := l.Act.SetPause(want)
+	var werr error
+	if want != l.applied {
+		werr = l.Act.SetPause(want)
+	}
 	got, rerr := l.Act.Pause()
-	if rerr == nil {
-		a.Pause = got
-	}
-	switch {
-	case werr != nil:
-		a.Error = werr.Error()
-	case rerr != nil:
-		a.Error = rerr.Error()
-	case got != want:
-		a.Error = fmt.Sprintf("read back %d after writing %d", got, want)
-	default:
-		a.OK = true
-		l.applied = want
-	}
-	if !a.OK {
+	if werr != nil || rerr != nil || got != want {
 		l.Core.cnt.ActErrors++
 		l.applied = -1
+		switch {
+		case werr != nil:
+			l.lastErr = werr
+		case rerr != nil:
+			l.lastErr = rerr
+		default:
+			l.lastErr = fmt.Errorf("read back pause %d after writing %d", got, want)
+		}
+	} else {
+		l.applied = want
 	}
-	return l.Sink.Emit(a)
+	if rerr != nil || got < 0 || got > 1000 {
+		return nil
+	}
+	return l.Sink.Write(&trace.Event{Kind: trace.KindActuate, VM: l.Core.cfg.VM, TNs: now,
+		Actuate: trace.Actuate{Seq: seq, D: l.Core.D(), PausePermille: int64(got)}})
 }
 
 // Stop traces the end event: clean, or the reason the run was cut short.
+// The reason also carries the counters.
 func (l *Loop) Stop(clean bool, reason string) error {
-	e := &End{Base: l.Core.at(KindEnd, l.Now()), Clean: clean, Reason: reason, Counters: l.Core.Counters()}
-	if l.readErrors > 0 && l.lastErr != nil {
-		e.Reason = fmt.Sprintf("%s (%d failed reads, last: %v)", reason, l.readErrors, l.lastErr)
+	c := l.Core.Counters()
+	r := fmt.Sprintf("%s; windows %d, garbage %d, duplicates %d, gaps %d (%d windows, %d late), decisions %d, safe holds %d, actuations %d (%d failed), failed reads %d",
+		reason, c.Windows, c.Garbage, c.Duplicates, c.Gaps, c.GapWindows, c.Late, c.Decisions, c.Holds, c.Actuations, c.ActErrors, c.ReadErrors)
+	if l.lastErr != nil {
+		r += "; last error: " + l.lastErr.Error()
 	}
-	return l.Sink.Emit(e)
+	if g := l.Core.LastGarbage(); g != "" {
+		r += "; last garbage: " + g
+	}
+	return l.Sink.Write(&trace.Event{Kind: trace.KindEnd, VM: l.Core.cfg.VM, TNs: l.Now(), End: trace.End{Clean: clean, Reason: r}})
 }
 
 // Run polls every interval until ctx is done (then returns nil) or the

@@ -1,13 +1,13 @@
 package controller
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/friendly-vm/fvm/trace"
 )
 
 // fakeClock advances 50 ms per reading.
@@ -24,16 +24,16 @@ func newLoop(t *testing.T, cfg Config) (*Loop, *MemSource, *MemActuator, *MemSin
 	src, act, sink := &MemSource{}, &MemActuator{}, &MemSink{}
 	clk := &fakeClock{}
 	l := &Loop{Core: core, Source: src, Act: act, Sink: sink, Now: clk.now}
-	if err := l.Start(core.Header(0, 0)); err != nil {
+	if err := l.Start(core.Header()); err != nil {
 		t.Fatal(err)
 	}
 	return l, src, act, sink
 }
 
-func kinds(ev []Event) string {
+func kinds(ev []trace.Event) string {
 	var k []string
 	for _, e := range ev {
-		k = append(k, e.base().Kind)
+		k = append(k, e.Kind.String())
 	}
 	return strings.Join(k, " ")
 }
@@ -61,44 +61,61 @@ func TestLoopActuatesChanges(t *testing.T) {
 	if got := act.Writes; len(got) != 3 || got[0] != 500 || got[1] != 450 || got[2] != 750 {
 		t.Errorf("writes %v, want [500 450 750]", got)
 	}
-	last := sink.Events[len(sink.Events)-2].(*Actuate)
-	if !last.OK || last.Pause != 750 || last.D != 5 || last.DecideSeq != 2 {
+	last := sink.Events[len(sink.Events)-2].Actuate
+	if last.PausePermille != 750 || last.D != 5 || last.Seq != 2 {
 		t.Errorf("last actuate %+v", last)
 	}
-	end := sink.Events[len(sink.Events)-1].(*End)
-	if !end.Clean || end.Windows != 2 || end.Actuations != 3 || end.ActErrors != 0 {
+	end := sink.Events[len(sink.Events)-1].End
+	if !end.Clean || !strings.HasPrefix(end.Reason, "done; windows 2,") || !strings.Contains(end.Reason, "actuations 3 (0 failed)") {
 		t.Errorf("end %+v", end)
 	}
 }
 
 func TestLoopActuationFailures(t *testing.T) {
 	l, src, act, sink := newLoop(t, testConfig())
+	lastAct := func() trace.Actuate {
+		t.Helper()
+		e := sink.Events[len(sink.Events)-1]
+		if e.Kind != trace.KindActuate {
+			t.Fatalf("last event is %v, want actuate", e.Kind)
+		}
+		return e.Actuate
+	}
 	act.Lie = 10
 	src.Push(win(1, 0))
 	if err := l.Poll(); err != nil {
 		t.Fatal(err)
 	}
-	a := sink.Events[len(sink.Events)-1].(*Actuate)
-	if a.OK || a.Pause != 460 || !strings.Contains(a.Error, "read back 460 after writing 450") {
+	// The trace shows what the kernel reports, not what was asked for.
+	if a := lastAct(); a.PausePermille != 460 || a.D != 11 || a.Seq != 1 {
 		t.Errorf("lying kernel: actuate %+v", a)
 	}
-	// Not confirmed, so the next poll writes again, even with no change.
+	// Not confirmed, so the next decision writes again.
 	act.Lie = 0
-	if err := l.Poll(); err != nil {
-		t.Fatal(err)
-	}
-	a = sink.Events[len(sink.Events)-1].(*Actuate)
-	if !a.OK || a.Pause != 450 {
-		t.Errorf("retry: actuate %+v", a)
-	}
-	act.FailWrites = errors.New("EACCES")
 	src.Push(win(2, 0))
 	if err := l.Poll(); err != nil {
 		t.Fatal(err)
 	}
-	a = sink.Events[len(sink.Events)-1].(*Actuate)
-	if a.OK || a.Error != "EACCES" || a.Pause != 450 {
+	if a := lastAct(); a.PausePermille != 400 || a.Seq != 2 {
+		t.Errorf("retry: actuate %+v", a)
+	}
+	act.FailWrites = errors.New("EACCES")
+	src.Push(win(3, 0))
+	if err := l.Poll(); err != nil {
+		t.Fatal(err)
+	}
+	if a := lastAct(); a.PausePermille != 400 || a.D != 13 {
 		t.Errorf("failed write: actuate %+v", a)
+	}
+	if err := l.Stop(false, "test"); err != nil {
+		t.Fatal(err)
+	}
+	end := sink.Events[len(sink.Events)-1].End
+	if !strings.Contains(end.Reason, "actuations 4 (2 failed)") || !strings.Contains(end.Reason, "last error: EACCES") {
+		t.Errorf("end reason %q", end.Reason)
+	}
+	if len(act.Writes) != 3 {
+		t.Errorf("writes %v: want 3 (initial, lie retry, 400)", act.Writes)
 	}
 }
 
@@ -116,40 +133,16 @@ func TestLoopReadErrorsLeadToHold(t *testing.T) {
 	if got, want := kinds(sink.Events), "header actuate decide actuate end"; got != want {
 		t.Fatalf("events %q, want %q", got, want)
 	}
-	d := sink.Events[2].(*Decide)
-	if d.Branch != Hold || d.Reason != "silence" || d.DAfter != 1 {
-		t.Errorf("decide %+v: want hold silence to safe 1", d)
+	d := sink.Events[2].Decide
+	if d.Branch != Hold || d.SampleSeq != 0 || d.DAfter != 1 {
+		t.Errorf("decide %+v: want a hold to safe 1 consuming no window", d)
 	}
 	if act.Writes[len(act.Writes)-1] != 950 {
 		t.Errorf("writes %v: want the safe pause 950 last", act.Writes)
 	}
-	end := sink.Events[4].(*End)
-	if end.Clean || !strings.Contains(end.Reason, "25 failed reads, last: EIO") {
+	end := sink.Events[4].End
+	if end.Clean || !strings.Contains(end.Reason, "failed reads 25; last error: EIO") {
 		t.Errorf("end %+v", end)
-	}
-}
-
-func TestLoopObserveOnly(t *testing.T) {
-	core, err := NewCore(testConfig(), 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, sink := &MemSource{}, &MemSink{}
-	clk := &fakeClock{}
-	l := &Loop{Core: core, Source: src, Sink: sink, Now: clk.now, Observe: true}
-	if err := l.Start(core.Header(0, 0)); err != nil {
-		t.Fatal(err)
-	}
-	src.Push(win(1, 500))
-	src.Push(win(2, 500))
-	if err := l.Poll(); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := kinds(sink.Events), "header sample sample"; got != want {
-		t.Errorf("events %q, want %q", got, want)
-	}
-	if h := sink.Events[0].(*Header); h.Role != "observe" {
-		t.Errorf("header role %q", h.Role)
 	}
 }
 
@@ -174,23 +167,33 @@ func TestMemSourceRingOverflow(t *testing.T) {
 	}
 }
 
+// TestTraceFile writes a trace through the loop and reads it back with the
+// trace package's strict reader.
 func TestTraceFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "a.jsonl")
 	tf, err := CreateTrace(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	core, err := NewCore(testConfig(), 0, 0)
+	cfg := testConfig()
+	cfg.D = 3
+	core, err := NewCore(cfg, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk := &fakeClock{}
 	src := &MemSource{}
 	l := &Loop{Core: core, Source: src, Act: &MemActuator{}, Sink: tf, Now: clk.now}
-	if err := l.Start(core.Header(0, 0)); err != nil {
+	h := core.Header()
+	h.PeriodUs, h.Kernel, h.Controller, h.Workload = 10000, "test", "test", "none"
+	if err := l.Start(h); err != nil {
 		t.Fatal(err)
 	}
 	src.Push(win(1, 600))
+	src.Push(win(3, 0))
+	g := win(4, 0)
+	g.WantNs++
+	src.Push(g)
 	if err := l.Poll(); err != nil {
 		t.Fatal(err)
 	}
@@ -200,36 +203,28 @@ func TestTraceFile(t *testing.T) {
 	if err := tf.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(p)
+	evs, err := trace.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var got []string
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("line %d: %v", n, err)
-		}
-		for _, k := range []string{"v", "kind", "vm", "t_ns"} {
-			if _, ok := m[k]; !ok {
-				t.Errorf("line %d lacks %q: %s", n, k, sc.Text())
-			}
-		}
-		got = append(got, m["kind"].(string))
-		if m["kind"] == "sample" && (m["seq"] != 1.0 || m["congested"] != true || m["steal_permille"] != 600.0) {
-			t.Errorf("sample line: %s", sc.Text())
-		}
-		if m["kind"] == "decide" && (m["branch"] != "decrease" || m["d_after"] != 5.0) {
-			t.Errorf("decide line: %s", sc.Text())
-		}
-		if m["kind"] == "header" && (m["beta"] != "1/2" || m["theta"] != "1/4" || m["signal"] != "steal" || m["rule"] != "aimd") {
-			t.Errorf("header line: %s", sc.Text())
-		}
+	if got, want := kinds(evs), "header actuate sample decide actuate gap sample decide actuate sample decide actuate end"; got != want {
+		t.Fatalf("kinds %q, want %q", got, want)
 	}
-	if strings.Join(got, " ") != "header actuate sample decide actuate end" {
-		t.Errorf("kinds %v", got)
+	hh := evs[0].Header
+	if hh.Beta.String() != "1/2" || hh.Theta.String() != "1/4" || hh.Signal != "steal" || hh.Rule != "aimd" || hh.N != 2 || evs[0].VM != 1 || hh.InitD != 10 {
+		t.Errorf("header %+v", hh)
+	}
+	if s := evs[2].Sample; s.Seq != 1 || !s.Congested || s.StealPermille != 600 || s.SignalPermille != 600 {
+		t.Errorf("sample %+v", s)
+	}
+	if d := evs[3].Decide; d.Branch != Decrease || d.DAfter != 5 || d.NewestSeq != 4 {
+		t.Errorf("decide %+v", d)
+	}
+	if g := evs[5].Gap; g.FromSeq != 2 || g.ToSeq != 2 {
+		t.Errorf("gap %+v", g)
+	}
+	if d := evs[10].Decide; d.Branch != Hold || d.SampleSeq != 4 || d.DAfter != d.DBefore {
+		t.Errorf("garbage decide %+v", d)
 	}
 }
 
