@@ -6,7 +6,7 @@ FUZZTIME  ?= 30s
 TLA2TOOLS ?= $(firstword $(wildcard $(abspath ../shared/tools/tla2tools.jar)))
 export TLA2TOOLS
 
-.PHONY: all build verify test test-unit test-uml setup setup-java setup-uml check bench bench-mc fuzz tlc uml clean
+.PHONY: all build verify test test-unit test-uml setup setup-java setup-uml check bench bench-mc bench-uml fuzz tlc uml clean
 
 all: build
 
@@ -30,9 +30,20 @@ test: setup check test-unit test-uml
 test-unit:
 	$(GO) test -count=1 ./...
 
+# uml: build (or reuse from the cache) the patched UML guest kernel and print its path.
+uml: setup-uml
+	$(GO) run ./cmd/fvm uml build
+
 # Real-kernel tests measure CPU shares, so they run serially, after everything else.
-test-uml:
-	@echo "test-uml: no real-kernel tests yet"
+# They build the kernel first (~3-5 min on 2 cores, cached in ~/.cache/friendly-vm/uml
+# or $$FVM_CACHE/uml) and pin guests to host CPU 0.
+test-uml: setup-uml
+	@k=$$($(GO) run ./cmd/fvm uml build) && echo "test-uml: kernel $$k" && \
+	FVM_KERNEL=$$k $(GO) test -tags umlkernel -p 1 -count=1 -v -timeout 20m ./uml-impl/kernel/
+
+# bench-uml: overhead of the patch (busy-loop throughput, patched vs unpatched kernel).
+bench-uml: setup-uml
+	$(GO) run ./cmd/fvm uml bench
 
 verify: setup-java build
 	@mkdir -p $(OUT)
@@ -40,6 +51,7 @@ verify: setup-java build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./spec/...
+	$(MAKE) bench-uml
 
 fuzz:
 	@echo "fuzz: no fuzz targets yet"
