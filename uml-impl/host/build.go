@@ -38,6 +38,10 @@ func configRecipe() []string {
 	return []string{"-e", "EXPERT", "-d", "NET", "-d", "MODULES", "-d", "BLOCK", "-d", "SWAP"}
 }
 
+// fullBuildSteps is about how many build steps (CC, LD, ...) a full build
+// of the trimmed configuration prints; only for the progress display.
+const fullBuildSteps = 990
+
 // buildRecipeVersion changes whenever the build steps change in a way that
 // changes the kernel; it is part of the cache key.
 const buildRecipeVersion = "fvm-uml-build 1"
@@ -374,7 +378,7 @@ func makeKernel(ctx context.Context, dir string, jobs int, prog io.Writer) error
 			if isBuildStep(l) {
 				steps++
 				if steps%200 == 0 {
-					fmt.Fprintf(prog, "uml build: %d objects, %s\n", steps, time.Since(start).Round(time.Second))
+					fmt.Fprintf(prog, "uml build: %d/~%d objects, %s\n", steps, fullBuildSteps, time.Since(start).Round(time.Second))
 				}
 			}
 			last = append(last, l)
@@ -393,7 +397,7 @@ func makeKernel(ctx context.Context, dir string, jobs int, prog io.Writer) error
 				return
 			case <-t.C:
 				mu.Lock()
-				fmt.Fprintf(prog, "uml build: still building: %d objects, %s\n", steps, time.Since(start).Round(time.Second))
+				fmt.Fprintf(prog, "uml build: still building: %d/~%d objects, %s\n", steps, fullBuildSteps, time.Since(start).Round(time.Second))
 				mu.Unlock()
 			}
 		}
