@@ -45,6 +45,7 @@ func newRootCmd() *cobra.Command {
 		newVersionCmd(),
 		newProveCmd(),
 		newSimulateCmd(),
+		newTraceCmd(),
 		newUMLCmd(),
 	)
 	return root

@@ -1,0 +1,621 @@
+package refine
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/trace"
+)
+
+// Options configures Check.
+type Options struct {
+	// Context is how many lines before and after the first non-refining
+	// event are reported (0: 3).
+	Context int
+	// ConvergenceJain is the Jain index of the demands above which the run
+	// counts as converged (0: 0.95).
+	ConvergenceJain float64
+}
+
+// Input is one trace to check: a name for messages and its content.
+type Input struct {
+	Name string
+	R    io.Reader
+}
+
+// ContextLine is one line of a trace shown around a failure.
+type ContextLine struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Text string `json:"text"`
+}
+
+// Failure is the first non-refining event: where, what is wrong, and what
+// the reference allowed instead.
+type Failure struct {
+	File    string        `json:"file"`
+	Line    int           `json:"line"` // 0: a whole-run check (no single line)
+	VM      int           `json:"vm"`
+	Kind    string        `json:"kind"`
+	Msg     string        `json:"msg"`
+	Allowed string        `json:"allowed"`
+	Context []ContextLine `json:"context"`
+}
+
+func (f *Failure) Error() string {
+	at := f.File
+	if f.Line > 0 {
+		at = fmt.Sprintf("%s:%d", f.File, f.Line)
+	}
+	return fmt.Sprintf("%s: vm %d %s: %s (ref allows: %s)", at, f.VM, f.Kind, f.Msg, f.Allowed)
+}
+
+// Result is the verdict: Failure is nil when the traces refine ref.
+// Summary is filled in either case (up to the failure).
+type Result struct {
+	Failure *Failure `json:"failure,omitempty"`
+	Summary Summary  `json:"summary"`
+}
+
+// OK reports whether the traces refine the reference.
+func (r *Result) OK() bool { return r.Failure == nil }
+
+// Paths expands run directories to the *.jsonl files they contain (sorted)
+// and keeps file arguments as they are.
+func Paths(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("trace check: %w", err)
+		}
+		if !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		m, err := filepath.Glob(filepath.Join(a, "*.jsonl"))
+		if err != nil {
+			return nil, fmt.Errorf("trace check: %s: %w", a, err)
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("trace check: %s: no *.jsonl traces in the directory", a)
+		}
+		sort.Strings(m)
+		out = append(out, m...)
+	}
+	return out, nil
+}
+
+// CheckFiles checks trace files and run directories (see Paths). The error
+// is non-nil for unreadable or malformed traces (a *trace.Error names the
+// file and line); a trace that is well-formed but does not refine ref
+// gives a Result with a Failure.
+func CheckFiles(args []string, opt Options) (*Result, error) {
+	paths, err := Paths(args)
+	if err != nil {
+		return nil, err
+	}
+	var inputs []Input
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			for _, in := range inputs {
+				in.R.(*os.File).Close()
+			}
+			return nil, fmt.Errorf("trace check: %w", err)
+		}
+		inputs = append(inputs, Input{Name: p, R: f})
+	}
+	defer func() {
+		for _, in := range inputs {
+			in.R.(*os.File).Close()
+		}
+	}()
+	return Check(inputs, opt)
+}
+
+// Check checks the inputs, in order, as the traces of one run.
+func Check(inputs []Input, opt Options) (*Result, error) {
+	if opt.Context <= 0 {
+		opt.Context = 3
+	}
+	if opt.ConvergenceJain <= 0 {
+		opt.ConvergenceJain = 0.95
+	}
+	c := &checker{opt: opt, ring: make([]ringLine, opt.Context+1)}
+	res := &Result{}
+	for _, in := range inputs {
+		c.sum.Files = append(c.sum.Files, in.Name)
+		f, err := c.file(in)
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			res.Failure = f
+			c.finish(&res.Summary, false)
+			return res, nil
+		}
+	}
+	res.Failure = c.finish(&res.Summary, true)
+	return res, nil
+}
+
+// pending is a sampled window not yet consumed.
+type pending struct {
+	seq        int64
+	congested  bool
+	want, wall int64
+}
+
+// ringLine is a recent line kept for a failure's context.
+type ringLine struct {
+	line int
+	buf  []byte
+}
+
+// point is a demand change at a time.
+type point struct {
+	t  int64
+	vm int
+	d  int
+}
+
+// vmCheck is the checker's state for one VM.
+type vmCheck struct {
+	vm      int
+	hdr     *trace.Header
+	hdrAt   string
+	p       *ref.Params // the N=1 model of this VM
+	s       ref.State
+	dKnown  bool
+	initD   int
+	pend    [ref.MaxFIFO]pending // parallel to s.Q[0], oldest at head
+	head    int
+	npend   int
+	nextSeq int64 // next window expected (0: any)
+	newest  int64 // newest window sampled
+
+	decisions   int64 // last decide seq
+	lastD       int   // d_after of the last decision
+	lastDT      int64 // its time
+	actuated    int   // demand in force (-1: unknown)
+	needAct     int64 // decision awaiting actuation
+	needActFile string
+
+	ewmaPrev int64
+	ewmaHave bool
+
+	sum VMSummary
+	// dSum/dN: demand in force at each sample, for the mean demand.
+	dSum, dN int64
+}
+
+type checker struct {
+	opt  Options
+	vms  []*vmCheck
+	ring []ringLine
+	rn   int // lines in ring (ring is circular by line number)
+	sum  Summary
+	traj []point
+	t0   int64
+	t0ok bool
+}
+
+func (c *checker) vmState(vm int) *vmCheck {
+	for vm >= len(c.vms) {
+		c.vms = append(c.vms, nil)
+	}
+	if c.vms[vm] == nil {
+		c.vms[vm] = &vmCheck{vm: vm, actuated: -1}
+	}
+	return c.vms[vm]
+}
+
+// fail builds a Failure at the current line with its context.
+type failFn func(msg, allowed string, args ...any) *Failure
+
+func (c *checker) file(in Input) (*Failure, error) {
+	r := trace.NewReader(in.R, in.Name)
+	var e trace.Event
+	ended := map[int]bool{}
+	headers := map[int]int{}
+	c.rn = 0
+	for {
+		err := r.Next(&e)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		line := r.Line()
+		slot := &c.ring[line%len(c.ring)]
+		slot.line, slot.buf = line, append(slot.buf[:0], r.Raw()...)
+		c.rn++
+		c.sum.Events++
+		v := c.vmState(e.VM)
+		var f *Failure
+		fail := func(msg, allowed string, args ...any) {
+			f = &Failure{File: in.Name, Line: line, VM: e.VM, Kind: e.Kind.String(),
+				Msg: fmt.Sprintf(msg, args...), Allowed: allowed}
+		}
+		switch e.Kind {
+		case trace.KindHeader:
+			headers[e.VM] = line
+			c.header(v, &e, fmt.Sprintf("%s:%d", in.Name, line), fail)
+		case trace.KindSample:
+			c.sample(v, &e, fail)
+		case trace.KindDecide:
+			c.decide(v, &e, in.Name, fail)
+		case trace.KindActuate:
+			c.actuate(v, &e, fail)
+		case trace.KindHost:
+			v.sum.HostWindows++
+			v.sum.hostCPU += e.Host.CPUNs
+			v.sum.hostWall += e.Host.WallNs
+		case trace.KindGap:
+			c.gap(v, &e, fail)
+		case trace.KindEnd:
+			ended[e.VM] = true
+			if !e.End.Clean {
+				fail("the run ended incompletely: "+e.End.Reason, "a clean end")
+			} else if v.needAct != 0 && v.needActFile == in.Name {
+				fail(fmt.Sprintf("decision %d (d=%d) was never actuated", v.needAct, v.lastD),
+					fmt.Sprintf("an actuate with seq %d, d %d, pause_permille %d before the end", v.needAct, v.lastD, PausePermille(v.hdr.U, v.lastD)))
+			} else {
+				v.sum.End = "clean"
+			}
+		}
+		if f != nil {
+			c.context(f, r, line)
+			return f, nil
+		}
+	}
+	if r.Line() == 0 {
+		return &Failure{File: in.Name, VM: -1, Kind: "header", Msg: "the trace is empty",
+			Allowed: "a header for every VM, then its events and an end"}, nil
+	}
+	vmsInFile := make([]int, 0, len(headers))
+	for vm := range headers {
+		vmsInFile = append(vmsInFile, vm)
+	}
+	sort.Ints(vmsInFile)
+	for _, vm := range vmsInFile {
+		if !ended[vm] {
+			f := &Failure{File: in.Name, Line: r.Line(), VM: vm, Kind: "end",
+				Msg:     fmt.Sprintf("the trace of vm %d ends without an end event (header at line %d): a truncated or killed run", vm, headers[vm]),
+				Allowed: "an end event closing every VM's trace"}
+			c.context(f, r, r.Line())
+			return f, nil
+		}
+	}
+	return nil, nil
+}
+
+// context fills f.Context with the lines before (from the ring) and after
+// (read on) the failing line.
+func (c *checker) context(f *Failure, r *trace.Reader, line int) {
+	k := len(c.ring)
+	first := max(line-k+1, line-c.rn+1, 1)
+	after := c.opt.Context
+	for l := first; l <= line; l++ {
+		rl := c.ring[l%k]
+		f.Context = append(f.Context, ContextLine{File: f.File, Line: rl.line, Text: string(rl.buf)})
+	}
+	var e trace.Event
+	for i := 0; i < after; i++ {
+		if err := r.Next(&e); err != nil {
+			break
+		}
+		f.Context = append(f.Context, ContextLine{File: f.File, Line: r.Line(), Text: string(r.Raw())})
+	}
+}
+
+func (c *checker) header(v *vmCheck, e *trace.Event, at string, fail func(string, string, ...any)) {
+	h := e.Header
+	if v.hdr != nil {
+		if diff := headerDiff(v.hdr, h); diff != "" {
+			fail("header disagrees with the header at %s: %s", "the same parameters in every header of a VM", v.hdrAt, diff)
+		}
+		return
+	}
+	for _, o := range c.vms {
+		if o != nil && o.hdr != nil && o.hdr.N != h.N {
+			fail("header says n=%d but vm %d's header says n=%d", "one n per run", h.N, o.vm, o.hdr.N)
+			return
+		}
+	}
+	p, err := Params(h)
+	if err != nil {
+		fail("the header's parameters are not a valid reference model: %v", "parameters that ref.Params.Validate accepts", err)
+		return
+	}
+	v.hdr, v.hdrAt, v.p = h, at, p
+	v.sum.VM = e.VM
+	if h.InitD != 0 {
+		s, err := ref.InitState(p, []int{h.InitD})
+		if err != nil {
+			fail("init_d: %v", "an initial demand in [dmin, dmax]", err)
+			return
+		}
+		v.s, v.dKnown, v.initD = s, true, h.InitD
+	}
+}
+
+// headerDiff names the first model parameter in which a and b differ.
+func headerDiff(a, b *trace.Header) string {
+	type f struct {
+		name string
+		x, y any
+	}
+	for _, d := range []f{
+		{"n", a.N, b.N}, {"u", a.U, b.U}, {"capacity", a.Capacity, b.Capacity}, {"host", a.Host, b.Host},
+		{"signal", a.Signal, b.Signal}, {"theta", a.Theta, b.Theta}, {"kappa", a.Kappa, b.Kappa},
+		{"greedy", fmt.Sprint(a.Greedy), fmt.Sprint(b.Greedy)}, {"rule", a.Rule, b.Rule},
+		{"alpha", a.Alpha, b.Alpha}, {"beta", a.Beta, b.Beta}, {"mu", a.Mu, b.Mu}, {"delta", a.Delta, b.Delta},
+		{"dmin", a.Dmin, b.Dmin}, {"dmax", a.Dmax, b.Dmax}, {"d", a.D, b.D},
+		{"window_ns", a.WindowNs, b.WindowNs}, {"period_us", a.PeriodUs, b.PeriodUs},
+		{"fidelity_tol", a.FidelityTol, b.FidelityTol}, {"ewma", a.EWMA, b.EWMA},
+		{"hold_want_permille", a.HoldWantPermille, b.HoldWantPermille}, {"gap_tolerated", a.GapTolerated, b.GapTolerated},
+	} {
+		if d.x != d.y {
+			return fmt.Sprintf("%s %v vs %v", d.name, d.x, d.y)
+		}
+	}
+	return ""
+}
+
+func bitName(c bool) string {
+	if c {
+		return "congested"
+	}
+	return "uncongested"
+}
+
+func (c *checker) sample(v *vmCheck, e *trace.Event, fail func(string, string, ...any)) {
+	s := &e.Sample
+	h, p := v.hdr, v.p
+	if !c.t0ok {
+		c.t0, c.t0ok = e.TNs, true
+	}
+	if v.nextSeq != 0 && s.Seq != v.nextSeq {
+		fail("window %d follows window %d: windows %d..%d were skipped without a gap event", fmt.Sprintf("the next HostTick brings window %d", v.nextSeq),
+			s.Seq, v.nextSeq-1, v.nextSeq, s.Seq-1)
+		return
+	}
+	// The congested bit against the signal.
+	switch {
+	case !h.EWMA.IsZero():
+		raw := s.StealPermille
+		if p.Signal == ref.VCT {
+			raw = s.VCTPermille
+		}
+		want := raw
+		if v.ewmaHave {
+			want = (h.EWMA.Num*raw + (h.EWMA.Den-h.EWMA.Num)*v.ewmaPrev) / h.EWMA.Den
+		}
+		if d := s.SignalPermille - want; d < -1 || d > 1 {
+			fail("signal_permille %d is not the EWMA (weight %s) of %s_permille %d and the previous %d", fmt.Sprintf("signal_permille %d (±1)", want),
+				s.SignalPermille, h.EWMA, p.Signal, raw, v.ewmaPrev)
+			return
+		}
+		v.ewmaPrev, v.ewmaHave = s.SignalPermille, true
+		if got := p.Theta.Less(ref.R(s.SignalPermille, 1000)); got != s.Congested {
+			fail("congested=%v but the smoothed signal %d‰ is %s theta %s", fmt.Sprintf("congested=%v", got),
+				s.Congested, s.SignalPermille, map[bool]string{true: "above", false: "not above"}[got], p.Theta)
+			return
+		}
+	case h.Signal != "":
+		if got := p.Exceeds(ref.R(s.VCTPermille, 1000), ref.R(s.StealPermille, 1000)); got != s.Congested {
+			val := s.StealPermille
+			if p.Signal == ref.VCT {
+				val = s.VCTPermille
+			}
+			fail("congested=%v but %s_permille %d is %s theta %s", fmt.Sprintf("congested=%v (ref.Params.Exceeds)", got),
+				s.Congested, p.Signal, val, map[bool]string{true: "above", false: "not above"}[got], p.Theta)
+			return
+		}
+	}
+	var bit uint16
+	if s.Congested {
+		bit = 1
+	}
+	next, err := ref.Step(p, v.s, ref.OpenTick(bit))
+	if err != nil {
+		old := v.pend[v.head]
+		fail("window %d is sampled while windows %d..%d (D+1 = %d) are still pending: the oldest would wait more than D = %d windows",
+			fmt.Sprintf("no HostTick until Act consumes window %d", old.seq), s.Seq, old.seq, v.newest, h.D+1, h.D)
+		return
+	}
+	v.s = next
+	v.pend[(v.head+v.npend)%len(v.pend)] = pending{seq: s.Seq, congested: s.Congested, want: s.WantNs, wall: s.WallNs}
+	v.npend++
+	v.nextSeq, v.newest = s.Seq+1, s.Seq
+	v.sum.Samples++
+	if v.sum.FirstSeq == 0 {
+		v.sum.FirstSeq = s.Seq
+	}
+	v.sum.LastSeq = s.Seq
+	v.sum.guestCPU += s.CPUNs
+	v.sum.guestWall += s.WallNs
+	if v.actuated >= 0 {
+		v.dSum += int64(v.actuated)
+		v.dN++
+	}
+}
+
+func (c *checker) decide(v *vmCheck, e *trace.Event, file string, fail func(string, string, ...any)) {
+	d := &e.Decide
+	h, p := v.hdr, v.p
+	if v.needAct != 0 {
+		fail("decision %d comes before decision %d (d=%d) was actuated", fmt.Sprintf("an actuate with seq %d, d %d, pause_permille %d first", v.needAct, v.lastD, PausePermille(h.U, v.lastD)),
+			d.Seq, v.needAct, v.lastD)
+		return
+	}
+	if d.NewestSeq < v.newest {
+		fail("newest_seq %d is older than window %d, already sampled", fmt.Sprintf("newest_seq >= %d", v.newest), d.NewestSeq, v.newest)
+		return
+	}
+	if !v.dKnown {
+		s, err := ref.InitState(p, []int{d.DBefore})
+		if err != nil {
+			fail("the initial demand: %v", fmt.Sprintf("any initial demand in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax), err)
+			return
+		}
+		s.Q = v.s.Q
+		v.s, v.dKnown, v.initD = s, true, d.DBefore
+	} else if cur := int(v.s.D[0]); d.DBefore != cur {
+		fail("d_before=%d but the demand is %d", fmt.Sprintf("d_before=%d", cur), d.DBefore, cur)
+		return
+	}
+	if d.SampleSeq == 0 {
+		next, err := ref.Step(p, v.s, ref.HoldOf(0, d.DAfter))
+		if err != nil {
+			fail("hold to d=%d: %v", fmt.Sprintf("Hold(0, d) with d in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax), d.DAfter, err)
+			return
+		}
+		v.s = next
+		v.sum.Holds++
+	} else {
+		if delay := d.NewestSeq - d.SampleSeq; delay > int64(h.D) {
+			fail("window %d is consumed %d windows late (newest %d): more than D = %d", fmt.Sprintf("a delay of at most D = %d windows", h.D),
+				d.SampleSeq, delay, d.NewestSeq, h.D)
+			return
+		} else if delay > v.sum.MaxDelay {
+			v.sum.MaxDelay = delay
+		}
+		if v.npend == 0 {
+			fail("window %d is consumed but no window is pending", fmt.Sprintf("Act is disabled until HostTick brings window %d", max(v.nextSeq, 1)), d.SampleSeq)
+			return
+		}
+		old := v.pend[v.head]
+		if d.SampleSeq != old.seq {
+			what := "skips"
+			if d.SampleSeq < old.seq {
+				what = "consumes again"
+			}
+			fail("decision %d %s window %d (the oldest pending window is %d)", fmt.Sprintf("Act(0) consumes window %d", old.seq), d.Seq, what, d.SampleSeq, old.seq)
+			return
+		}
+		want, br := p.Apply(0, d.DBefore, old.congested)
+		if d.Branch == trace.BranchHold {
+			if h.HoldWantPermille <= 0 || old.want*1000 >= int64(h.HoldWantPermille)*old.wall {
+				fail("hold on window %d (want %d of wall %d ns), which the header's hold_want_permille %d does not allow", fmt.Sprintf("Act(0): d_after=%d (%s) on the %s window", want, br, bitName(old.congested)),
+					old.seq, old.want, old.wall, h.HoldWantPermille)
+				return
+			}
+		} else if d.DAfter != want || d.Branch != toTraceBranch(br) {
+			fail("d_after=%d (%s) from d_before=%d on the %s window %d", fmt.Sprintf("Act(0): d_after=%d (%s)", want, br),
+				d.DAfter, d.Branch, d.DBefore, bitName(old.congested), old.seq)
+			return
+		}
+		next, err := ref.Step(p, v.s, ref.ActOf(0))
+		if err != nil {
+			fail("ref rejects Act(0): %v", "an enabled Act", err)
+			return
+		}
+		if d.Branch == trace.BranchHold {
+			if next, err = ref.Step(p, next, ref.HoldOf(0, d.DAfter)); err != nil {
+				fail("hold to d=%d: %v", fmt.Sprintf("Hold(0, d) with d in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax), d.DAfter, err)
+				return
+			}
+			v.sum.Holds++
+		}
+		v.s = next
+		v.head = (v.head + 1) % len(v.pend)
+		v.npend--
+	}
+	v.decisions, v.lastD, v.lastDT = d.Seq, d.DAfter, e.TNs
+	v.sum.Decisions++
+	v.sum.FinalDemand = d.DAfter
+	if d.DAfter != v.actuated {
+		v.needAct, v.needActFile = d.Seq, file
+	}
+	c.traj = append(c.traj, point{t: e.TNs, vm: v.vm, d: d.DAfter})
+}
+
+func (c *checker) actuate(v *vmCheck, e *trace.Event, fail func(string, string, ...any)) {
+	a := &e.Actuate
+	h := v.hdr
+	if a.Seq == 0 {
+		if v.decisions != 0 {
+			fail("an initial actuation (seq 0) after decision %d", fmt.Sprintf("an actuate with seq %d", v.decisions), v.decisions)
+			return
+		}
+		if a.D < h.Dmin || a.D > h.Dmax {
+			fail("initial demand %d", fmt.Sprintf("an initial demand in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax), a.D)
+			return
+		}
+		if v.dKnown && a.D != int(v.s.D[0]) {
+			fail("initial actuation of d=%d but the initial demand is %d", fmt.Sprintf("d=%d", v.s.D[0]), a.D, v.s.D[0])
+			return
+		}
+		if !v.dKnown {
+			v.s.D[0], v.dKnown, v.initD = uint16(a.D), true, a.D
+		}
+	} else {
+		if a.Seq != v.decisions {
+			fail("actuation for decision %d, but the last decision is %d", fmt.Sprintf("an actuate with seq %d", v.decisions), a.Seq, v.decisions)
+			return
+		}
+		if a.D != v.lastD {
+			fail("actuation of d=%d for decision %d, which decided d=%d", fmt.Sprintf("d=%d", v.lastD), a.D, a.Seq, v.lastD)
+			return
+		}
+		if dt := e.TNs - v.lastDT; dt > h.PeriodUs*1000 {
+			fail("actuation read back %d ns after decision %d: later than one actuation period (%d us)", "the pause in force within one period of the decision", dt, a.Seq, h.PeriodUs)
+			return
+		}
+	}
+	if want := PausePermille(h.U, a.D); a.PausePermille != want {
+		fail("pause_permille read back %d for d=%d", fmt.Sprintf("pause_permille %d = floor((u-d)*1000/u)", want), a.PausePermille, a.D)
+		return
+	}
+	if a.PeriodUs != 0 && a.PeriodUs != h.PeriodUs {
+		fail("period_us read back %d", fmt.Sprintf("the header's period_us %d", h.PeriodUs), a.PeriodUs)
+		return
+	}
+	v.actuated, v.needAct = a.D, 0
+	v.sum.Actuations++
+}
+
+func (c *checker) gap(v *vmCheck, e *trace.Event, fail func(string, string, ...any)) {
+	g := &e.Gap
+	if !v.hdr.GapTolerated {
+		fail("windows %d..%d were lost (the kernel's ring overflowed) and the header does not tolerate gaps",
+			"every window consumed exactly once: HostTick never drops a sample", g.FromSeq, g.ToSeq)
+		return
+	}
+	if v.nextSeq != 0 && g.FromSeq != v.nextSeq {
+		fail("gap %d..%d does not start at the next window %d", fmt.Sprintf("a gap from window %d", v.nextSeq), g.FromSeq, g.ToSeq, v.nextSeq)
+		return
+	}
+	v.sum.Gaps++
+	v.sum.LostWindows += g.ToSeq - g.FromSeq + 1
+	v.nextSeq = g.ToSeq + 1
+}
+
+// finish completes the summary; with final set it also runs the whole-run
+// checks (host-vs-guest consistency) and returns their failure.
+func (c *checker) finish(s *Summary, final bool) *Failure {
+	*s = c.summarize()
+	if !final {
+		return nil
+	}
+	for _, v := range c.vms {
+		if v == nil || v.hdr == nil || v.sum.Samples == 0 || v.sum.HostWindows == 0 {
+			continue
+		}
+		tol := v.hdr.FidelityTol.Float()
+		if d := v.sum.GuestShare - v.sum.HostShare; d > tol || d < -tol {
+			return &Failure{File: v.hdrAt, VM: v.vm, Kind: "host",
+				Msg:     fmt.Sprintf("the guest's samples give a CPU share of %.4f but the host measured %.4f", v.sum.GuestShare, v.sum.HostShare),
+				Allowed: fmt.Sprintf("a difference within fidelity_tol %s", v.hdr.FidelityTol)}
+		}
+	}
+	return nil
+}

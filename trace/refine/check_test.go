@@ -1,0 +1,255 @@
+package refine
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/spec/configs"
+	"github.com/friendly-vm/fvm/trace"
+	"pgregory.net/rapid"
+)
+
+// tb is what the helpers need of *testing.T, *testing.B and *rapid.T.
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
+func loadParams(t tb, name string) *ref.Params {
+	t.Helper()
+	cfg, err := configs.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cfg.Params()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func simulate(t tb, p *ref.Params, seed uint64, steps int) []trace.Event {
+	t.Helper()
+	run, err := ref.Simulate(p, ref.SimOptions{Seed: seed, Steps: steps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := FromRun(p, run, ConvertOptions{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+func encode(t tb, evs []trace.Event) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := trace.NewWriter(&buf)
+	for i := range evs {
+		if err := w.Write(&evs[i]); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+	return buf.Bytes()
+}
+
+func checkBytes(t tb, b []byte) (*Result, error) {
+	return Check([]Input{{Name: "sim.jsonl", R: bytes.NewReader(b)}}, Options{})
+}
+
+func TestSimulatedAccepted(t *testing.T) {
+	for _, name := range configs.Names() {
+		if name == "large" {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			p := loadParams(t, name)
+			for seed := uint64(1); seed <= 5; seed++ {
+				res, err := checkBytes(t, encode(t, simulate(t, p, seed, 300)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !res.OK() {
+					t.Fatalf("seed %d: %v\ncontext: %+v", seed, res.Failure, res.Failure.Context)
+				}
+			}
+		})
+	}
+}
+
+func TestSummary(t *testing.T) {
+	p := loadParams(t, "default")
+	res, err := checkBytes(t, encode(t, simulate(t, p, 7, 3000)))
+	if err != nil || !res.OK() {
+		t.Fatalf("%v %v", err, res.Failure)
+	}
+	s := res.Summary
+	if s.N != 3 || len(s.VMs) != 3 || s.Windows == 0 || s.Events == 0 {
+		t.Fatalf("summary %+v", s)
+	}
+	if s.Jain < 0.9 || s.Jain > 1 {
+		t.Errorf("Jain %v, want close to 1 for identical AIMD FVMs", s.Jain)
+	}
+	if s.ConvergenceNs < 0 {
+		t.Errorf("convergence %d: the default configuration converges", s.ConvergenceNs)
+	}
+	for _, v := range s.VMs {
+		if v.HostShare != v.GuestShare || v.End != "clean" || v.MaxDelay > 2 {
+			t.Errorf("vm %+v", v)
+		}
+	}
+	t.Logf("%+v", s)
+}
+
+func TestFailureContext(t *testing.T) {
+	p := loadParams(t, "default")
+	evs := simulate(t, p, 3, 100)
+	for i := range evs {
+		if evs[i].Kind == trace.KindDecide && evs[i].Decide.Seq == 3 && evs[i].VM == 1 {
+			evs[i].Decide.DAfter++
+			break
+		}
+	}
+	res, err := checkBytes(t, encode(t, evs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := res.Failure
+	if f == nil {
+		t.Fatal("mutated trace accepted")
+	}
+	if f.Kind != "decide" || f.VM != 1 || !strings.Contains(f.Allowed, "Act(0): d_after=") || len(f.Context) != 7 {
+		t.Fatalf("failure %v with %d context lines", f, len(f.Context))
+	}
+	if f.Context[3].Line != f.Line {
+		t.Errorf("context middle line %d, want the failing line %d", f.Context[3].Line, f.Line)
+	}
+}
+
+// mutation kinds of the property test.
+var mutations = []string{"wrong-decrease", "skipped-sample", "reordered-samples", "delay-over-D", "actuation-mismatch", "truncated-file"}
+
+func indexes(evs []trace.Event, ok func(e *trace.Event) bool) []int {
+	var out []int
+	for i := range evs {
+		if ok(&evs[i]) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// mutate applies mutation kind to a copy of evs (or the encoded bytes) and
+// returns the bytes; ok is false if the trace has nothing to mutate.
+func mutate(t *rapid.T, kind string, p *ref.Params, evs []trace.Event) (b []byte, ok bool) {
+	evs = append([]trace.Event(nil), evs...)
+	pick := func(idx []int) (int, bool) {
+		if len(idx) == 0 {
+			return 0, false
+		}
+		return idx[rapid.IntRange(0, len(idx)-1).Draw(t, "index")], true
+	}
+	switch kind {
+	case "wrong-decrease":
+		idx := indexes(evs, func(e *trace.Event) bool {
+			return e.Kind == trace.KindDecide && e.Decide.Branch == trace.BranchDecrease
+		})
+		i, ok := pick(idx)
+		if !ok {
+			return nil, false
+		}
+		d := &evs[i].Decide
+		choices := []int{}
+		for x := p.Dmin; x <= p.Dmax; x++ {
+			if x != d.DAfter {
+				choices = append(choices, x)
+			}
+		}
+		d.DAfter = rapid.SampledFrom(choices).Draw(t, "d_after")
+	case "skipped-sample":
+		consumed := map[[2]int64]bool{}
+		for _, e := range evs {
+			if e.Kind == trace.KindDecide {
+				consumed[[2]int64{int64(e.VM), e.Decide.SampleSeq}] = true
+			}
+		}
+		idx := indexes(evs, func(e *trace.Event) bool {
+			return e.Kind == trace.KindSample && consumed[[2]int64{int64(e.VM), e.Sample.Seq}]
+		})
+		i, ok := pick(idx)
+		if !ok {
+			return nil, false
+		}
+		evs = append(evs[:i], evs[i+1:]...)
+	case "reordered-samples":
+		var pairs [][2]int
+		last := map[int]int{}
+		for i, e := range evs {
+			if e.Kind == trace.KindSample {
+				if j, ok := last[e.VM]; ok {
+					pairs = append(pairs, [2]int{j, i})
+				}
+				last[e.VM] = i
+			}
+		}
+		if len(pairs) == 0 {
+			return nil, false
+		}
+		pr := pairs[rapid.IntRange(0, len(pairs)-1).Draw(t, "pair")]
+		evs[pr[0]], evs[pr[1]] = evs[pr[1]], evs[pr[0]]
+	case "delay-over-D":
+		i, ok := pick(indexes(evs, func(e *trace.Event) bool { return e.Kind == trace.KindDecide }))
+		if !ok {
+			return nil, false
+		}
+		d := &evs[i].Decide
+		d.NewestSeq = d.SampleSeq + int64(p.FVMs[evs[i].VM].D) + 1 + rapid.Int64Range(0, 3).Draw(t, "extra")
+	case "actuation-mismatch":
+		i, ok := pick(indexes(evs, func(e *trace.Event) bool { return e.Kind == trace.KindActuate }))
+		if !ok {
+			return nil, false
+		}
+		a := &evs[i].Actuate
+		if rapid.Bool().Draw(t, "pause") {
+			if a.PausePermille > 0 {
+				a.PausePermille--
+			} else {
+				a.PausePermille++
+			}
+		} else if a.D > p.Dmin {
+			a.D--
+		} else {
+			a.D++
+		}
+	case "truncated-file":
+		b := encode(t, evs)
+		return b[:rapid.IntRange(0, len(b)-1).Draw(t, "cut")], true
+	}
+	return encode(t, evs), true
+}
+
+var propConfigs = []string{"default", "fair-host", "duty-steal", "duty-vct", "greedy", "hetero-delay", "hetero-params", "aiad", "mimd"}
+
+// A simulated trace always refines; each mutation kind is always rejected.
+func TestMutationsRejected(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p := loadParams(t, rapid.SampledFrom(propConfigs).Draw(t, "config"))
+		evs := simulate(t, p, rapid.Uint64().Draw(t, "seed"), rapid.IntRange(1, 200).Draw(t, "steps"))
+		res, err := checkBytes(t, encode(t, evs))
+		if err != nil || !res.OK() {
+			t.Fatalf("unmutated simulation rejected: %v %v", err, res.Failure)
+		}
+		kind := rapid.SampledFrom(mutations).Draw(t, "mutation")
+		b, ok := mutate(t, kind, p, evs)
+		if !ok {
+			return
+		}
+		res, err = checkBytes(t, b)
+		if err == nil && res.OK() {
+			t.Fatalf("mutation %s accepted:\n%s", kind, b)
+		}
+	})
+}
