@@ -150,7 +150,30 @@ func Build(ctx context.Context, cfg BuildConfig) (string, error) {
 	if err := os.WriteFile(filepath.Join(dir, ".fvm-built"), []byte(key), 0o644); err != nil {
 		return "", fmt.Errorf("kernel cache: %w", err)
 	}
+	pruneCache(cfg.CacheDir, flavor, dir, prog)
 	return kernel, nil
+}
+
+// pruneCache removes the other trees of the same flavor (built from an
+// older patch or source; about 1.5 GB each) that no build is using.
+func pruneCache(cache, flavor, keep string, prog io.Writer) {
+	old, _ := filepath.Glob(filepath.Join(cache, "linux-*-"+flavor+"-*"))
+	for _, d := range old {
+		if d == keep || strings.HasSuffix(d, ".lock") {
+			continue
+		}
+		f, err := os.OpenFile(d+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			fmt.Fprintf(prog, "uml build: removing the outdated tree %s\n", d)
+			if os.RemoveAll(d) == nil {
+				os.Remove(d + ".lock")
+			}
+		}
+		f.Close()
+	}
 }
 
 // EnsurePackages installs the Debian packages in pkgs that are missing
