@@ -47,6 +47,7 @@ func newRootCmd() *cobra.Command {
 		newSimulateCmd(),
 		newTraceCmd(),
 		newUMLCmd(),
+		newVerifyCmd(),
 	)
 	return root
 }
