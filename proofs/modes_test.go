@@ -1,0 +1,196 @@
+package proofs
+
+import (
+	"math"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/spec/configs"
+)
+
+func loadParams(t testing.TB, name string) *ref.Params {
+	t.Helper()
+	c, err := configs.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Params()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The float duty model agrees with ref's exact rational one at integer
+// points (tolerance 1e-12: double rounding of sums of at most 2^8 terms).
+func TestDutySignalMatchesRef(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(2, 5).Draw(t, "n")
+		u := 10
+		p := &ref.Params{U: u, Capacity: u, Host: ref.Duty, Rule: ref.AIMD, Dmin: 1, Dmax: u, Theta: ref.R(3, 2)}
+		if rapid.Bool().Draw(t, "steal") {
+			p.Signal, p.Theta = ref.Steal, ref.R(1, 4)
+		}
+		for range n {
+			p.FVMs = append(p.FVMs, ref.FVM{Alpha: 1, Beta: ref.R(1, 2)})
+		}
+		if rapid.Bool().Draw(t, "greedy") {
+			p.Greedy = []int{rapid.IntRange(0, u).Draw(t, "g")}
+		}
+		if err := p.Validate(); err != nil {
+			t.Skip(err)
+		}
+		x := rapid.IntRange(1, u).Draw(t, "x")
+		d := make([]int, n)
+		for i := range d {
+			d[i] = x
+		}
+		o := p.Observe(d)[0]
+		want := o.VCT.Float()
+		if p.Signal == ref.Steal {
+			want = o.Steal.Float()
+		}
+		if got := (signalModel{p}).signal(float64(x)); math.Abs(got-want) > 1e-12 {
+			t.Fatalf("signal at x=%d: float %v, ref %v", x, got, want)
+		}
+	})
+}
+
+// Lemma 8 (hosts.md): dE/dr_j = -E[1/((1+K')(2+K'))], checked against a
+// central difference of E (tolerance 1e-7 for step 1e-5).
+func TestDutyDerivative(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		r := rapid.SliceOfN(rapid.Float64Range(0.01, 0.99), 1, 6).Draw(t, "r")
+		rest := r[1:]
+		_, m := dutyE(rest)
+		const h = 1e-5
+		up := append([]float64{r[0] + h}, rest...)
+		dn := append([]float64{r[0] - h}, rest...)
+		eu, _ := dutyE(up)
+		ed, _ := dutyE(dn)
+		if fd := (eu - ed) / (2 * h); math.Abs(fd+m) > 1e-7 {
+			t.Fatalf("dE/dr_j: finite difference %v, closed form %v", fd, -m)
+		}
+	})
+}
+
+// Theorem 9 (hosts.md): Own - Cross for steal under duty is
+// (1 - E[1/(1+K')])/U >= 0, zero exactly when no third VM exists (N = 2,
+// no greedy VM); for vct it is -Cross < 0.
+func TestDutyModeSigns(t *testing.T) {
+	for n := 2; n <= 5; n++ {
+		for _, sig := range []ref.Signal{ref.Steal, ref.VCT} {
+			for x := 1.0; x <= 9; x++ {
+				p := &ref.Params{U: 10, Capacity: 10, Host: ref.Duty, Signal: sig, Rule: ref.AIMD, Dmin: 1, Dmax: 10}
+				for range n {
+					p.FVMs = append(p.FVMs, ref.FVM{Alpha: 1, Beta: ref.R(1, 2)})
+				}
+				own, cross := (signalModel{p}).sensitivities(x)
+				if sig == ref.VCT {
+					if own != 0 || !(cross > 0) {
+						t.Errorf("vct n=%d x=%v: own %v cross %v, want 0 and > 0", n, x, own, cross)
+					}
+					continue
+				}
+				e, _ := dutyE((signalModel{p}).others(x, 1))
+				if want := (1 - e) / 10; math.Abs(own-cross-want) > 1e-12 {
+					t.Errorf("steal n=%d x=%v: own-cross %v, want %v", n, x, own-cross, want)
+				}
+				if n == 2 && math.Abs(own-cross) > 1e-15 || n > 2 && !(own > cross) {
+					t.Errorf("steal n=%d x=%v: own %v cross %v", n, x, own, cross)
+				}
+			}
+		}
+	}
+}
+
+// Theorem 10 (hosts.md): the verdicts for the named configurations, and
+// the counterexample for duty-vct: (dmax, dmin, dmin) is absorbing, so
+// every interleaving from it stays there forever.
+func TestHostVerdicts(t *testing.T) {
+	want := map[string]Verdict{
+		"default": Neutral, "greedy": Neutral, "hetero-delay": Neutral,
+		"fair-host": Restoring, "duty-steal": Restoring, "duty-vct": AntiFair,
+	}
+	for name, v := range want {
+		a, err := Analyze(loadParams(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.HasMode || a.Mode.Verdict != v {
+			t.Errorf("%s: verdict %q, want %q", name, a.Mode.Verdict, v)
+		}
+	}
+	p := loadParams(t, "duty-vct")
+	a, _ := Analyze(p)
+	if a.Mode.Absorbing == nil {
+		t.Fatal("duty-vct: no absorbing unfair state")
+	}
+	t.Logf("duty-vct: unstable for any threshold sharper than %.3g demand units; absorbing %v", a.Mode.CriticalDemand, a.Mode.Absorbing)
+	if !(a.Mode.CriticalDemand > 1) {
+		t.Errorf("duty-vct: critical blur %v units; the integer model (quantum 1) would not be unstable", a.Mode.CriticalDemand)
+	}
+	for seed := range uint64(20) {
+		run, err := ref.Simulate(p, ref.SimOptions{Seed: seed, Steps: 500, Init: a.Mode.Absorbing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range run.Steps {
+			for i, d := range st.State.Demands(p.N()) {
+				if d != a.Mode.Absorbing[i] {
+					t.Fatalf("seed %d: left the absorbing state: %v", seed, st.State.Format(p.N()))
+				}
+			}
+		}
+	}
+}
+
+// The averaged linearisation predicts what the integer model does: from
+// near-symmetric starts duty-vct ends with one FVM at dmax and the others
+// at dmin, while duty-steal and fair-host keep every FVM's long-run
+// average demand within 10% of the mean (Jain index > 0.99).
+func TestHostVerdictsInSimulation(t *testing.T) {
+	for _, name := range []string{"duty-vct", "duty-steal", "fair-host"} {
+		p := loadParams(t, name)
+		a, _ := Analyze(p)
+		for seed := range uint64(6) {
+			init := []int{5, 4, 4}
+			run, err := ref.Simulate(p, ref.SimOptions{Seed: seed, Steps: 20000, Init: init})
+			if err != nil {
+				t.Fatal(err)
+			}
+			avg := make([]float64, p.N())
+			half := run.Steps[len(run.Steps)/2:]
+			for _, st := range half {
+				for i := range avg {
+					avg[i] += float64(st.State.D[i]) / float64(len(half))
+				}
+			}
+			j := jain(avg)
+			switch a.Mode.Verdict {
+			case AntiFair:
+				if g := Gap(run.Steps[len(run.Steps)-1].State.Demands(p.N())); g != p.Dmax-p.Dmin {
+					t.Errorf("%s seed %d: final gap %d, want winner-takes-all %d", name, seed, g, p.Dmax-p.Dmin)
+				}
+			default:
+				if j < 0.99 {
+					t.Errorf("%s seed %d: Jain %.4f of averages %v", name, seed, j, avg)
+				}
+			}
+			if seed == 0 {
+				t.Logf("%s (%s): long-run averages %.3f, Jain %.4f; operating point %.3f", name, a.Mode.Verdict, avg, j, a.Mode.Point)
+			}
+		}
+	}
+}
+
+func jain(x []float64) float64 {
+	s, s2 := 0.0, 0.0
+	for _, v := range x {
+		s += v
+		s2 += v * v
+	}
+	return s * s / (float64(len(x)) * s2)
+}
