@@ -122,7 +122,7 @@ func Build(ctx context.Context, cfg BuildConfig) (string, error) {
 	if err := os.MkdirAll(cfg.CacheDir, 0o755); err != nil {
 		return "", fmt.Errorf("kernel cache: %w", err)
 	}
-	unlock, err := lockFile(dir+".lock", prog)
+	unlock, err := lockFile(ctx, dir+".lock", prog)
 	if err != nil {
 		return "", err
 	}
@@ -375,6 +375,9 @@ func makeKernel(ctx context.Context, dir string, jobs int, prog io.Writer) error
 	defer logf.Close()
 	cmd := exec.CommandContext(ctx, "make", "ARCH=um", fmt.Sprintf("-j%d", jobs), "linux")
 	cmd.Dir = dir
+	// make's compilers hold the output pipe: on cancel, kill the group.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	pr, pw := io.Pipe()
 	cmd.Stdout = pw
 	cmd.Stderr = pw
@@ -451,22 +454,30 @@ func isBuildStep(l string) bool {
 	return false
 }
 
-// lockFile takes an exclusive flock on path (creating it), waiting for
-// another build of the same kernel to finish.
-func lockFile(path string, prog io.Writer) (func(), error) {
+// lockFile takes an exclusive flock on path (creating it), waiting while
+// another build of the same kernel holds it, until ctx is done.
+func lockFile(ctx context.Context, path string, prog io.Writer) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("kernel cache lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	for waited := false; ; waited = true {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			f.Close()
 			return nil, fmt.Errorf("kernel cache lock %s: %w", path, err)
 		}
-		fmt.Fprintf(prog, "uml build: waiting for another build holding %s\n", path)
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		if !waited {
+			fmt.Fprintf(prog, "uml build: waiting for another build holding %s\n", path)
+		}
+		select {
+		case <-ctx.Done():
 			f.Close()
-			return nil, fmt.Errorf("kernel cache lock %s: %w", path, err)
+			return nil, fmt.Errorf("waiting for kernel cache lock %s: %w", path, ctx.Err())
+		case <-time.After(time.Second):
 		}
 	}
 	return func() {
