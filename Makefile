@@ -50,7 +50,7 @@ verify: setup-java build
 	$(GO) run ./cmd/fvm verify --out $(OUT)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./spec/...
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./spec/... ./trace/...
 	$(MAKE) bench-uml
 
 fuzz:

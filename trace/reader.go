@@ -304,12 +304,11 @@ func (r *Reader) decode(line []byte, e *Event) error {
 	if kind == nil {
 		return errors.New("missing required field kind")
 	}
-	ks, err := kind.str()
-	if err != nil {
-		return fmt.Errorf("field \"kind\": %w", err)
+	if kind.typ != valString || kind.escaped {
+		return fmt.Errorf("field \"kind\": got %s, want a kind name", typeNames[kind.typ])
 	}
-	if e.Kind, err = ParseKind(ks); err != nil {
-		return err
+	if e.Kind = kindOf(kind.raw); e.Kind == KindInvalid {
+		return fmt.Errorf("unknown kind %q (want one of %s)", kind.raw, strings.Join(kindNames[1:], ", "))
 	}
 	if e.Kind == KindHeader {
 		e.Header = &Header{}
@@ -323,6 +322,9 @@ func (r *Reader) decode(line []byte, e *Event) error {
 		if bit < 0 {
 			return fmt.Errorf("unknown field %q for kind %s", p.key, e.Kind)
 		}
+		if have&(1<<bit) != 0 {
+			return fmt.Errorf("duplicate field %q", p.key)
+		}
 		have |= 1 << bit
 	}
 	if have&r.required[e.Kind] != r.required[e.Kind] {
@@ -330,6 +332,41 @@ func (r *Reader) decode(line []byte, e *Event) error {
 		return fmt.Errorf("%s event: missing required field(s) %s", e.Kind, strings.Join(miss, ", "))
 	}
 	return nil
+}
+
+// kindOf and branchOf parse names without allocating.
+func kindOf(b []byte) Kind {
+	switch string(b) {
+	case "header":
+		return KindHeader
+	case "sample":
+		return KindSample
+	case "decide":
+		return KindDecide
+	case "actuate":
+		return KindActuate
+	case "host":
+		return KindHost
+	case "gap":
+		return KindGap
+	case "end":
+		return KindEnd
+	}
+	return KindInvalid
+}
+
+func branchOf(b []byte) Branch {
+	switch string(b) {
+	case "increase":
+		return BranchIncrease
+	case "decrease":
+		return BranchDecrease
+	case "clamp":
+		return BranchClamp
+	case "hold":
+		return BranchHold
+	}
+	return BranchInvalid
 }
 
 // setField stores one field and returns its bit (-1: unknown field).
@@ -498,9 +535,11 @@ func setField(e *Event, key []byte, v value) (bit int, err error) {
 			d.DAfter, err = v.int()
 			return 8, err
 		case "branch":
-			var s string
-			if s, err = v.str(); err == nil {
-				d.Branch, err = ParseBranch(s)
+			if v.typ != valString || v.escaped {
+				return 9, fmt.Errorf("got %s, want a branch name", typeNames[v.typ])
+			}
+			if d.Branch = branchOf(v.raw); d.Branch == BranchInvalid {
+				_, err = ParseBranch(string(v.raw))
 			}
 			return 9, err
 		}

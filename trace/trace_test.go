@@ -425,3 +425,16 @@ func TestReaderMangled(t *testing.T) {
 		}
 	})
 }
+
+func TestNamesAgree(t *testing.T) {
+	for k := KindHeader; k <= KindEnd; k++ {
+		if kindOf([]byte(k.String())) != k {
+			t.Errorf("kindOf(%q) != %v", k.String(), k)
+		}
+	}
+	for b := BranchIncrease; b <= BranchHold; b++ {
+		if branchOf([]byte(b.String())) != b {
+			t.Errorf("branchOf(%q) != %v", b.String(), b)
+		}
+	}
+}

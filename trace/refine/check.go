@@ -195,7 +195,14 @@ type vmCheck struct {
 }
 
 type checker struct {
-	opt  Options
+	opt Options
+	// The event being checked, and the first failure.
+	curFile string
+	curLine int
+	curVM   int
+	curKind trace.Kind
+	failure *Failure
+
 	vms  []*vmCheck
 	ring []ringLine
 	rn   int // lines in ring (ring is circular by line number)
@@ -215,8 +222,15 @@ func (c *checker) vmState(vm int) *vmCheck {
 	return c.vms[vm]
 }
 
-// fail builds a Failure at the current line with its context.
-type failFn func(msg, allowed string, args ...any) *Failure
+// fail records the first failure, at the event being checked: msg (a
+// format for args) says what is wrong, allowed what ref allows instead.
+func (c *checker) fail(msg, allowed string, args ...any) {
+	if c.failure != nil {
+		return
+	}
+	c.failure = &Failure{File: c.curFile, Line: c.curLine, VM: c.curVM, Kind: c.curKind.String(),
+		Msg: fmt.Sprintf(msg, args...), Allowed: allowed}
+}
 
 func (c *checker) file(in Input) (*Failure, error) {
 	r := trace.NewReader(in.R, in.Name)
@@ -238,39 +252,35 @@ func (c *checker) file(in Input) (*Failure, error) {
 		c.rn++
 		c.sum.Events++
 		v := c.vmState(e.VM)
-		var f *Failure
-		fail := func(msg, allowed string, args ...any) {
-			f = &Failure{File: in.Name, Line: line, VM: e.VM, Kind: e.Kind.String(),
-				Msg: fmt.Sprintf(msg, args...), Allowed: allowed}
-		}
+		c.curFile, c.curLine, c.curVM, c.curKind = in.Name, line, e.VM, e.Kind
 		switch e.Kind {
 		case trace.KindHeader:
 			headers[e.VM] = line
-			c.header(v, &e, fmt.Sprintf("%s:%d", in.Name, line), fail)
+			c.header(v, &e, fmt.Sprintf("%s:%d", in.Name, line))
 		case trace.KindSample:
-			c.sample(v, &e, fail)
+			c.sample(v, &e)
 		case trace.KindDecide:
-			c.decide(v, &e, in.Name, fail)
+			c.decide(v, &e, in.Name)
 		case trace.KindActuate:
-			c.actuate(v, &e, fail)
+			c.actuate(v, &e)
 		case trace.KindHost:
 			v.sum.HostWindows++
 			v.sum.hostCPU += e.Host.CPUNs
 			v.sum.hostWall += e.Host.WallNs
 		case trace.KindGap:
-			c.gap(v, &e, fail)
+			c.gap(v, &e)
 		case trace.KindEnd:
 			ended[e.VM] = true
 			if !e.End.Clean {
-				fail("the run ended incompletely: "+e.End.Reason, "a clean end")
+				c.fail("the run ended incompletely: "+e.End.Reason, "a clean end")
 			} else if v.needAct != 0 && v.needActFile == in.Name {
-				fail(fmt.Sprintf("decision %d (d=%d) was never actuated", v.needAct, v.lastD),
+				c.fail(fmt.Sprintf("decision %d (d=%d) was never actuated", v.needAct, v.lastD),
 					fmt.Sprintf("an actuate with seq %d, d %d, pause_permille %d before the end", v.needAct, v.lastD, PausePermille(v.hdr.U, v.lastD)))
 			} else {
 				v.sum.End = "clean"
 			}
 		}
-		if f != nil {
+		if f := c.failure; f != nil {
 			c.context(f, r, line)
 			return f, nil
 		}
@@ -315,23 +325,23 @@ func (c *checker) context(f *Failure, r *trace.Reader, line int) {
 	}
 }
 
-func (c *checker) header(v *vmCheck, e *trace.Event, at string, fail func(string, string, ...any)) {
+func (c *checker) header(v *vmCheck, e *trace.Event, at string) {
 	h := e.Header
 	if v.hdr != nil {
 		if diff := headerDiff(v.hdr, h); diff != "" {
-			fail("header disagrees with the header at %s: %s", "the same parameters in every header of a VM", v.hdrAt, diff)
+			c.fail("header disagrees with the header at %s: %s", "the same parameters in every header of a VM", v.hdrAt, diff)
 		}
 		return
 	}
 	for _, o := range c.vms {
 		if o != nil && o.hdr != nil && o.hdr.N != h.N {
-			fail("header says n=%d but vm %d's header says n=%d", "one n per run", h.N, o.vm, o.hdr.N)
+			c.fail("header says n=%d but vm %d's header says n=%d", "one n per run", h.N, o.vm, o.hdr.N)
 			return
 		}
 	}
 	p, err := Params(h)
 	if err != nil {
-		fail("the header's parameters are not a valid reference model: %v", "parameters that ref.Params.Validate accepts", err)
+		c.fail("the header's parameters are not a valid reference model: %v", "parameters that ref.Params.Validate accepts", err)
 		return
 	}
 	v.hdr, v.hdrAt, v.p = h, at, p
@@ -339,7 +349,7 @@ func (c *checker) header(v *vmCheck, e *trace.Event, at string, fail func(string
 	if h.InitD != 0 {
 		s, err := ref.InitState(p, []int{h.InitD})
 		if err != nil {
-			fail("init_d: %v", "an initial demand in [dmin, dmax]", err)
+			c.fail("init_d: %v", "an initial demand in [dmin, dmax]", err)
 			return
 		}
 		v.s, v.dKnown, v.initD = s, true, h.InitD
@@ -376,14 +386,14 @@ func bitName(c bool) string {
 	return "uncongested"
 }
 
-func (c *checker) sample(v *vmCheck, e *trace.Event, fail func(string, string, ...any)) {
+func (c *checker) sample(v *vmCheck, e *trace.Event) {
 	s := &e.Sample
 	h, p := v.hdr, v.p
 	if !c.t0ok {
 		c.t0, c.t0ok = e.TNs, true
 	}
 	if v.nextSeq != 0 && s.Seq != v.nextSeq {
-		fail("window %d follows window %d: windows %d..%d were skipped without a gap event", fmt.Sprintf("the next HostTick brings window %d", v.nextSeq),
+		c.fail("window %d follows window %d: windows %d..%d were skipped without a gap event", fmt.Sprintf("the next HostTick brings window %d", v.nextSeq),
 			s.Seq, v.nextSeq-1, v.nextSeq, s.Seq-1)
 		return
 	}
@@ -399,13 +409,13 @@ func (c *checker) sample(v *vmCheck, e *trace.Event, fail func(string, string, .
 			want = (h.EWMA.Num*raw + (h.EWMA.Den-h.EWMA.Num)*v.ewmaPrev) / h.EWMA.Den
 		}
 		if d := s.SignalPermille - want; d < -1 || d > 1 {
-			fail("signal_permille %d is not the EWMA (weight %s) of %s_permille %d and the previous %d", fmt.Sprintf("signal_permille %d (±1)", want),
+			c.fail("signal_permille %d is not the EWMA (weight %s) of %s_permille %d and the previous %d", fmt.Sprintf("signal_permille %d (±1)", want),
 				s.SignalPermille, h.EWMA, p.Signal, raw, v.ewmaPrev)
 			return
 		}
 		v.ewmaPrev, v.ewmaHave = s.SignalPermille, true
 		if got := p.Theta.Less(ref.R(s.SignalPermille, 1000)); got != s.Congested {
-			fail("congested=%v but the smoothed signal %d‰ is %s theta %s", fmt.Sprintf("congested=%v", got),
+			c.fail("congested=%v but the smoothed signal %d‰ is %s theta %s", fmt.Sprintf("congested=%v", got),
 				s.Congested, s.SignalPermille, map[bool]string{true: "above", false: "not above"}[got], p.Theta)
 			return
 		}
@@ -415,7 +425,7 @@ func (c *checker) sample(v *vmCheck, e *trace.Event, fail func(string, string, .
 			if p.Signal == ref.VCT {
 				val = s.VCTPermille
 			}
-			fail("congested=%v but %s_permille %d is %s theta %s", fmt.Sprintf("congested=%v (ref.Params.Exceeds)", got),
+			c.fail("congested=%v but %s_permille %d is %s theta %s", fmt.Sprintf("congested=%v (ref.Params.Exceeds)", got),
 				s.Congested, p.Signal, val, map[bool]string{true: "above", false: "not above"}[got], p.Theta)
 			return
 		}
@@ -427,7 +437,7 @@ func (c *checker) sample(v *vmCheck, e *trace.Event, fail func(string, string, .
 	next, err := ref.Step(p, v.s, ref.OpenTick(bit))
 	if err != nil {
 		old := v.pend[v.head]
-		fail("window %d is sampled while windows %d..%d (D+1 = %d) are still pending: the oldest would wait more than D = %d windows",
+		c.fail("window %d is sampled while windows %d..%d (D+1 = %d) are still pending: the oldest would wait more than D = %d windows",
 			fmt.Sprintf("no HostTick until Act consumes window %d", old.seq), s.Seq, old.seq, v.newest, h.D+1, h.D)
 		return
 	}
@@ -448,48 +458,48 @@ func (c *checker) sample(v *vmCheck, e *trace.Event, fail func(string, string, .
 	}
 }
 
-func (c *checker) decide(v *vmCheck, e *trace.Event, file string, fail func(string, string, ...any)) {
+func (c *checker) decide(v *vmCheck, e *trace.Event, file string) {
 	d := &e.Decide
 	h, p := v.hdr, v.p
 	if v.needAct != 0 {
-		fail("decision %d comes before decision %d (d=%d) was actuated", fmt.Sprintf("an actuate with seq %d, d %d, pause_permille %d first", v.needAct, v.lastD, PausePermille(h.U, v.lastD)),
+		c.fail("decision %d comes before decision %d (d=%d) was actuated", fmt.Sprintf("an actuate with seq %d, d %d, pause_permille %d first", v.needAct, v.lastD, PausePermille(h.U, v.lastD)),
 			d.Seq, v.needAct, v.lastD)
 		return
 	}
 	if d.NewestSeq < v.newest {
-		fail("newest_seq %d is older than window %d, already sampled", fmt.Sprintf("newest_seq >= %d", v.newest), d.NewestSeq, v.newest)
+		c.fail("newest_seq %d is older than window %d, already sampled", fmt.Sprintf("newest_seq >= %d", v.newest), d.NewestSeq, v.newest)
 		return
 	}
 	if !v.dKnown {
 		s, err := ref.InitState(p, []int{d.DBefore})
 		if err != nil {
-			fail("the initial demand: %v", fmt.Sprintf("any initial demand in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax), err)
+			c.fail("the initial demand: %v", fmt.Sprintf("any initial demand in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax), err)
 			return
 		}
 		s.Q = v.s.Q
 		v.s, v.dKnown, v.initD = s, true, d.DBefore
 	} else if cur := int(v.s.D[0]); d.DBefore != cur {
-		fail("d_before=%d but the demand is %d", fmt.Sprintf("d_before=%d", cur), d.DBefore, cur)
+		c.fail("d_before=%d but the demand is %d", fmt.Sprintf("d_before=%d", cur), d.DBefore, cur)
 		return
 	}
 	if d.SampleSeq == 0 {
 		next, err := ref.Step(p, v.s, ref.HoldOf(0, d.DAfter))
 		if err != nil {
-			fail("hold to d=%d: %v", fmt.Sprintf("Hold(0, d) with d in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax), d.DAfter, err)
+			c.fail("hold to d=%d: %v", fmt.Sprintf("Hold(0, d) with d in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax), d.DAfter, err)
 			return
 		}
 		v.s = next
 		v.sum.Holds++
 	} else {
 		if delay := d.NewestSeq - d.SampleSeq; delay > int64(h.D) {
-			fail("window %d is consumed %d windows late (newest %d): more than D = %d", fmt.Sprintf("a delay of at most D = %d windows", h.D),
+			c.fail("window %d is consumed %d windows late (newest %d): more than D = %d", fmt.Sprintf("a delay of at most D = %d windows", h.D),
 				d.SampleSeq, delay, d.NewestSeq, h.D)
 			return
 		} else if delay > v.sum.MaxDelay {
 			v.sum.MaxDelay = delay
 		}
 		if v.npend == 0 {
-			fail("window %d is consumed but no window is pending", fmt.Sprintf("Act is disabled until HostTick brings window %d", max(v.nextSeq, 1)), d.SampleSeq)
+			c.fail("window %d is consumed but no window is pending", fmt.Sprintf("Act is disabled until HostTick brings window %d", max(v.nextSeq, 1)), d.SampleSeq)
 			return
 		}
 		old := v.pend[v.head]
@@ -498,29 +508,29 @@ func (c *checker) decide(v *vmCheck, e *trace.Event, file string, fail func(stri
 			if d.SampleSeq < old.seq {
 				what = "consumes again"
 			}
-			fail("decision %d %s window %d (the oldest pending window is %d)", fmt.Sprintf("Act(0) consumes window %d", old.seq), d.Seq, what, d.SampleSeq, old.seq)
+			c.fail("decision %d %s window %d (the oldest pending window is %d)", fmt.Sprintf("Act(0) consumes window %d", old.seq), d.Seq, what, d.SampleSeq, old.seq)
 			return
 		}
 		want, br := p.Apply(0, d.DBefore, old.congested)
 		if d.Branch == trace.BranchHold {
 			if h.HoldWantPermille <= 0 || old.want*1000 >= int64(h.HoldWantPermille)*old.wall {
-				fail("hold on window %d (want %d of wall %d ns), which the header's hold_want_permille %d does not allow", fmt.Sprintf("Act(0): d_after=%d (%s) on the %s window", want, br, bitName(old.congested)),
+				c.fail("hold on window %d (want %d of wall %d ns), which the header's hold_want_permille %d does not allow", fmt.Sprintf("Act(0): d_after=%d (%s) on the %s window", want, br, bitName(old.congested)),
 					old.seq, old.want, old.wall, h.HoldWantPermille)
 				return
 			}
 		} else if d.DAfter != want || d.Branch != toTraceBranch(br) {
-			fail("d_after=%d (%s) from d_before=%d on the %s window %d", fmt.Sprintf("Act(0): d_after=%d (%s)", want, br),
+			c.fail("d_after=%d (%s) from d_before=%d on the %s window %d", fmt.Sprintf("Act(0): d_after=%d (%s)", want, br),
 				d.DAfter, d.Branch, d.DBefore, bitName(old.congested), old.seq)
 			return
 		}
 		next, err := ref.Step(p, v.s, ref.ActOf(0))
 		if err != nil {
-			fail("ref rejects Act(0): %v", "an enabled Act", err)
+			c.fail("ref rejects Act(0): %v", "an enabled Act", err)
 			return
 		}
 		if d.Branch == trace.BranchHold {
 			if next, err = ref.Step(p, next, ref.HoldOf(0, d.DAfter)); err != nil {
-				fail("hold to d=%d: %v", fmt.Sprintf("Hold(0, d) with d in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax), d.DAfter, err)
+				c.fail("hold to d=%d: %v", fmt.Sprintf("Hold(0, d) with d in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax), d.DAfter, err)
 				return
 			}
 			v.sum.Holds++
@@ -538,20 +548,20 @@ func (c *checker) decide(v *vmCheck, e *trace.Event, file string, fail func(stri
 	c.traj = append(c.traj, point{t: e.TNs, vm: v.vm, d: d.DAfter})
 }
 
-func (c *checker) actuate(v *vmCheck, e *trace.Event, fail func(string, string, ...any)) {
+func (c *checker) actuate(v *vmCheck, e *trace.Event) {
 	a := &e.Actuate
 	h := v.hdr
 	if a.Seq == 0 {
 		if v.decisions != 0 {
-			fail("an initial actuation (seq 0) after decision %d", fmt.Sprintf("an actuate with seq %d", v.decisions), v.decisions)
+			c.fail("an initial actuation (seq 0) after decision %d", fmt.Sprintf("an actuate with seq %d", v.decisions), v.decisions)
 			return
 		}
 		if a.D < h.Dmin || a.D > h.Dmax {
-			fail("initial demand %d", fmt.Sprintf("an initial demand in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax), a.D)
+			c.fail("initial demand %d", fmt.Sprintf("an initial demand in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax), a.D)
 			return
 		}
 		if v.dKnown && a.D != int(v.s.D[0]) {
-			fail("initial actuation of d=%d but the initial demand is %d", fmt.Sprintf("d=%d", v.s.D[0]), a.D, v.s.D[0])
+			c.fail("initial actuation of d=%d but the initial demand is %d", fmt.Sprintf("d=%d", v.s.D[0]), a.D, v.s.D[0])
 			return
 		}
 		if !v.dKnown {
@@ -559,39 +569,39 @@ func (c *checker) actuate(v *vmCheck, e *trace.Event, fail func(string, string, 
 		}
 	} else {
 		if a.Seq != v.decisions {
-			fail("actuation for decision %d, but the last decision is %d", fmt.Sprintf("an actuate with seq %d", v.decisions), a.Seq, v.decisions)
+			c.fail("actuation for decision %d, but the last decision is %d", fmt.Sprintf("an actuate with seq %d", v.decisions), a.Seq, v.decisions)
 			return
 		}
 		if a.D != v.lastD {
-			fail("actuation of d=%d for decision %d, which decided d=%d", fmt.Sprintf("d=%d", v.lastD), a.D, a.Seq, v.lastD)
+			c.fail("actuation of d=%d for decision %d, which decided d=%d", fmt.Sprintf("d=%d", v.lastD), a.D, a.Seq, v.lastD)
 			return
 		}
 		if dt := e.TNs - v.lastDT; dt > h.PeriodUs*1000 {
-			fail("actuation read back %d ns after decision %d: later than one actuation period (%d us)", "the pause in force within one period of the decision", dt, a.Seq, h.PeriodUs)
+			c.fail("actuation read back %d ns after decision %d: later than one actuation period (%d us)", "the pause in force within one period of the decision", dt, a.Seq, h.PeriodUs)
 			return
 		}
 	}
 	if want := PausePermille(h.U, a.D); a.PausePermille != want {
-		fail("pause_permille read back %d for d=%d", fmt.Sprintf("pause_permille %d = floor((u-d)*1000/u)", want), a.PausePermille, a.D)
+		c.fail("pause_permille read back %d for d=%d", fmt.Sprintf("pause_permille %d = floor((u-d)*1000/u)", want), a.PausePermille, a.D)
 		return
 	}
 	if a.PeriodUs != 0 && a.PeriodUs != h.PeriodUs {
-		fail("period_us read back %d", fmt.Sprintf("the header's period_us %d", h.PeriodUs), a.PeriodUs)
+		c.fail("period_us read back %d", fmt.Sprintf("the header's period_us %d", h.PeriodUs), a.PeriodUs)
 		return
 	}
 	v.actuated, v.needAct = a.D, 0
 	v.sum.Actuations++
 }
 
-func (c *checker) gap(v *vmCheck, e *trace.Event, fail func(string, string, ...any)) {
+func (c *checker) gap(v *vmCheck, e *trace.Event) {
 	g := &e.Gap
 	if !v.hdr.GapTolerated {
-		fail("windows %d..%d were lost (the kernel's ring overflowed) and the header does not tolerate gaps",
+		c.fail("windows %d..%d were lost (the kernel's ring overflowed) and the header does not tolerate gaps",
 			"every window consumed exactly once: HostTick never drops a sample", g.FromSeq, g.ToSeq)
 		return
 	}
 	if v.nextSeq != 0 && g.FromSeq != v.nextSeq {
-		fail("gap %d..%d does not start at the next window %d", fmt.Sprintf("a gap from window %d", v.nextSeq), g.FromSeq, g.ToSeq, v.nextSeq)
+		c.fail("gap %d..%d does not start at the next window %d", fmt.Sprintf("a gap from window %d", v.nextSeq), g.FromSeq, g.ToSeq, v.nextSeq)
 		return
 	}
 	v.sum.Gaps++

@@ -46,8 +46,8 @@ func simulate(t tb, p *ref.Params, seed uint64, steps int) []trace.Event {
 
 func encode(t tb, evs []trace.Event) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w := trace.NewWriter(&buf)
+	buf := bytes.NewBuffer(make([]byte, 0, 160*len(evs)))
+	w := trace.NewWriter(buf)
 	for i := range evs {
 		if err := w.Write(&evs[i]); err != nil {
 			t.Fatalf("event %d: %v", i, err)
