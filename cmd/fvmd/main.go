@@ -52,6 +52,7 @@ type options struct {
 	duration time.Duration
 	workload string
 	periodUs int
+	stats    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -86,6 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&tol, "fidelity-tol", c.FidelityTol.String(), "tolerance declared in the header for host-vs-guest consistency")
 	fs.StringVar(&o.workload, "workload", "", "workload description for the header")
 	fs.IntVar(&o.periodUs, "period-us", 0, "set the actuation period first (0: leave it)")
+	fs.StringVar(&o.stats, "stats", "", "at exit, write the daemon's own CPU time and poll count here (JSON)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -222,5 +224,25 @@ func run(args []string, stderr io.Writer) (err error) {
 	if err := loop.Stop(runErr == nil, strings.TrimSpace(reason)); err != nil {
 		return err
 	}
+	if o.stats != "" {
+		if err := writeStats(o.stats, time.Duration(now()-t0-off)); err != nil {
+			return err
+		}
+	}
 	return runErr
+}
+
+// writeStats records the daemon's own cost: CPU time (user+system, from
+// getrusage) over its wall time, for the overhead benchmark.
+func writeStats(path string, wall time.Duration) error {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return fmt.Errorf("getrusage: %w", err)
+	}
+	cpu := ru.Utime.Nano() + ru.Stime.Nano()
+	s := fmt.Sprintf("{\"cpu_ns\": %d, \"wall_ns\": %d, \"max_rss_kib\": %d}\n", cpu, wall.Nanoseconds(), ru.Maxrss)
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		return fmt.Errorf("write stats: %w", err)
+	}
+	return nil
 }

@@ -333,3 +333,18 @@ func (c *Config) Apply(d int, congested bool) (int, Branch) {
 	}
 	return int(next), Increase
 }
+
+// Args renders c as fvmd flags (cmd/fvmd), so that a runner on the host
+// can start the daemon in a guest with exactly this configuration.
+func (c *Config) Args() []string {
+	return []string{
+		"-vm", strconv.Itoa(c.VM), "-n", strconv.Itoa(c.N),
+		"-u", strconv.Itoa(c.U), "-dmin", strconv.Itoa(c.Dmin), "-dmax", strconv.Itoa(c.Dmax),
+		"-init", strconv.Itoa(c.Init), "-safe", strconv.Itoa(c.Safe),
+		"-rule", c.Rule.String(), "-alpha", strconv.Itoa(c.Alpha), "-beta", c.Beta.String(),
+		"-mu", c.Mu.String(), "-delta", strconv.Itoa(c.Delta),
+		"-signal", c.Signal.String(), "-theta", strconv.Itoa(c.ThetaPermille), "-ewma", c.EWMA.String(),
+		"-d", strconv.Itoa(c.D), "-hold-after-ns", strconv.FormatInt(c.HoldAfterNs, 10),
+		"-hold-garbage", strconv.Itoa(c.HoldGarbage), "-fidelity-tol", c.FidelityTol.String(),
+	}
+}

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/friendly-vm/fvm/uml-impl/controller"
+	"github.com/friendly-vm/fvm/uml-impl/host"
+	"github.com/friendly-vm/fvm/uml-impl/runner"
+)
+
+// umlKernelFlags locate the kernel: --kernel, else $FVM_KERNEL, else the
+// cached (or freshly built) patched kernel.
+type umlKernelFlags struct {
+	kernel string
+	build  umlBuildFlags
+}
+
+func (f *umlKernelFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.kernel, "kernel", "", "UML kernel binary (default $FVM_KERNEL, else build or reuse the cached patched kernel)")
+	f.build.register(c)
+}
+
+func (f *umlKernelFlags) resolve(ctx context.Context, prog io.Writer) (string, error) {
+	k := f.kernel
+	if k == "" {
+		k = os.Getenv("FVM_KERNEL")
+	}
+	if k != "" {
+		return k, nil
+	}
+	cfg, err := f.build.config(false, prog)
+	if err != nil {
+		return "", err
+	}
+	return host.Build(ctx, cfg)
+}
+
+// guestBinaries builds fvmd and fvmwork into a temporary directory; the
+// returned function removes it.
+func guestBinaries(ctx context.Context) (runner.Binaries, func(), error) {
+	dir, err := os.MkdirTemp("", "fvm-bin-")
+	if err != nil {
+		return runner.Binaries{}, nil, err
+	}
+	b, err := runner.BuildBinaries(ctx, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return b, nil, err
+	}
+	return b, func() { os.RemoveAll(dir) }, nil
+}
+
+type umlRunFlags struct {
+	kf                       umlKernelFlags
+	spec, out, name          string
+	fvms, greedy             int
+	duration, join, leave    time.Duration
+	workload, greedyWorkload string
+	signal, rule, beta       string
+	theta, alpha             int
+	cpu                      int
+}
+
+func newUMLRunCmd() *cobra.Command {
+	var f umlRunFlags
+	c := &cobra.Command{
+		Use:   "run",
+		Short: "Run N FVM and G greedy guests on one host core and write RUN_DIR (traces, summary.json)",
+		Long: `run boots --fvms adaptive guests (the controller fvmd on) and --greedy
+non-adaptive ones (demand pinned at one core, pause 0), all pinned to host
+CPU --cpu, each running a workload (spin, mem or io) for --duration. With
+--join, FVM i boots i*join after the start; with --leave, FVM i stops
+i*leave before the end (FVM 0 always runs throughout). A guest still running
+at its deadline (its duration plus a minute) is killed and the run marked
+incomplete; what it wrote is kept. RUN_DIR (--out) receives one trace per VM
+(<name>.jsonl: the guest's events merged with host CPU events), raw/ (guest
+output) and summary.json. A line shows each guest's share while it runs.
+--spec runs a JSON runner.Spec instead of the flags.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			spec, err := f.toSpec()
+			if err != nil {
+				return badInput(err)
+			}
+			if f.out == "" {
+				return badInput(errors.New("--out RUN_DIR is required"))
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			k, err := f.kf.resolve(ctx, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			spec.Kernel = k
+			bins, clean, err := guestBinaries(ctx)
+			if err != nil {
+				return err
+			}
+			defer clean()
+			res, err := runner.Run(ctx, spec, bins, f.out, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			printResults(cmd.OutOrStdout(), []*runner.Result{res})
+			if !res.Complete {
+				return violationError{fmt.Sprintf("run %s incomplete: %s", spec.Name, strings.Join(res.Errors, "; "))}
+			}
+			return nil
+		},
+	}
+	fl := c.Flags()
+	f.kf.register(c)
+	fl.StringVar(&f.spec, "spec", "", "JSON runner.Spec to run (overrides the scenario flags)")
+	fl.StringVar(&f.out, "out", "", "RUN_DIR to write (a new directory)")
+	fl.StringVar(&f.name, "name", "run", "run name")
+	fl.IntVar(&f.fvms, "fvms", 2, "adaptive guests")
+	fl.IntVar(&f.greedy, "greedy", 0, "greedy guests (pause 0)")
+	fl.DurationVar(&f.duration, "duration", 30*time.Second, "run length")
+	fl.DurationVar(&f.join, "join", 0, "FVM i boots i*join after the start")
+	fl.DurationVar(&f.leave, "leave", 0, "FVM i stops i*leave before the end")
+	fl.StringVar(&f.workload, "workload", "spin", "FVM workload: spin, mem or io")
+	fl.StringVar(&f.greedyWorkload, "greedy-workload", "spin", "greedy workload: spin, mem or io")
+	fl.StringVar(&f.signal, "signal", controller.Default().Signal.String(), "congestion signal: steal or vct")
+	fl.IntVar(&f.theta, "theta", -1, "threshold, permille (default: the signal's)")
+	fl.StringVar(&f.rule, "rule", "aimd", "rule: aimd, mimd or aiad")
+	fl.IntVar(&f.alpha, "alpha", controller.Default().Alpha, "additive increase (units of 1/100)")
+	fl.StringVar(&f.beta, "beta", controller.Default().Beta.String(), "multiplicative decrease")
+	fl.IntVar(&f.cpu, "cpu", 0, "host CPU all guests are pinned to")
+	return c
+}
+
+func (f *umlRunFlags) toSpec() (runner.Spec, error) {
+	var s runner.Spec
+	if f.spec != "" {
+		b, err := os.ReadFile(f.spec)
+		if err != nil {
+			return s, err
+		}
+		if err := json.Unmarshal(b, &s); err != nil {
+			return s, fmt.Errorf("%s: %w", f.spec, err)
+		}
+		return s, s.Prepare()
+	}
+	sig, err := controller.ParseSignal(f.signal)
+	if err != nil {
+		return s, err
+	}
+	base := runner.Base(sig)
+	if f.theta >= 0 {
+		base.ThetaPermille = f.theta
+	}
+	if base.Rule, err = controller.ParseRule(f.rule); err != nil {
+		return s, err
+	}
+	if base.Beta, err = controller.ParseRat(f.beta); err != nil {
+		return s, err
+	}
+	base.Alpha = f.alpha
+	s = runner.Spec{Name: f.name, Duration: f.duration, CPU: f.cpu}
+	for i := 0; i < f.fvms; i++ {
+		v := runner.VM{Name: fmt.Sprintf("fvm%d", i), Workload: f.workload, Controller: base}
+		v.Start = time.Duration(i) * f.join
+		if f.leave > 0 && i > 0 {
+			v.Stop = f.duration - time.Duration(i)*f.leave
+		}
+		s.VMs = append(s.VMs, v)
+	}
+	for i := 0; i < f.greedy; i++ {
+		s.VMs = append(s.VMs, runner.VM{Name: fmt.Sprintf("greedy%d", i), Greedy: true, Workload: f.greedyWorkload, Controller: base})
+	}
+	return s, s.Prepare()
+}
+
+func newUMLExperimentCmd() *cobra.Command {
+	var (
+		kf       umlKernelFlags
+		out, sig string
+		duration time.Duration
+	)
+	var names []string
+	for _, e := range runner.Experiments() {
+		names = append(names, fmt.Sprintf("  %-11s %s (%v)", e.Name, e.Description, e.Duration))
+	}
+	c := &cobra.Command{
+		Use:   "experiment NAME",
+		Short: "Run a named experiment of the paper with both signals (vct, steal)",
+		Long: `experiment runs the named scenario once per signal (--signal both, the
+default; or vct or steal), each into OUT/NAME[-VARIANT]-SIGNAL/ (a RUN_DIR, as
+"fvm uml run" writes it), and prints a table: Jain index of the FVMs' shares,
+utilisation of the core, convergence time, and each VM's share, mean pause and
+the duty model's prediction. Experiments:
+` + strings.Join(names, "\n"),
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := runner.Lookup(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			var sigs []controller.Signal
+			switch sig {
+			case "both":
+				sigs = []controller.Signal{controller.VCT, controller.Steal}
+			default:
+				s, err := controller.ParseSignal(sig)
+				if err != nil {
+					return badInput(err)
+				}
+				sigs = []controller.Signal{s}
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			k, err := kf.resolve(ctx, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			bins, clean, err := guestBinaries(ctx)
+			if err != nil {
+				return err
+			}
+			defer clean()
+			var results []*runner.Result
+			var incomplete []string
+			for _, s := range sigs {
+				for _, spec := range e.Specs(runner.Base(s), duration, k) {
+					res, err := runner.Run(ctx, spec, bins, filepath.Join(out, spec.Name), cmd.ErrOrStderr())
+					if err != nil {
+						return err
+					}
+					results = append(results, res)
+					if !res.Complete {
+						incomplete = append(incomplete, spec.Name)
+					}
+				}
+			}
+			printResults(cmd.OutOrStdout(), results)
+			if len(incomplete) > 0 {
+				return violationError{fmt.Sprintf("incomplete runs: %s", strings.Join(incomplete, ", "))}
+			}
+			return nil
+		},
+	}
+	kf.register(c)
+	c.Flags().StringVar(&out, "out", "out/uml", "directory for the runs")
+	c.Flags().StringVar(&sig, "signal", "both", "vct, steal or both")
+	c.Flags().DurationVar(&duration, "duration", 0, "length of each run (default: the experiment's)")
+	return c
+}
+
+// printResults prints one block per run.
+func printResults(w io.Writer, results []*runner.Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "run\tjain(fvm)\tutil\tconv s\tVM: share [duty model] (mean pause ‰, progress/s)\tcomplete")
+	for _, r := range results {
+		s := r.Summary
+		if s == nil {
+			fmt.Fprintf(tw, "%s\t-\t-\t-\tno summary\t%v\n", filepath.Base(r.Dir), r.Complete)
+			continue
+		}
+		var vms []string
+		for _, v := range s.VMs {
+			vms = append(vms, fmt.Sprintf("%s(%s): %.1f%% [%.1f%%] (%.0f‰, %.3g/s)", v.Name, v.Role, 100*v.Share, 100*v.DutyShare, v.MeanPause, v.ProgressRate))
+		}
+		fmt.Fprintf(tw, "%s\t%.3f\t%.1f%%\t%.1f\t%s\t%v\n", s.Name, s.JainFVM, 100*s.Utilisation, s.ConvergenceS, strings.Join(vms, "  "), s.Complete)
+	}
+	tw.Flush()
+}

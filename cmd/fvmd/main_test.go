@@ -1,0 +1,50 @@
+package main
+
+import (
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/friendly-vm/fvm/uml-impl/controller"
+)
+
+// TestFlagsRoundTrip checks that Config.Args, which the host runner uses to
+// start fvmd, gives back exactly the configuration.
+func TestFlagsRoundTrip(t *testing.T) {
+	c := controller.Default()
+	c.VM, c.N, c.Signal, c.ThetaPermille = 2, 4, controller.VCT, 1400
+	c.Rule, c.Mu, c.Beta, c.EWMA, c.D, c.Init = controller.MIMD, controller.R(3, 2), controller.R(7, 8), controller.R(1, 4), 3, 40
+	o, err := parseFlags(append([]string{"-trace", "x"}, c.Args()...), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(o.cfg, c) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", o.cfg, c)
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "-trace is required"},
+		{[]string{"-trace", "x", "-signal", "rtt"}, `signal "rtt"`},
+		{[]string{"-trace", "x", "-beta", "a/b"}, "-beta"},
+		{[]string{"-trace", "x", "-u", "30"}, "u = 30"},
+		{[]string{"-trace", "x", "extra"}, "unexpected arguments"},
+	} {
+		_, err := parseFlags(tc.args, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("parseFlags(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestDefaultTheta(t *testing.T) {
+	o, err := parseFlags([]string{"-trace", "x", "-signal", "vct"}, io.Discard)
+	if err != nil || o.cfg.ThetaPermille != 1500 {
+		t.Errorf("vct default theta: %d, %v", o.cfg.ThetaPermille, err)
+	}
+}

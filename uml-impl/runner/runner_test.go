@@ -1,0 +1,305 @@
+package runner
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/friendly-vm/fvm/trace"
+	"github.com/friendly-vm/fvm/uml-impl/controller"
+	"github.com/friendly-vm/fvm/uml-impl/host"
+)
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+func TestJain(t *testing.T) {
+	for _, tc := range []struct {
+		x    []float64
+		want float64
+	}{
+		{[]float64{0.5, 0.5}, 1},
+		{[]float64{1, 0}, 0.5},
+		{[]float64{1, 0, 0, 0}, 0.25},
+		{[]float64{0.3, 0.1}, 0.8},
+	} {
+		if got := Jain(tc.x); !near(got, tc.want, 1e-12) {
+			t.Errorf("Jain(%v) = %v, want %v", tc.x, got, tc.want)
+		}
+	}
+	if !math.IsNaN(Jain(nil)) || jainOr(nil) != -1 {
+		t.Error("Jain of nothing should be undefined (-1 in summaries)")
+	}
+}
+
+// TestDutyShares checks the duty model against uml-notes.md §6: r_A = 0.7
+// beside an always-awake B gives 35/65 in the model.
+func TestDutyShares(t *testing.T) {
+	s := DutyShares([]float64{0.7, 1})
+	if !near(s[0], 0.35, 1e-12) || !near(s[1], 0.65, 1e-12) {
+		t.Errorf("duty(0.7, 1) = %v, want [0.35 0.65]", s)
+	}
+	s = DutyShares([]float64{1, 1, 1, 1})
+	for _, x := range s {
+		if !near(x, 0.25, 1e-12) {
+			t.Errorf("duty(1,1,1,1) = %v", s)
+		}
+	}
+	// Three VMs: A alone with prob (1-rB)(1-rC), etc.
+	r := []float64{0.5, 0.5, 1}
+	want := 0.5 * (0.5/2 + 0.5/3) // K counts B (0.5) and C (1): K = 1 or 2, each with probability 1/2
+	if s := DutyShares(r); !near(s[0], want, 1e-12) {
+		t.Errorf("duty(%v)[0] = %v, want %v", r, s[0], want)
+	}
+}
+
+func TestFairShares(t *testing.T) {
+	s := FairShares([]float64{0.7, 1})
+	if !near(s[0], 0.5, 1e-12) || !near(s[1], 0.5, 1e-12) {
+		t.Errorf("fair(0.7, 1) = %v", s)
+	}
+	s = FairShares([]float64{0.2, 1, 1})
+	if !near(s[0], 0.2, 1e-12) || !near(s[1], 0.4, 1e-12) || !near(s[2], 0.4, 1e-12) {
+		t.Errorf("fair(0.2, 1, 1) = %v", s)
+	}
+}
+
+func TestPrepare(t *testing.T) {
+	b := Base(controller.Steal)
+	s := Spec{Name: "x", Duration: 10 * time.Second, VMs: []VM{fvm("A", b, 100), greedy("G", "spin", b), pinned("P", b, 70)}}
+	if err := s.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	g := s.VMs[1].Controller
+	if g.VM != 1 || g.N != 3 || g.Dmin != 100 || g.Dmax != 100 || g.Init != 100 {
+		t.Errorf("greedy controller %+v: want vm 1 of 3 pinned at 100", g)
+	}
+	if p := s.VMs[2].Controller; p.Dmin != 70 || p.Dmax != 70 {
+		t.Errorf("pinned controller %+v", p)
+	}
+	if s.VMs[0].Stop != 10*time.Second || s.Slack == 0 || s.Poll == 0 {
+		t.Errorf("defaults not filled in: %+v", s)
+	}
+	if got := s.FVMs(); len(got) != 1 || got[0] != 0 {
+		t.Errorf("FVMs() = %v", got)
+	}
+	for _, bad := range []func(*Spec){
+		func(s *Spec) { s.VMs[1].Name = "A" },
+		func(s *Spec) { s.VMs[0].Workload = "sleep" },
+		func(s *Spec) { s.VMs[0].Start = 20 * time.Second },
+		func(s *Spec) { s.Name = "a b" },
+		func(s *Spec) { s.VMs[0].Controller.Beta = controller.R(2, 1) },
+	} {
+		s := Spec{Name: "x", Duration: 10 * time.Second, VMs: []VM{fvm("A", b, 100), greedy("G", "spin", b)}}
+		bad(&s)
+		if err := s.Prepare(); err == nil {
+			t.Errorf("Prepare accepted %+v", s)
+		}
+	}
+}
+
+func TestScript(t *testing.T) {
+	s := Spec{Name: "x", Duration: 10 * time.Second, VMs: []VM{fvm("A", Base(controller.VCT), 40)}}
+	if err := s.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	sc := script(Binaries{Fvmd: "/b/fvmd", Work: "/b/fvmwork"}, &s, &s.VMs[0])
+	for _, want := range []string{"'/b/fvmd' '-vm' '0' '-n' '1'", "'-signal' 'vct' '-theta' '1500'", "'-init' '40'", "'-trace' 'A.guest'",
+		"'/b/fvmwork' spin -for 10s -progress 'A.progress'", "kill -TERM $C"} {
+		if !strings.Contains(sc, want) {
+			t.Errorf("script lacks %q:\n%s", want, sc)
+		}
+	}
+	s.VMs[0].NoController = true
+	if sc := script(Binaries{Fvmd: "/b/fvmd", Work: "/b/fvmwork"}, &s, &s.VMs[0]); strings.Contains(sc, "fvmd") {
+		t.Errorf("controller-off script runs fvmd:\n%s", sc)
+	}
+}
+
+func TestExperimentsBuildValidSpecs(t *testing.T) {
+	for _, e := range Experiments() {
+		for _, sig := range []controller.Signal{controller.VCT, controller.Steal} {
+			for _, s := range e.Specs(Base(sig), 0, "/k") {
+				if err := s.Prepare(); err != nil {
+					t.Errorf("%s: %v", s.Name, err)
+				}
+				if !strings.HasPrefix(s.Name, e.Name) || !strings.HasSuffix(s.Name, "-"+sig.String()) || s.Kernel != "/k" {
+					t.Errorf("%s: bad name or kernel", s.Name)
+				}
+			}
+		}
+	}
+	if _, err := Lookup("nope"); err == nil {
+		t.Error("Lookup(nope) succeeded")
+	}
+}
+
+// fakeRun writes a RUN_DIR as two guests would have left it: raw traces
+// written by the controller's loop on in-memory I/O, progress files and
+// host CPU histories, then merges and summarizes it.
+func fakeRun(t *testing.T, killB bool) (string, *Spec) {
+	t.Helper()
+	dir := t.TempDir()
+	b := Base(controller.Steal)
+	s := Spec{Name: "fake", Duration: 10 * time.Second, VMs: []VM{fvm("A", b, 100), fvm("B", b, 30)}}
+	if err := s.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "raw"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJSON(filepath.Join(dir, "spec.json"), s); err != nil {
+		t.Fatal(err)
+	}
+	const win = int64(100_000_000)
+	const t0 = int64(1_000_000_000_000)
+	for i, v := range s.VMs {
+		tf, err := controller.CreateTrace(filepath.Join(dir, "raw", v.Name+".guest"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		core, err := controller.NewCore(v.Controller, 0, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := t0
+		src := &controller.MemSource{}
+		l := &controller.Loop{Core: core, Source: src, Act: &controller.MemActuator{}, Sink: tf, Now: func() int64 { return now }}
+		h := core.Header()
+		h.PeriodUs, h.Kernel, h.Controller, h.Workload = 10000, "fake", "fake", "spin"
+		if err := l.Start(h); err != nil {
+			t.Fatal(err)
+		}
+		var prog strings.Builder
+		var hist []host.CPUSample
+		for k := int64(1); k <= 100; k++ {
+			now = t0 + k*win
+			// Both get 50% of the core: steal 500 permille.
+			w := controller.Window{Seq: uint64(k), StartNs: uint64(now - win), EndNs: uint64(now), WallNs: uint64(win),
+				CPUNs: uint64(win / 2), WantNs: uint64(win), StealNs: uint64(win / 2), StealPermille: 500, VCTPermille: 2000,
+				PausePermille: uint64(core.Pause()), PeriodUs: 10000}
+			src.Push(w)
+			if err := l.Poll(); err != nil {
+				t.Fatal(err)
+			}
+			share := int64(5 + i) // A gets 50%, B 60% of each window (impossible, but simple)
+			hist = append(hist, host.CPUSample{T: now, CPU: uint64(k * win * share / 10)})
+			prog.WriteString(strings.Join([]string{itoa(now), itoa(k * 1000)}, " ") + "\n")
+			if killB && i == 1 && k == 60 {
+				break
+			}
+		}
+		if !(killB && i == 1) {
+			if err := l.Stop(true, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tf.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "raw", v.Name+".progress"), []byte(prog.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		reason := ""
+		if killB && i == 1 {
+			// A torn last line, as from a guest killed mid-write.
+			f, err := os.OpenFile(filepath.Join(dir, "raw", v.Name+".guest"), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString(`{"v":1,"kind":"sam`)
+			f.Close()
+			reason = "guest B: killed after 70s (deadline)"
+		}
+		if err := mergeTrace(dir, &s, i, hist, reason); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, &s
+}
+
+func itoa(x int64) string { return strconv.FormatInt(x, 10) }
+
+func TestMergeAndSummarize(t *testing.T) {
+	dir, _ := fakeRun(t, false)
+	for _, name := range []string{"A", "B"} {
+		evs, err := trace.ReadFile(filepath.Join(dir, name+".jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[trace.Kind]int{}
+		for _, e := range evs {
+			count[e.Kind]++
+		}
+		if evs[0].Kind != trace.KindHeader || evs[len(evs)-1].Kind != trace.KindEnd || !evs[len(evs)-1].End.Clean {
+			t.Errorf("%s: trace does not start with a header and end with a clean end", name)
+		}
+		if count[trace.KindHost] != 99 || count[trace.KindSample] != 100 || count[trace.KindDecide] != 100 {
+			t.Errorf("%s: event counts %v", name, count)
+		}
+	}
+	sum, err := Summarize(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := sum.VMs[0], sum.VMs[1]
+	if !near(a.Share, 0.5, 1e-9) || !near(b.Share, 0.6, 1e-9) {
+		t.Errorf("shares %v, %v: want 0.5, 0.6", a.Share, b.Share)
+	}
+	if !near(sum.JainFVM, Jain([]float64{0.5, 0.6}), 1e-9) || !near(sum.Utilisation, 1.1, 1e-9) {
+		t.Errorf("jain %v, utilisation %v", sum.JainFVM, sum.Utilisation)
+	}
+	if sum.FairS != 0 || sum.ConvergenceS != 0 {
+		t.Errorf("fair from the start (jain %.3f >= 0.95): fair_s %v, convergence %v", sum.JainFVM, sum.FairS, sum.ConvergenceS)
+	}
+	if !near(a.ProgressRate, 10000, 1e-6) || a.Progress != 99000 {
+		t.Errorf("progress %d, rate %v/s: want 99000, 10000/s", a.Progress, a.ProgressRate)
+	}
+	// Steal 500 > 250 every window: both decrease to dmin and stay there.
+	if a.MeanD != 5 || a.MeanPause != 950 || !a.CleanEnd || a.Holds != 0 {
+		t.Errorf("A: mean d %v, mean pause %v, clean %v, holds %d", a.MeanD, a.MeanPause, a.CleanEnd, a.Holds)
+	}
+}
+
+func TestMergeKilledGuest(t *testing.T) {
+	dir, _ := fakeRun(t, true)
+	evs, err := trace.ReadFile(filepath.Join(dir, "B.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := evs[len(evs)-1]
+	if end.Kind != trace.KindEnd || end.End.Clean || !strings.Contains(end.End.Reason, "killed after 70s") ||
+		!strings.Contains(end.End.Reason, "truncated line") {
+		t.Errorf("end of a killed guest: %+v", end.End)
+	}
+	sum, err := Summarize(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.VMs[1].CleanEnd || sum.VMs[1].Windows != 60 {
+		t.Errorf("B: clean %v, windows %d: want false, 60", sum.VMs[1].CleanEnd, sum.VMs[1].Windows)
+	}
+}
+
+func TestMergeWithoutGuestTrace(t *testing.T) {
+	dir := t.TempDir()
+	b := Base(controller.Steal)
+	s := Spec{Name: "x", Duration: time.Second, VMs: []VM{fvm("A", b, 100)}}
+	if err := s.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	hist := []host.CPUSample{{T: 100, CPU: 0}, {T: 200, CPU: 50}}
+	if err := mergeTrace(dir, &s, 0, hist, "guest A: kernel ended before its init finished"); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := trace.ReadFile(filepath.Join(dir, "A.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 3 || evs[0].Kind != trace.KindHeader || evs[1].Kind != trace.KindHost || evs[2].End.Clean {
+		t.Errorf("events %+v", evs)
+	}
+}

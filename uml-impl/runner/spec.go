@@ -1,0 +1,130 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/friendly-vm/fvm/uml-impl/controller"
+)
+
+// Workloads a guest can run (fvmwork subcommands).
+var workloads = map[string]bool{"spin": true, "mem": true, "io": true}
+
+// VM is one guest of a run.
+type VM struct {
+	// Name names the guest's files (<Name>.jsonl); letters, digits, - and _.
+	Name string `json:"name"`
+	// Greedy guests run the controller pinned at demand U (pause 0): a
+	// non-adaptive VM. Their trace still records the signal they see.
+	Greedy bool `json:"greedy"`
+	// Pin, if positive, pins the demand of a non-greedy VM at Pin units
+	// (a fixed pause: the fidelity experiment).
+	Pin int `json:"pin,omitempty"`
+	// NoController runs the workload alone, without fvmd (the overhead
+	// benchmark's baseline); the runner writes the VM's header and end.
+	NoController bool `json:"no_controller,omitempty"`
+	// Workload is spin, mem or io.
+	Workload string `json:"workload"`
+	// Start is when the guest boots, after the run starts (join).
+	Start time.Duration `json:"start_ns"`
+	// Stop is when its workload stops, after the run starts (leave); 0
+	// means the end of the run.
+	Stop time.Duration `json:"stop_ns"`
+	// Controller is the guest's controller configuration; VM and N are
+	// set by the runner, and for a greedy guest so are the demand bounds.
+	Controller controller.Config `json:"controller"`
+}
+
+// Spec is one run.
+type Spec struct {
+	Name     string        `json:"name"`
+	Kernel   string        `json:"kernel"`
+	Duration time.Duration `json:"duration_ns"`
+	VMs      []VM          `json:"vms"`
+	// CPU is the host CPU every guest is pinned to.
+	CPU int `json:"cpu"`
+	// Slack is added to each guest's own duration for its deadline (boot,
+	// shutdown); a guest still running then is killed and the run is
+	// incomplete.
+	Slack time.Duration `json:"slack_ns"`
+	// Poll is fvmd's poll interval.
+	Poll time.Duration `json:"poll_ns"`
+}
+
+var reName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
+// Prepare fills in defaults and the per-VM controller fields (VM index,
+// N; pinned bounds for greedy guests) and validates the spec.
+func (s *Spec) Prepare() error {
+	if s.Slack == 0 {
+		s.Slack = 60 * time.Second
+	}
+	if s.Poll == 0 {
+		s.Poll = 50 * time.Millisecond
+	}
+	var errs []error
+	if !reName.MatchString(s.Name) {
+		errs = append(errs, fmt.Errorf("run name %q: want 1-32 letters, digits, - or _", s.Name))
+	}
+	if s.Duration <= 0 {
+		errs = append(errs, fmt.Errorf("duration %v: must be positive", s.Duration))
+	}
+	if len(s.VMs) == 0 {
+		errs = append(errs, errors.New("no VMs"))
+	}
+	seen := map[string]bool{}
+	for i := range s.VMs {
+		v := &s.VMs[i]
+		if !reName.MatchString(v.Name) || seen[v.Name] {
+			errs = append(errs, fmt.Errorf("vm %d: name %q: want a unique name of 1-32 letters, digits, - or _", i, v.Name))
+		}
+		seen[v.Name] = true
+		if !workloads[v.Workload] {
+			errs = append(errs, fmt.Errorf("vm %s: workload %q: want spin, mem or io", v.Name, v.Workload))
+		}
+		if v.Stop == 0 {
+			v.Stop = s.Duration
+		}
+		if v.Start < 0 || v.Stop <= v.Start || v.Stop > s.Duration {
+			errs = append(errs, fmt.Errorf("vm %s: start %v, stop %v: want 0 <= start < stop <= duration %v", v.Name, v.Start, v.Stop, s.Duration))
+		}
+		c := &v.Controller
+		c.VM, c.N = i, len(s.VMs)
+		switch {
+		case v.Greedy:
+			c.Dmin, c.Dmax, c.Init, c.Safe = c.U, c.U, c.U, c.U
+		case v.Pin > 0:
+			c.Dmin, c.Dmax, c.Init, c.Safe = v.Pin, v.Pin, v.Pin, v.Pin
+		}
+		if err := c.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("vm %s: %w", v.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Role is "greedy", "pinned", "off" (no controller) or "fvm" (adaptive).
+func (v *VM) Role() string {
+	switch {
+	case v.Greedy:
+		return "greedy"
+	case v.NoController:
+		return "off"
+	case v.Pin > 0:
+		return "pinned"
+	}
+	return "fvm"
+}
+
+// FVMs returns the indices of the adaptive VMs.
+func (s *Spec) FVMs() []int {
+	var out []int
+	for i := range s.VMs {
+		if s.VMs[i].Role() == "fvm" {
+			out = append(out, i)
+		}
+	}
+	return out
+}

@@ -1,0 +1,443 @@
+package runner
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/friendly-vm/fvm/trace"
+)
+
+// Thresholds of the convergence metrics (uml-impl/README.md, "Run
+// metrics").
+const (
+	convWindowNs = 2_000_000_000 // sliding window for the convergence metrics
+	convStepNs   = 1_000_000_000 // its step
+	fairJain     = 0.95          // "fair" once Jain of FVM shares stays >= this
+	settleTol    = 0.10          // "settled" once every share stays within this of its final mean
+)
+
+// VMSummary is one VM's line of summary.json.
+type VMSummary struct {
+	Name     string `json:"name"`
+	Index    int    `json:"vm"`
+	Role     string `json:"role"` // fvm, greedy, pinned or off
+	Workload string `json:"workload"`
+	Signal   string `json:"signal"`
+	// Share is the VM's host CPU share (fraction of the one core) over the
+	// second half of the common interval; SharePresent over its own work
+	// interval.
+	Share        float64 `json:"share"`
+	SharePresent float64 `json:"share_present"`
+	// Progress is the work done over the VM's whole run (fvmwork count);
+	// ProgressRate the work per second over the second half.
+	Progress     uint64  `json:"progress"`
+	ProgressRate float64 `json:"progress_rate"`
+	// MeanPause is the mean pause (permille) in force over the windows of
+	// the second half; MeanD the mean demand decided there (units of 1/U).
+	MeanPause float64 `json:"mean_pause_permille"`
+	MeanD     float64 `json:"mean_d"`
+	U         int     `json:"u"`
+	// MeanSteal and MeanVCT are the guest's own signals over the second half.
+	MeanSteal float64 `json:"mean_steal_permille"`
+	MeanVCT   float64 `json:"mean_vct_permille"`
+	// Model predictions of Share from the measured awake fractions
+	// r = 1 - MeanPause/1000 of every VM present (duty and fair hosts).
+	DutyShare float64 `json:"duty_share"`
+	FairShare float64 `json:"fair_share"`
+
+	Windows    int    `json:"windows"`
+	GapWindows int64  `json:"gap_windows"`
+	Decisions  int    `json:"decisions"`
+	Holds      int    `json:"holds"`
+	CleanEnd   bool   `json:"clean_end"`
+	EndReason  string `json:"end_reason,omitempty"`
+	// FvmdCPU is the controller daemon's own CPU time over its wall time
+	// (permille), from its getrusage at exit.
+	FvmdCPUNs       int64   `json:"fvmd_cpu_ns"`
+	FvmdCPUPermille float64 `json:"fvmd_cpu_permille"`
+}
+
+// Summary is summary.json.
+type Summary struct {
+	Name string `json:"name"`
+	// Interval is the common interval (every VM's workload running), in
+	// seconds after the first host measurement; the metrics below are over
+	// its second half unless said otherwise.
+	IntervalS   [2]float64 `json:"interval_s"`
+	SecondHalfS [2]float64 `json:"second_half_s"`
+	// JainFVM is Jain's index of the FVMs' shares, JainAll of every VM's
+	// (-1: undefined, e.g. no adaptive VM).
+	JainFVM float64 `json:"jain_fvm"`
+	JainAll float64 `json:"jain_all"`
+	// Utilisation is the summed share of every VM: the fraction of the
+	// core the guests used.
+	Utilisation float64 `json:"utilisation"`
+	// ConvergenceS is FairS with two or more FVMs, else SettleS; -1: never.
+	ConvergenceS float64 `json:"convergence_s"`
+	FairS        float64 `json:"fair_s"`
+	SettleS      float64 `json:"settle_s"`
+	// DutyError and FairError are the largest |share - predicted share|.
+	DutyError float64     `json:"duty_error"`
+	FairError float64     `json:"fair_error"`
+	VMs       []VMSummary `json:"vms"`
+	Complete  bool        `json:"complete"`
+	Errors    []string    `json:"errors,omitempty"`
+}
+
+// point is a time (host monotonic ns) and a cumulative value.
+type point struct {
+	t int64
+	v float64
+}
+
+// series is a cumulative series sorted by time.
+type series []point
+
+// at interpolates s at t, clamped to its ends (0 before it starts).
+func (s series) at(t int64) float64 {
+	if len(s) == 0 || t <= s[0].t {
+		if len(s) == 0 {
+			return 0
+		}
+		return s[0].v
+	}
+	if t >= s[len(s)-1].t {
+		return s[len(s)-1].v
+	}
+	i := sort.Search(len(s), func(i int) bool { return s[i].t >= t })
+	p, q := s[i-1], s[i]
+	return p.v + (q.v-p.v)*float64(t-p.t)/float64(q.t-p.t)
+}
+
+// rate is the mean slope of s over [a, b].
+func (s series) rate(a, b int64) float64 {
+	if b <= a {
+		return 0
+	}
+	return (s.at(b) - s.at(a)) / float64(b-a)
+}
+
+// vmData is what Summarize reads for one VM.
+type vmData struct {
+	header   *trace.Header
+	cpu      series // cumulative host CPU ns
+	progress series // cumulative work
+	samples  []trace.Event
+	decides  []trace.Event
+	gaps     int64
+	end      *trace.End
+	fvmd     struct {
+		CPU  int64 `json:"cpu_ns"`
+		Wall int64 `json:"wall_ns"`
+	}
+}
+
+// Jain returns Jain's fairness index (sum x)^2 / (n sum x^2) of x (1 for
+// equal values, 1/n when one takes all; NaN for no values or all zero).
+func Jain(x []float64) float64 {
+	var s, q float64
+	for _, v := range x {
+		s += v
+		q += v * v
+	}
+	if len(x) == 0 || q == 0 {
+		return math.NaN()
+	}
+	return s * s / (float64(len(x)) * q)
+}
+
+// jainOr is Jain, or -1 when it is undefined (no FVMs, all shares 0).
+func jainOr(x []float64) float64 {
+	if j := Jain(x); !math.IsNaN(j) {
+		return j
+	}
+	return -1
+}
+
+// DutyShares predicts the shares of VMs awake fractions r of each period
+// with independent phases, awake VMs splitting the core equally:
+// s_i = r_i E[1/(1+K_i)], K_i the number of other VMs awake.
+func DutyShares(r []float64) []float64 {
+	out := make([]float64, len(r))
+	for i := range r {
+		p := []float64{1} // p[k] = P(K_i = k)
+		for j, rj := range r {
+			if j == i {
+				continue
+			}
+			q := make([]float64, len(p)+1)
+			for k, pk := range p {
+				q[k] += pk * (1 - rj)
+				q[k+1] += pk * rj
+			}
+			p = q
+		}
+		var e float64
+		for k, pk := range p {
+			e += pk / float64(k+1)
+		}
+		out[i] = r[i] * e
+	}
+	return out
+}
+
+// FairShares predicts max-min fair (water-filling) shares of one core for
+// demands r.
+func FairShares(r []float64) []float64 {
+	out := make([]float64, len(r))
+	idx := make([]int, len(r))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return r[idx[a]] < r[idx[b]] })
+	rem := 1.0
+	for k, i := range idx {
+		level := rem / float64(len(idx)-k)
+		out[i] = math.Min(r[i], level)
+		rem -= out[i]
+	}
+	return out
+}
+
+// Summarize computes the summary of the run in dir from its spec.json,
+// merged traces and the guests' progress and daemon files.
+func Summarize(dir string) (*Summary, error) {
+	var spec Spec
+	b, err := os.ReadFile(filepath.Join(dir, "spec.json"))
+	if err != nil {
+		return nil, fmt.Errorf("summarize: %w", err)
+	}
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return nil, fmt.Errorf("summarize: spec.json: %w", err)
+	}
+	data := make([]*vmData, len(spec.VMs))
+	for i, v := range spec.VMs {
+		d, err := readVM(dir, v.Name)
+		if err != nil {
+			return nil, fmt.Errorf("summarize: %w", err)
+		}
+		data[i] = d
+	}
+	return summarize(&spec, data), nil
+}
+
+func readVM(dir, name string) (*vmData, error) {
+	d := &vmData{}
+	evs, err := trace.ReadFile(filepath.Join(dir, name+".jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	var cum float64
+	for _, e := range evs {
+		switch e.Kind {
+		case trace.KindHeader:
+			d.header = e.Header
+		case trace.KindHost:
+			if len(d.cpu) == 0 {
+				d.cpu = append(d.cpu, point{e.TNs - e.Host.WallNs, 0})
+			}
+			cum += float64(e.Host.CPUNs)
+			d.cpu = append(d.cpu, point{e.TNs, cum})
+		case trace.KindSample:
+			d.samples = append(d.samples, e)
+		case trace.KindDecide:
+			d.decides = append(d.decides, e)
+		case trace.KindGap:
+			d.gaps += e.Gap.ToSeq - e.Gap.FromSeq + 1
+		case trace.KindEnd:
+			end := e.End
+			d.end = &end
+		}
+	}
+	d.progress, err = readProgress(filepath.Join(dir, "raw", name+".progress"))
+	if err != nil {
+		return nil, err
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "raw", name+".fvmd.json")); err == nil {
+		if err := json.Unmarshal(b, &d.fvmd); err != nil {
+			return nil, fmt.Errorf("%s.fvmd.json: %w", name, err)
+		}
+	}
+	return d, nil
+}
+
+// readProgress reads "host_ns count" lines; a missing file is an empty
+// series, a torn last line (guest killed mid-write) is ignored.
+func readProgress(path string) (series, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var s series
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		fl := strings.Fields(sc.Text())
+		if len(fl) != 2 {
+			continue
+		}
+		t, err1 := strconv.ParseInt(fl[0], 10, 64)
+		v, err2 := strconv.ParseUint(fl[1], 10, 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("%s:%d: want \"host_ns count\", got %q", path, n, sc.Text())
+		}
+		s = append(s, point{t, float64(v)})
+	}
+	return s, sc.Err()
+}
+
+// span returns a VM's work interval: its progress series, else its host
+// measurements.
+func (d *vmData) span() (int64, int64, bool) {
+	for _, s := range []series{d.progress, d.cpu} {
+		if len(s) >= 2 {
+			return s[0].t, s[len(s)-1].t, true
+		}
+	}
+	return 0, 0, false
+}
+
+func summarize(spec *Spec, data []*vmData) *Summary {
+	sum := &Summary{Name: spec.Name, ConvergenceS: -1, FairS: -1, SettleS: -1}
+	var origin int64 = math.MaxInt64
+	var t0, t1 int64 = math.MinInt64, math.MaxInt64
+	for _, d := range data {
+		if len(d.cpu) > 0 {
+			origin = min(origin, d.cpu[0].t)
+		}
+		a, b, ok := d.span()
+		if !ok {
+			t0, t1 = 0, 0
+			continue
+		}
+		t0, t1 = max(t0, a), min(t1, b)
+	}
+	if origin == math.MaxInt64 {
+		origin = 0
+	}
+	sec := func(t int64) float64 { return float64(t-origin) / 1e9 }
+	h0 := t0 + (t1-t0)/2
+	if t1 > t0 {
+		sum.IntervalS = [2]float64{sec(t0), sec(t1)}
+		sum.SecondHalfS = [2]float64{sec(h0), sec(t1)}
+	}
+	var fvmShares, allShares, r []float64
+	for i, d := range data {
+		v := spec.VMs[i]
+		vs := VMSummary{Name: v.Name, Index: i, Role: v.Role(), Workload: v.Workload, Signal: v.Controller.Signal.String(), U: v.Controller.U}
+		if t1 > t0 {
+			vs.Share = d.cpu.rate(h0, t1)
+		}
+		if a, b, ok := d.span(); ok {
+			vs.SharePresent = d.cpu.rate(a, b)
+		}
+		if len(d.progress) >= 2 {
+			vs.Progress = uint64(d.progress[len(d.progress)-1].v - d.progress[0].v)
+			if t1 > t0 {
+				vs.ProgressRate = d.progress.rate(h0, t1) * 1e9
+			}
+		}
+		var np, nd int
+		for _, e := range d.samples {
+			if e.TNs >= h0 && e.TNs <= t1 {
+				vs.MeanPause += float64(e.Sample.PausePermille)
+				vs.MeanSteal += float64(e.Sample.StealPermille)
+				vs.MeanVCT += float64(e.Sample.VCTPermille)
+				np++
+			}
+		}
+		if np > 0 {
+			vs.MeanPause /= float64(np)
+			vs.MeanSteal /= float64(np)
+			vs.MeanVCT /= float64(np)
+		}
+		for _, e := range d.decides {
+			if e.Decide.Branch == trace.BranchHold && e.Decide.DAfter != e.Decide.DBefore {
+				vs.Holds++
+			}
+			if e.TNs >= h0 && e.TNs <= t1 {
+				vs.MeanD += float64(e.Decide.DAfter)
+				nd++
+			}
+		}
+		if nd > 0 {
+			vs.MeanD /= float64(nd)
+		}
+		vs.Windows, vs.Decisions, vs.GapWindows = len(d.samples), len(d.decides), d.gaps
+		if d.end != nil {
+			vs.CleanEnd, vs.EndReason = d.end.Clean, d.end.Reason
+		}
+		vs.FvmdCPUNs = d.fvmd.CPU
+		if d.fvmd.Wall > 0 {
+			vs.FvmdCPUPermille = 1000 * float64(d.fvmd.CPU) / float64(d.fvmd.Wall)
+		}
+		allShares = append(allShares, vs.Share)
+		if vs.Role == "fvm" {
+			fvmShares = append(fvmShares, vs.Share)
+		}
+		r = append(r, 1-vs.MeanPause/1000)
+		sum.VMs = append(sum.VMs, vs)
+	}
+	if t1 <= t0 {
+		return sum
+	}
+	sum.JainFVM, sum.JainAll = jainOr(fvmShares), jainOr(allShares)
+	for _, s := range allShares {
+		sum.Utilisation += s
+	}
+	duty, fair := DutyShares(r), FairShares(r)
+	for i := range sum.VMs {
+		vs := &sum.VMs[i]
+		vs.DutyShare, vs.FairShare = duty[i], fair[i]
+		sum.DutyError = math.Max(sum.DutyError, math.Abs(vs.Share-duty[i]))
+		sum.FairError = math.Max(sum.FairError, math.Abs(vs.Share-fair[i]))
+	}
+	fvms := spec.FVMs()
+	fairOK := func(a, b int64) bool {
+		x := make([]float64, 0, len(fvms))
+		for _, i := range fvms {
+			x = append(x, data[i].cpu.rate(a, b))
+		}
+		return Jain(x) >= fairJain
+	}
+	settled := func(a, b int64) bool {
+		for i, d := range data {
+			if math.Abs(d.cpu.rate(a, b)-sum.VMs[i].Share) > settleTol {
+				return false
+			}
+		}
+		return true
+	}
+	last := func(ok func(a, b int64) bool) float64 {
+		first := int64(-1)
+		for a := t0; a+convWindowNs <= t1; a += convStepNs {
+			if !ok(a, a+convWindowNs) {
+				first = -1
+			} else if first < 0 {
+				first = a
+			}
+		}
+		if first < 0 {
+			return -1
+		}
+		return float64(first-t0) / 1e9
+	}
+	sum.SettleS = last(settled)
+	sum.ConvergenceS = sum.SettleS
+	if len(fvms) >= 2 {
+		sum.FairS = last(fairOK)
+		sum.ConvergenceS = sum.FairS
+	}
+	return sum
+}
