@@ -352,7 +352,7 @@ func (c *checker) header(v *vmCheck, e *trace.Event, at string) {
 			c.fail("init_d: %v", "an initial demand in [dmin, dmax]", err)
 			return
 		}
-		v.s, v.dKnown, v.initD = s, true, h.InitD
+		v.s, v.dKnown, v.initD, v.actuated = s, true, h.InitD, h.InitD
 	}
 }
 
@@ -616,14 +616,15 @@ func (c *checker) finish(s *Summary, final bool) *Failure {
 	if !final {
 		return nil
 	}
-	for _, v := range c.vms {
-		if v == nil || v.hdr == nil || v.sum.Samples == 0 || v.sum.HostWindows == 0 {
+	for _, vs := range s.VMs {
+		v := c.vms[vs.VM]
+		if vs.Samples == 0 || vs.HostWindows == 0 {
 			continue
 		}
 		tol := v.hdr.FidelityTol.Float()
-		if d := v.sum.GuestShare - v.sum.HostShare; d > tol || d < -tol {
+		if d := vs.GuestShare - vs.HostShare; d > tol || d < -tol {
 			return &Failure{File: v.hdrAt, VM: v.vm, Kind: "host",
-				Msg:     fmt.Sprintf("the guest's samples give a CPU share of %.4f but the host measured %.4f", v.sum.GuestShare, v.sum.HostShare),
+				Msg:     fmt.Sprintf("the guest's samples give a CPU share of %.4f but the host measured %.4f", vs.GuestShare, vs.HostShare),
 				Allowed: fmt.Sprintf("a difference within fidelity_tol %s", v.hdr.FidelityTol)}
 		}
 	}
