@@ -36,7 +36,9 @@ func act(seq int64, d int, t int64) trace.Event {
 	return trace.Event{Kind: trace.KindActuate, TNs: t, Actuate: trace.Actuate{Seq: seq, D: d, PausePermille: PausePermille(20, d)}}
 }
 
-func endEv() trace.Event { return trace.Event{Kind: trace.KindEnd, TNs: 1e12, End: trace.End{Clean: true}} }
+func endEv() trace.Event {
+	return trace.Event{Kind: trace.KindEnd, TNs: 1e12, End: trace.End{Clean: true}}
+}
 
 // decAct is a decision with its actuation right after it.
 func decAct(seq, sampleSeq, newest int64, before, after int, b trace.Branch) []trace.Event {
