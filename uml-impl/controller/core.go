@@ -40,6 +40,7 @@ type Core struct {
 
 	decisions uint64
 	cnt       Counters
+	fault     Fault // a deliberate bug, for testing the checkers
 }
 
 // NewCore returns a controller at demand cfg.Init that will consume the
@@ -108,6 +109,14 @@ func tr(r Rat) trace.Rat { return trace.Rat{Num: r.Num, Den: r.Den} }
 // seq. It returns the events to trace, in order.
 func (c *Core) Observe(now int64, ws []Window) []trace.Event {
 	fresh := make([]Window, 0, len(ws))
+	if c.fault == FaultStaleTwice && c.last > 0 {
+		for _, w := range ws {
+			if w.Seq == c.last && c.prevSeq == w.Seq {
+				c.last-- // the bug: forget that it was consumed
+				break
+			}
+		}
+	}
 	for _, w := range ws {
 		if w.Seq <= c.last {
 			c.cnt.Duplicates++
@@ -271,6 +280,9 @@ func (c *Core) consume(now int64, w Window, newest uint64, ev []trace.Event) []t
 	before := c.d
 	var br Branch
 	c.d, br = c.cfg.Apply(before, congested)
+	if c.fault == FaultClampOffByOne && br == Clamp && congested && c.cfg.Dmin < c.cfg.Dmax {
+		c.d = c.cfg.Dmin + 1
+	}
 	return append(ev, c.decide(now, w.Seq, newest, before, br))
 }
 

@@ -394,3 +394,29 @@ func TestReconfigure(t *testing.T) {
 		t.Error("a rejected config replaced the good one")
 	}
 }
+
+// TestFaults checks that the deliberate bugs the checkers are tested with
+// really change the behaviour.
+func TestFaults(t *testing.T) {
+	c, err := NewCore(testConfig(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetFault(FaultClampOffByOne)
+	for k := uint64(1); k <= 4; k++ {
+		c.Observe(int64(k)*ms, wins(k, k, 900)) // 10 -> 5 -> 2 -> 1 -> clamp (to 2: the bug)
+	}
+	if c.D() != 2 {
+		t.Errorf("FaultClampOffByOne: d = %d after clamping at dmin 1, want the buggy 2", c.D())
+	}
+	c, err = NewCore(testConfig(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetFault(FaultStaleTwice)
+	c.Observe(ms, wins(1, 1, 0))
+	ev := c.Observe(2*ms, wins(1, 2, 0))
+	if got := summary(ev); len(got) != 4 || got[0] != "sample 1" {
+		t.Errorf("FaultStaleTwice: second read gave %v, want window 1 used again", got)
+	}
+}

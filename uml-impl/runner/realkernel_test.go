@@ -1,0 +1,112 @@
+//go:build umlkernel
+
+package runner
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/friendly-vm/fvm/trace"
+	"github.com/friendly-vm/fvm/uml-impl/controller"
+)
+
+// Real-kernel experiments (make test-uml): short runs of the pair and
+// greedy scenarios with the default signal, on the patched kernel in
+// $FVM_KERNEL, serially, with the machine to themselves.
+
+// realDuration keeps CI short: about 25 s of workload per run.
+const realDuration = 25 * time.Second
+
+func runExperiment(t *testing.T, name string) *Summary {
+	t.Helper()
+	k := os.Getenv("FVM_KERNEL")
+	if k == "" {
+		t.Fatal("FVM_KERNEL is not set: run `make test-uml`, or FVM_KERNEL=$(go run ./cmd/fvm uml build) go test -tags umlkernel ./uml-impl/runner/")
+	}
+	e, err := Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bins, err := BuildBinaries(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := Base(controller.Default().Signal)
+	specs := e.Specs(base, realDuration, k)
+	if len(specs) != 1 {
+		t.Fatalf("%s: %d runs, want 1", name, len(specs))
+	}
+	dir := filepath.Join(t.TempDir(), specs[0].Name)
+	if d := os.Getenv("FVM_RUN_DIR"); d != "" {
+		dir = filepath.Join(d, specs[0].Name)
+	}
+	res, err := Run(ctx, specs[0], bins, dir, testWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Complete {
+		t.Errorf("%s: run incomplete: %v", specs[0].Name, res.Errors)
+	}
+	checkTraces(t, dir, len(specs[0].VMs))
+	return res.Summary
+}
+
+// checkTraces asserts that every VM's trace parses with the strict reader
+// and ends with an end event.
+func checkTraces(t *testing.T, dir string, n int) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if err != nil || len(files) != n {
+		t.Fatalf("%s: %d traces (%v), want %d", dir, len(files), err, n)
+	}
+	for _, f := range files {
+		evs, err := trace.ReadFile(f)
+		if err != nil {
+			t.Errorf("trace %s does not parse: %v", filepath.Base(f), err)
+			continue
+		}
+		last := evs[len(evs)-1]
+		counts := map[trace.Kind]int{}
+		for _, e := range evs {
+			counts[e.Kind]++
+		}
+		t.Logf("trace %s: %d events (%d samples, %d decides, %d actuates, %d host, %d gaps), last: %v clean=%v %q",
+			filepath.Base(f), len(evs), counts[trace.KindSample], counts[trace.KindDecide], counts[trace.KindActuate],
+			counts[trace.KindHost], counts[trace.KindGap], last.Kind, last.End.Clean, last.End.Reason)
+		if last.Kind != trace.KindEnd {
+			t.Errorf("trace %s ends with %v, want end", filepath.Base(f), last.Kind)
+		}
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+func TestRealPairIsFair(t *testing.T) {
+	s := runExperiment(t, "pair")
+	a, b := s.VMs[0], s.VMs[1]
+	t.Logf("pair (%s): shares A %.3f B %.3f, mean pause A %.0f‰ B %.0f‰, Jain %.4f, utilisation %.3f, convergence %.1f s",
+		a.Signal, a.Share, b.Share, a.MeanPause, b.MeanPause, s.JainFVM, s.Utilisation, s.ConvergenceS)
+	if s.JainFVM < 0.95 {
+		t.Errorf("pair: Jain index %.4f of the FVMs' shares, want >= 0.95", s.JainFVM)
+	}
+}
+
+func TestRealGreedyIsFriendly(t *testing.T) {
+	s := runExperiment(t, "greedy")
+	f, g := s.VMs[0], s.VMs[1]
+	t.Logf("greedy (%s): FVM share %.3f (mean pause %.0f‰), greedy share %.3f, utilisation %.3f",
+		f.Signal, f.Share, f.MeanPause, g.Share, s.Utilisation)
+	if f.Share >= 0.5 {
+		t.Errorf("greedy: FVM share %.3f, want below its fair share 0.5", f.Share)
+	}
+	if g.Share < 0.75 {
+		t.Errorf("greedy: greedy guest share %.3f, want >= 0.75", g.Share)
+	}
+}
