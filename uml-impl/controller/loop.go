@@ -83,7 +83,7 @@ func (l *Loop) Start(h trace.Header) error {
 	if err := l.Sink.Write(&trace.Event{Kind: trace.KindHeader, VM: l.Core.cfg.VM, TNs: now, Header: &h}); err != nil {
 		return err
 	}
-	return l.actuate(now, 0)
+	return l.actuate(now, 0, l.Core.D())
 }
 
 // Poll does one iteration. Only trace errors are returned: a failed read
@@ -101,12 +101,20 @@ func (l *Loop) Poll() error {
 	} else {
 		ev = l.Core.Observe(now, ws)
 	}
+	return l.emit(now, ev)
+}
+
+// emit traces the core's events in order and, after each decision, enforces
+// that decision's demand: a read that brings several windows yields several
+// decisions, and each is actuated as decided, so that the trace shows every
+// decision's pause in force before the next decision is taken.
+func (l *Loop) emit(now int64, ev []trace.Event) error {
 	for i := range ev {
 		if err := l.Sink.Write(&ev[i]); err != nil {
 			return err
 		}
 		if ev[i].Kind == trace.KindDecide {
-			if err := l.actuate(now, ev[i].Decide.Seq); err != nil {
+			if err := l.actuate(now, ev[i].Decide.Seq, ev[i].Decide.DAfter); err != nil {
 				return err
 			}
 		}
@@ -114,11 +122,22 @@ func (l *Loop) Poll() error {
 	return nil
 }
 
-// actuate enforces the core's current demand for decision seq, reads the
-// pause back and traces it. If the pause cannot be read back, no actuate
-// event is written (the trace format needs a pause) and the error counts.
-func (l *Loop) actuate(now, seq int64) error {
-	want := l.Core.Pause()
+// Reconfigure reloads the configuration (see Core.Reconfigure); a demand
+// moved into the new bounds is traced and enforced like any decision.
+func (l *Loop) Reconfigure(cfg Config) error {
+	now := l.Now()
+	ev, err := l.Core.Reconfigure(now, cfg)
+	if err != nil {
+		return err
+	}
+	return l.emit(now, ev)
+}
+
+// actuate enforces demand d, decided by decision seq, reads the pause back
+// and traces it. If the pause cannot be read back, no actuate event is
+// written (the trace format needs a pause) and the error counts.
+func (l *Loop) actuate(now, seq int64, d int) error {
+	want := l.Core.cfg.Pause(d)
 	l.Core.cnt.Actuations++
 	var werr error
 	if want != l.applied {
@@ -143,7 +162,7 @@ func (l *Loop) actuate(now, seq int64) error {
 		return nil
 	}
 	return l.Sink.Write(&trace.Event{Kind: trace.KindActuate, VM: l.Core.cfg.VM, TNs: now,
-		Actuate: trace.Actuate{Seq: seq, D: l.Core.D(), PausePermille: int64(got)}})
+		Actuate: trace.Actuate{Seq: seq, D: d, PausePermille: int64(got)}})
 }
 
 // Stop traces the end event: clean, or the reason the run was cut short.
