@@ -170,10 +170,6 @@ type Header struct {
 	// EWMA, if set, is the weight of the newest window in the controller's
 	// smoothed signal; samples then carry SignalPermille. Optional.
 	EWMA Rat `json:"ewma"`
-	// HoldWantPermille, if positive, lets the controller hold (consume a
-	// sample without applying the rule) when the window's want_ns is below
-	// this many permille of wall_ns. Optional.
-	HoldWantPermille int `json:"hold_want_permille"`
 	// GapTolerated lets a run with gap events pass refinement (flagged).
 	GapTolerated bool `json:"gap_tolerated"` // optional
 	// InitD is the demand in force before the first decision. Optional

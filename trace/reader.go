@@ -219,7 +219,7 @@ func (r *Reader) order(e *Event) error {
 // t_ns (bits 0..3). setField must agree with these tables.
 var (
 	commonFields  = []string{"v", "kind", "vm", "t_ns"}
-	headerFields  = []string{"n", "u", "capacity", "host", "signal", "theta", "kappa", "greedy", "rule", "alpha", "beta", "mu", "delta", "dmin", "dmax", "d", "window_ns", "period_us", "fidelity_tol", "ewma", "hold_want_permille", "gap_tolerated", "init_d", "kernel", "controller", "workload", "clock", "clock_offset_ns", "seed"}
+	headerFields  = []string{"n", "u", "capacity", "host", "signal", "theta", "kappa", "greedy", "rule", "alpha", "beta", "mu", "delta", "dmin", "dmax", "d", "window_ns", "period_us", "fidelity_tol", "ewma", "gap_tolerated", "init_d", "kernel", "controller", "workload", "clock", "clock_offset_ns", "seed"}
 	sampleFields  = []string{"seq", "start_ns", "wall_ns", "want_ns", "cpu_ns", "idle_ns", "pause_ns", "steal_permille", "vct_permille", "pause_permille", "signal_permille", "congested"}
 	decideFields  = []string{"seq", "sample_seq", "newest_seq", "d_before", "d_after", "branch"}
 	actuateFields = []string{"seq", "d", "pause_permille", "period_us"}
@@ -232,7 +232,7 @@ var (
 var optional = map[string]bool{
 	"header.signal": true, "header.theta": true, "header.kappa": true, "header.greedy": true,
 	"header.alpha": true, "header.beta": true, "header.mu": true, "header.delta": true,
-	"header.ewma": true, "header.hold_want_permille": true, "header.gap_tolerated": true,
+	"header.ewma": true, "header.gap_tolerated": true,
 	"header.init_d": true, "header.clock": true, "header.clock_offset_ns": true, "header.seed": true,
 	"sample.start_ns": true, "sample.idle_ns": true, "sample.pause_ns": true,
 	"sample.pause_permille": true, "sample.signal_permille": true,
@@ -448,33 +448,30 @@ func setField(e *Event, key []byte, v value) (bit int, err error) {
 		case "ewma":
 			h.EWMA, err = v.rat()
 			return 23, err
-		case "hold_want_permille":
-			h.HoldWantPermille, err = v.int()
-			return 24, err
 		case "gap_tolerated":
 			h.GapTolerated, err = v.boolean()
-			return 25, err
+			return 24, err
 		case "init_d":
 			h.InitD, err = v.int()
-			return 26, err
+			return 25, err
 		case "kernel":
 			h.Kernel, err = v.str()
-			return 27, err
+			return 26, err
 		case "controller":
 			h.Controller, err = v.str()
-			return 28, err
+			return 27, err
 		case "workload":
 			h.Workload, err = v.str()
-			return 29, err
+			return 28, err
 		case "clock":
 			h.Clock, err = v.str()
-			return 30, err
+			return 29, err
 		case "clock_offset_ns":
 			h.ClockOffsetNs, err = v.int64()
-			return 31, err
+			return 30, err
 		case "seed":
 			h.Seed, err = v.uint64()
-			return 32, err
+			return 31, err
 		}
 	case KindSample:
 		s := &e.Sample
@@ -659,9 +656,6 @@ func validate(e *Event) error {
 		positive("period_us", h.PeriodUs)
 		if h.FidelityTol.IsZero() {
 			bad("fidelity_tol", "unset", "a rational \"a/b\"")
-		}
-		if h.HoldWantPermille < 0 || h.HoldWantPermille > 1000 {
-			bad("hold_want_permille", h.HoldWantPermille, "in [0, 1000]")
 		}
 		if h.InitD != 0 && (h.InitD < h.Dmin || h.InitD > h.Dmax) {
 			bad("init_d", h.InitD, "0 or in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax)

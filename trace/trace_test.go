@@ -272,7 +272,7 @@ func genHeader(t *rapid.T, vm int) Header {
 		Delta: rapid.IntRange(0, u).Draw(t, "delta"), Dmin: dmin, Dmax: dmax,
 		D: rapid.IntRange(0, 15).Draw(t, "d"), WindowNs: rapid.Int64Range(1, 1e12).Draw(t, "window"),
 		PeriodUs: rapid.Int64Range(1, 1e6).Draw(t, "period"), FidelityTol: genRat(t, "tol", false),
-		EWMA: genRat(t, "ewma", true), HoldWantPermille: rapid.IntRange(0, 1000).Draw(t, "hold"),
+		EWMA:         genRat(t, "ewma", true),
 		GapTolerated: rapid.Bool().Draw(t, "gap_tolerated"),
 		Kernel:       rapid.String().Draw(t, "kernel"), Controller: rapid.String().Draw(t, "controller"),
 		Workload: rapid.String().Draw(t, "workload"),

@@ -144,7 +144,6 @@ func AppendEvent(b []byte, e *Event) []byte {
 		b = appendInt(b, "period_us", h.PeriodUs)
 		b = appendRat(b, "fidelity_tol", h.FidelityTol)
 		b = appendRat(b, "ewma", h.EWMA)
-		b = appendOptInt(b, "hold_want_permille", int64(h.HoldWantPermille))
 		if h.GapTolerated {
 			b = append(b, `,"gap_tolerated":true`...)
 		}

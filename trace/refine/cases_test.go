@@ -77,7 +77,8 @@ func TestCheckCases(t *testing.T) {
 		{name: "init from first decision", evs: cat(hdr1(func(h *trace.Header) { h.InitD = 0 }), smp(1, 500), dec1, endEv())},
 		{name: "initial actuation", evs: cat(hdr1(func(h *trace.Header) { h.InitD = 0 }), act(0, 10, 0), smp(1, 500), dec1, endEv())},
 		{name: "initial actuation disagrees", evs: cat(hdr1(nil), act(0, 11, 0)), want: "initial actuation of d=11"},
-		{name: "congested bit wrong", evs: cat(hdr1(nil), func() trace.Event { e := smp(1, 100); e.Sample.Congested = true; return e }()), want: "congested=true but steal_permille 100 is not above theta 1/4"},
+		{name: "congested bit wrong", evs: cat(hdr1(nil), func() trace.Event { e := smp(1, 100); e.Sample.Congested = true; return e }(), dec1),
+			want: "window 1: congested=true but its steal signal 100‰ is not above theta 1/4"},
 		{name: "skipped window", evs: cat(hdr1(nil), smp(1, 500), smp(3, 500)), want: "windows 2..2 were skipped"},
 		{name: "fifo overflow", evs: cat(hdr1(nil), smp(1, 500), smp(2, 500), smp(3, 500), smp(4, 500)), want: "still pending"},
 		{name: "delay over D", evs: cat(hdr1(nil), smp(1, 500), dec(1, 1, 4, 10, 5, trace.BranchDecrease)), want: "3 windows late"},
@@ -105,14 +106,25 @@ func TestCheckCases(t *testing.T) {
 					t.Errorf("summary %+v", s)
 				}
 			}},
-		{name: "hold on idle window", evs: cat(hdr1(func(h *trace.Header) { h.HoldWantPermille = 100 }),
-			func() trace.Event { e := smp(1, 500); e.Sample.WantNs = win / 20; return e }(), dec(1, 1, 1, 10, 10, trace.BranchHold), endEv()),
+		{name: "hold consuming a window", evs: cat(hdr1(nil), smp(1, 500), dec(1, 1, 1, 10, 10, trace.BranchHold), smp(2, 100), decAct(2, 2, 2, 10, 11, trace.BranchIncrease), endEv()),
 			check: func(t *testing.T, s Summary) {
 				if s.VMs[0].Holds != 1 {
 					t.Errorf("holds %d", s.VMs[0].Holds)
 				}
 			}},
-		{name: "hold on busy window", evs: cat(hdr1(func(h *trace.Header) { h.HoldWantPermille = 100 }), smp(1, 500), dec(1, 1, 1, 10, 10, trace.BranchHold)), want: "hold_want_permille 100 does not allow"},
+		{name: "hold on an unlogged window", evs: cat(hdr1(nil), smp(1, 500), dec1, decAct(2, 2, 2, 5, 1, trace.BranchHold), smp(3, 100), decAct(3, 3, 3, 1, 2, trace.BranchIncrease), endEv())},
+		{name: "hold on a window out of order", evs: cat(hdr1(nil), smp(1, 500), dec1, dec(2, 3, 3, 5, 5, trace.BranchHold)), want: "window 3 is consumed but no window is pending"},
+		{name: "hold does not advance the EWMA", evs: cat(hdr1(func(h *trace.Header) { h.EWMA = trace.Rat{Num: 1, Den: 2} }),
+			func() trace.Event { e := smp(1, 500); e.Sample.SignalPermille = 500; return e }(), dec1,
+			func() trace.Event {
+				e := smp(2, 1000)
+				e.Sample.SignalPermille = 500
+				e.Sample.Congested = false
+				return e
+			}(), dec(2, 2, 2, 5, 5, trace.BranchHold),
+			func() trace.Event { e := smp(3, 0); e.Sample.SignalPermille = 250; return e }(), decAct(3, 3, 3, 5, 6, trace.BranchIncrease), endEv())},
+		{name: "vct without cpu", evs: cat(hdr1(func(h *trace.Header) { h.Signal = "vct"; h.Theta = trace.Rat{Num: 3, Den: 2} }),
+			func() trace.Event { e := smp(1, 1000); e.Sample.CPUNs, e.Sample.VCTPermille = 0, 0; return e }(), dec1, endEv())},
 		{name: "hold without window (fallback)", evs: cat(hdr1(nil), decAct(1, 0, 0, 10, 1, trace.BranchHold), smp(1, 500), decAct(2, 1, 1, 1, 1, trace.BranchClamp), endEv())},
 		{name: "hold outside bounds", evs: cat(hdr1(func(h *trace.Header) { h.Dmax = 15 }), dec(1, 0, 0, 10, 16, trace.BranchHold)), want: "demand outside"},
 		{name: "unclean end", evs: cat(hdr1(nil), smp(1, 500), trace.Event{Kind: trace.KindEnd, End: trace.End{Reason: "controller crashed"}}), want: "ended incompletely: controller crashed"},
@@ -126,7 +138,7 @@ func TestCheckCases(t *testing.T) {
 			func() trace.Event { e := smp(2, 0); e.Sample.SignalPermille = 250; return e }(), decAct(2, 2, 2, 5, 6, trace.BranchIncrease), endEv())},
 		{name: "ewma wrong", evs: cat(hdr1(func(h *trace.Header) { h.EWMA = trace.Rat{Num: 1, Den: 2} }),
 			func() trace.Event { e := smp(1, 500); e.Sample.SignalPermille = 500; return e }(), dec1,
-			func() trace.Event { e := smp(2, 0); e.Sample.SignalPermille = 100; return e }()), want: "is not the EWMA"},
+			func() trace.Event { e := smp(2, 0); e.Sample.SignalPermille = 100; return e }(), dec(2, 2, 2, 5, 6, trace.BranchIncrease)), want: "is not the EWMA"},
 		{name: "invalid model", evs: cat(hdr1(func(h *trace.Header) { h.Theta = trace.Rat{Num: 2, Den: 1} })), want: "not a valid reference model"},
 	}
 	for _, tt := range tests {

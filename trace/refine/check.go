@@ -146,9 +146,63 @@ func Check(inputs []Input, opt Options) (*Result, error) {
 
 // pending is a sampled window not yet consumed.
 type pending struct {
-	seq        int64
-	congested  bool
-	want, wall int64
+	seq       int64
+	congested bool
+	sampled   bool  // false: a window a hold consumed without a sample line
+	signal    int64 // the window's signal (windowSignal), permille
+	smoothed  int64 // signal_permille as logged
+}
+
+// MaxVCTPermille caps the VCT signal: a window in which the VM wanted the
+// CPU and got none has an infinite VCT, counted as 1000 times.
+const MaxVCTPermille = 1_000_000
+
+// windowSignal is the value of the configured signal for a window, in
+// permille: steal_permille, or for vct: vct_permille capped at
+// MaxVCTPermille, MaxVCTPermille when cpu_ns is 0 and want_ns is not, and
+// 1000 (a VCT of 1) when both are 0.
+func windowSignal(sig ref.Signal, s *trace.Sample) int64 {
+	if sig == ref.Steal {
+		return s.StealPermille
+	}
+	switch {
+	case s.CPUNs == 0 && s.WantNs > 0:
+		return MaxVCTPermille
+	case s.CPUNs == 0:
+		return 1000
+	}
+	return min(s.VCTPermille, MaxVCTPermille)
+}
+
+// checkBit checks the congested bit of window w, which the rule is about
+// to consume, against the signal and theta (and the EWMA if the header
+// has one).
+func (c *checker) checkBit(v *vmCheck, w *pending) {
+	h, p := v.hdr, v.p
+	above := map[bool]string{true: "above", false: "not above"}
+	switch {
+	case !h.EWMA.IsZero():
+		want := w.signal
+		if v.ewmaHave {
+			want = (h.EWMA.Num*w.signal + (h.EWMA.Den-h.EWMA.Num)*v.ewmaPrev) / h.EWMA.Den
+		}
+		if d := w.smoothed - want; d < -1 || d > 1 {
+			c.fail("window %d: signal_permille %d is not the EWMA (weight %s) of its %s signal %d‰ and the previous %d‰", fmt.Sprintf("signal_permille %d (±1)", want),
+				w.seq, w.smoothed, h.EWMA, p.Signal, w.signal, v.ewmaPrev)
+			return
+		}
+		v.ewmaPrev, v.ewmaHave = w.smoothed, true
+		if got := p.Theta.Less(ref.R(w.smoothed, 1000)); got != w.congested {
+			c.fail("window %d: congested=%v but the smoothed signal %d‰ is %s theta %s", fmt.Sprintf("congested=%v", got),
+				w.seq, w.congested, w.smoothed, above[got], p.Theta)
+		}
+	case h.Signal != "":
+		x := ref.R(w.signal, 1000)
+		if got := p.Exceeds(x, x); got != w.congested {
+			c.fail("window %d: congested=%v but its %s signal %d‰ is %s theta %s", fmt.Sprintf("congested=%v (ref.Params.Exceeds)", got),
+				w.seq, w.congested, p.Signal, w.signal, above[got], p.Theta)
+		}
+	}
 }
 
 // ringLine is a recent line kept for a failure's context.
@@ -370,7 +424,7 @@ func headerDiff(a, b *trace.Header) string {
 		{"dmin", a.Dmin, b.Dmin}, {"dmax", a.Dmax, b.Dmax}, {"d", a.D, b.D},
 		{"window_ns", a.WindowNs, b.WindowNs}, {"period_us", a.PeriodUs, b.PeriodUs},
 		{"fidelity_tol", a.FidelityTol, b.FidelityTol}, {"ewma", a.EWMA, b.EWMA},
-		{"hold_want_permille", a.HoldWantPermille, b.HoldWantPermille}, {"gap_tolerated", a.GapTolerated, b.GapTolerated},
+		{"gap_tolerated", a.GapTolerated, b.GapTolerated},
 	} {
 		if d.x != d.y {
 			return fmt.Sprintf("%s %v vs %v", d.name, d.x, d.y)
@@ -397,39 +451,6 @@ func (c *checker) sample(v *vmCheck, e *trace.Event) {
 			s.Seq, v.nextSeq-1, v.nextSeq, s.Seq-1)
 		return
 	}
-	// The congested bit against the signal.
-	switch {
-	case !h.EWMA.IsZero():
-		raw := s.StealPermille
-		if p.Signal == ref.VCT {
-			raw = s.VCTPermille
-		}
-		want := raw
-		if v.ewmaHave {
-			want = (h.EWMA.Num*raw + (h.EWMA.Den-h.EWMA.Num)*v.ewmaPrev) / h.EWMA.Den
-		}
-		if d := s.SignalPermille - want; d < -1 || d > 1 {
-			c.fail("signal_permille %d is not the EWMA (weight %s) of %s_permille %d and the previous %d", fmt.Sprintf("signal_permille %d (±1)", want),
-				s.SignalPermille, h.EWMA, p.Signal, raw, v.ewmaPrev)
-			return
-		}
-		v.ewmaPrev, v.ewmaHave = s.SignalPermille, true
-		if got := p.Theta.Less(ref.R(s.SignalPermille, 1000)); got != s.Congested {
-			c.fail("congested=%v but the smoothed signal %d‰ is %s theta %s", fmt.Sprintf("congested=%v", got),
-				s.Congested, s.SignalPermille, map[bool]string{true: "above", false: "not above"}[got], p.Theta)
-			return
-		}
-	case h.Signal != "":
-		if got := p.Exceeds(ref.R(s.VCTPermille, 1000), ref.R(s.StealPermille, 1000)); got != s.Congested {
-			val := s.StealPermille
-			if p.Signal == ref.VCT {
-				val = s.VCTPermille
-			}
-			c.fail("congested=%v but %s_permille %d is %s theta %s", fmt.Sprintf("congested=%v (ref.Params.Exceeds)", got),
-				s.Congested, p.Signal, val, map[bool]string{true: "above", false: "not above"}[got], p.Theta)
-			return
-		}
-	}
 	var bit uint16
 	if s.Congested {
 		bit = 1
@@ -442,7 +463,8 @@ func (c *checker) sample(v *vmCheck, e *trace.Event) {
 		return
 	}
 	v.s = next
-	v.pend[(v.head+v.npend)%len(v.pend)] = pending{seq: s.Seq, congested: s.Congested, want: s.WantNs, wall: s.WallNs}
+	v.pend[(v.head+v.npend)%len(v.pend)] = pending{seq: s.Seq, congested: s.Congested, sampled: true,
+		signal: windowSignal(p.Signal, s), smoothed: s.SignalPermille}
 	v.npend++
 	v.nextSeq, v.newest = s.Seq+1, s.Seq
 	v.sum.Samples++
@@ -498,11 +520,25 @@ func (c *checker) decide(v *vmCheck, e *trace.Event, file string) {
 		} else if delay > v.sum.MaxDelay {
 			v.sum.MaxDelay = delay
 		}
+		hold := d.Branch == trace.BranchHold
+		if v.npend == 0 && hold && (v.nextSeq == 0 || d.SampleSeq == v.nextSeq) {
+			// A window the controller could not log as a sample (garbage)
+			// and consumed by a hold: its tick, with a bit the hold ignores.
+			next, err := ref.Step(p, v.s, ref.OpenTick(0))
+			if err != nil {
+				c.fail("ref rejects the tick of window %d: %v", "an enabled HostTick", d.SampleSeq, err)
+				return
+			}
+			v.s = next
+			v.pend[v.head] = pending{seq: d.SampleSeq}
+			v.npend = 1
+			v.nextSeq, v.newest = d.SampleSeq+1, max(v.newest, d.SampleSeq)
+		}
 		if v.npend == 0 {
 			c.fail("window %d is consumed but no window is pending", fmt.Sprintf("Act is disabled until HostTick brings window %d", max(v.nextSeq, 1)), d.SampleSeq)
 			return
 		}
-		old := v.pend[v.head]
+		old := &v.pend[v.head]
 		if d.SampleSeq != old.seq {
 			what := "skips"
 			if d.SampleSeq < old.seq {
@@ -511,24 +547,23 @@ func (c *checker) decide(v *vmCheck, e *trace.Event, file string) {
 			c.fail("decision %d %s window %d (the oldest pending window is %d)", fmt.Sprintf("Act(0) consumes window %d", old.seq), d.Seq, what, d.SampleSeq, old.seq)
 			return
 		}
-		want, br := p.Apply(0, d.DBefore, old.congested)
-		if d.Branch == trace.BranchHold {
-			if h.HoldWantPermille <= 0 || old.want*1000 >= int64(h.HoldWantPermille)*old.wall {
-				c.fail("hold on window %d (want %d of wall %d ns), which the header's hold_want_permille %d does not allow", fmt.Sprintf("Act(0): d_after=%d (%s) on the %s window", want, br, bitName(old.congested)),
-					old.seq, old.want, old.wall, h.HoldWantPermille)
+		if !hold {
+			if c.checkBit(v, old); c.failure != nil {
 				return
 			}
-		} else if d.DAfter != want || d.Branch != toTraceBranch(br) {
-			c.fail("d_after=%d (%s) from d_before=%d on the %s window %d", fmt.Sprintf("Act(0): d_after=%d (%s)", want, br),
-				d.DAfter, d.Branch, d.DBefore, bitName(old.congested), old.seq)
-			return
+			want, br := p.Apply(0, d.DBefore, old.congested)
+			if d.DAfter != want || d.Branch != toTraceBranch(br) {
+				c.fail("d_after=%d (%s) from d_before=%d on the %s window %d", fmt.Sprintf("Act(0): d_after=%d (%s)", want, br),
+					d.DAfter, d.Branch, d.DBefore, bitName(old.congested), old.seq)
+				return
+			}
 		}
 		next, err := ref.Step(p, v.s, ref.ActOf(0))
 		if err != nil {
 			c.fail("ref rejects Act(0): %v", "an enabled Act", err)
 			return
 		}
-		if d.Branch == trace.BranchHold {
+		if hold {
 			if next, err = ref.Step(p, next, ref.HoldOf(0, d.DAfter)); err != nil {
 				c.fail("hold to d=%d: %v", fmt.Sprintf("Hold(0, d) with d in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax), d.DAfter, err)
 				return
