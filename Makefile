@@ -53,8 +53,20 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./spec/... ./trace/...
 	$(MAKE) bench-uml
 
+# tlc: TLC on tla/FVM.tla for every configuration marked check.tlc (every property, and the
+# invariants with symmetry where the configuration allows it). Without the TLA+ tools it
+# prints one "SKIP tlc:" line saying how to get them.
+tlc: setup-java
+	$(GO) run ./cmd/fvm tlc --all --skip-missing
+
+# bench-mc: TLC (-workers auto) against the Go checker on spec/configs/medium.json, safety
+# only: distinct states/s and their ratio with symmetry off in both, then the time to a
+# verdict with symmetry on in both.
+bench-mc: setup-java
+	$(GO) run ./cmd/fvm tlc bench --config medium --skip-missing
+
 fuzz:
-	@echo "fuzz: no fuzz targets yet"
+	@FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
 
 clean:
 	rm -rf $(OUT)
