@@ -100,3 +100,110 @@ func TestIntegerPeaksNearFairPoint(t *testing.T) {
 	})
 	t.Logf("limit distance / proved limsup bound: mean %.3f over %d runs (%d skipped for clamps)", ratio/float64(max(cases, 1)), cases, clamped)
 }
+
+// Theorem 6 (hetero.md): the time averages of the real-valued synchronous
+// model are proportional to alpha_i (1+beta_i)/(1-beta_i) (AverageShares),
+// checked to 1e-3 against a time-stepped simulation (step 1e-3 of a tick:
+// the discretisation error).
+func TestAverageShares(t *testing.T) {
+	for _, tc := range []struct{ alpha, beta []float64 }{
+		{[]float64{1, 2}, []float64{0.5, 0.5}},
+		{[]float64{1, 2}, []float64{0.75, 0.5}},
+		{[]float64{1, 3, 2}, []float64{0.5, 0.8, 0.25}},
+	} {
+		a, err := EpochMatrix(tc.alpha, tc.beta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp, _ := Eigen(a)
+		want := make([]float64, len(tc.alpha))
+		sum := 0.0
+		for i := range want {
+			want[i] = sp.Perron[i] * (1 + tc.beta[i]) / 2
+			sum += want[i]
+		}
+		for i := range want {
+			want[i] /= sum
+		}
+		const dt, peak = 1e-3, 100.0
+		d := make([]float64, len(tc.alpha))
+		for i := range d {
+			d[i] = 10
+		}
+		avg := make([]float64, len(d))
+		steps := 0
+		for k := 0; k < 40_000_000; k++ {
+			total := 0.0
+			for i := range d {
+				d[i] += tc.alpha[i] * dt
+				total += d[i]
+			}
+			if total >= peak {
+				for i := range d {
+					d[i] *= tc.beta[i]
+				}
+			}
+			if k >= 20_000_000 {
+				for i := range d {
+					avg[i] += d[i]
+				}
+				steps++
+			}
+		}
+		tot := 0.0
+		for i := range avg {
+			tot += avg[i]
+		}
+		for i := range avg {
+			if got := avg[i] / tot; math.Abs(got-want[i]) > 1e-3 {
+				t.Errorf("alpha %v beta %v: FVM %d average share %v, Theorem 6 %v", tc.alpha, tc.beta, i, got, want[i])
+			}
+		}
+	}
+}
+
+// Corollary 4 (hetero.md): with heterogeneous delays every state has
+// |d_i - d*_i| <= Delta_i, and long-run averages differ by at most
+// eps + Delta_i + Delta_j.
+func TestHeteroDelayAverages(t *testing.T) {
+	p := loadParams(t, "hetero-delay")
+	n := p.N()
+	delta := make([]int, n)
+	for i := range n {
+		for x := p.Dmin; x <= p.Dmax; x++ {
+			up, down := x, x
+			for range p.FVMs[i].D + 1 {
+				up, _ = p.Apply(i, up, false)
+				down, _ = p.Apply(i, down, true)
+			}
+			delta[i] = max(delta[i], up-x, x-down)
+		}
+	}
+	eps := FairTolerance(p)
+	run, err := ref.Simulate(p, ref.SimOptions{Seed: 7, Steps: 60000, Init: []int{20, 1, 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	avg := make([]float64, n)
+	half := run.Steps[len(run.Steps)/2:]
+	for _, st := range half {
+		for i := range n {
+			d, ds := int(st.State.D[i]), ref.Projected(p, st.State, i)
+			if d-ds > delta[i] || ds-d > delta[i] {
+				t.Fatalf("FVM %d: |d - d*| = |%d - %d| > Delta = %d", i, d, ds, delta[i])
+			}
+			avg[i] += float64(d) / float64(len(half))
+		}
+	}
+	worst := 0.0
+	for i := range n {
+		for j := range n {
+			diff := avg[i] - avg[j]
+			worst = math.Max(worst, diff)
+			if diff > float64(eps+delta[i]+delta[j]) {
+				t.Errorf("averages %v: FVMs %d, %d differ by %v > %d", avg, i, j, diff, eps+delta[i]+delta[j])
+			}
+		}
+	}
+	t.Logf("hetero-delay: long-run averages %.3f (largest difference %.3f units; Delta = %v, eps = %d)", avg, worst, delta, eps)
+}

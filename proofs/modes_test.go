@@ -194,3 +194,75 @@ func jain(x []float64) float64 {
 	}
 	return s * s / (float64(len(x)) * s2)
 }
+
+// Theorem 8 (hosts.md): the difference-mode eigenvalue of the averaged
+// dynamics F_i = alpha(1-p_i) - (1-beta) d_i p_i, p_i = phi(sigma_i - theta),
+// with phi a logistic of slope 1/w through p* at 0, computed from a
+// central-difference Jacobian of F with general (asymmetric) signals,
+// equals Mode.DiffEigenvalue to 1e-5 (relative, plus 1e-9).
+func TestDiffEigenvalue(t *testing.T) {
+	for _, name := range []string{"duty-vct", "duty-steal", "default", "greedy"} {
+		p := loadParams(t, name)
+		a, err := Analyze(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := a.Mode
+		n, u := p.N(), float64(p.U)
+		alpha, beta := a.Alpha[0], a.Beta[0]
+		sigma := func(d []float64, i int) float64 {
+			if p.Host == ref.Shared {
+				s := 0.0
+				for _, x := range d {
+					s += x
+				}
+				return s
+			}
+			var r []float64
+			for j, x := range d {
+				if j != i {
+					r = append(r, x/u)
+				}
+			}
+			for _, g := range p.Greedy {
+				r = append(r, float64(g)/u)
+			}
+			e, _ := dutyE(r)
+			if p.Signal == ref.VCT {
+				return 1 / e
+			}
+			return d[i] / u * (1 - e)
+		}
+		sym := make([]float64, n)
+		for i := range sym {
+			sym[i] = m.Point
+		}
+		theta := sigma(sym, 0)
+		for _, w := range []float64{0.05, 0.5, 5} {
+			k := 1 / (w * m.PStar * (1 - m.PStar))
+			c := math.Log(m.PStar / (1 - m.PStar))
+			F := func(d []float64, i int) float64 {
+				pi := 1 / (1 + math.Exp(-(k*(sigma(d, i)-theta) + c)))
+				return alpha*(1-pi) - (1-beta)*d[i]*pi
+			}
+			if f := F(sym, 0); math.Abs(f) > 1e-9 {
+				t.Fatalf("%s: F = %v at the operating point, want 0", name, f)
+			}
+			const h = 1e-6
+			up, dn := append([]float64(nil), sym...), append([]float64(nil), sym...)
+			up[0] += h
+			up[1] -= h
+			dn[0] -= h
+			dn[1] += h
+			got := (F(up, 0) - F(dn, 0)) / (2 * h)
+			want := m.DiffEigenvalue(alpha, beta, w)
+			if math.Abs(got-want) > 1e-5*math.Abs(want)+1e-9 {
+				t.Errorf("%s w=%v: difference-mode eigenvalue %v by finite differences, %v by Theorem 8", name, w, got, want)
+			}
+			// J y = mu y on the difference subspace: FVM 1 moves by -mu too.
+			if got1 := (F(up, 1) - F(dn, 1)) / (2 * h); math.Abs(got1+want) > 1e-5*math.Abs(want)+1e-9 {
+				t.Errorf("%s w=%v: FVM 1 component %v, want %v", name, w, got1, -want)
+			}
+		}
+	}
+}

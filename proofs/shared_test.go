@@ -1,6 +1,7 @@
 package proofs
 
 import (
+	"math"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -118,6 +119,11 @@ func TestConvergesAtPredictedRate(t *testing.T) {
 		lo, hi := DecreasesToGap(beta, g0, target)
 		if hi < 0 {
 			t.Fatalf("target %d >= eps %d but the ceil iterate never reaches it", target, eps)
+		}
+		if inv := 1 / (1 - beta.Float()); float64(target) > inv {
+			if cf := math.Ceil(math.Log(float64(g0)/(float64(target)-inv)) / math.Log(1/beta.Float())); float64(hi) > cf {
+				t.Fatalf("hi = %d above the closed form %v", hi, cf)
+			}
 		}
 		pred := PredictedDecreases(beta.Float(), float64(g0), float64(target))
 		if pred < float64(lo)-1 || pred > float64(hi) {

@@ -162,3 +162,39 @@ func TestHomogeneousSpectrum(t *testing.T) {
 		}
 	}
 }
+
+// Theorem 2 (swl.md), part (iii): A is similar to the symmetric matrix
+// diag(beta) + s s^T, so in the norm ||y||_D = ||D y||_2 with
+// D_ii = sqrt((1-beta_i) sum(alpha)/alpha_i) every deviation from the fair
+// ray (1^T y = 0) contracts by at most lambda_2 per epoch (tolerance
+// 1e-9); the power iteration of TestSecondEigenvalue shows the factor is
+// attained.
+func TestContractionInWeightedNorm(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		alpha, beta := genAIMD(t)
+		n := len(alpha)
+		if n < 2 {
+			t.Skip("one FVM")
+		}
+		a, _ := EpochMatrix(alpha, beta)
+		sp, _ := Eigen(a)
+		sa := floats.Sum(alpha)
+		dn := func(y []float64) float64 {
+			s := 0.0
+			for i := range y {
+				s += (1 - beta[i]) * sa / alpha[i] * y[i] * y[i]
+			}
+			return math.Sqrt(s)
+		}
+		y := rapid.SliceOfN(rapid.Float64Range(-1, 1), n, n).Draw(t, "y")
+		floats.AddConst(-floats.Sum(y)/float64(n), y)
+		if floats.Norm(y, 2) < 1e-6 {
+			t.Skip("zero deviation")
+		}
+		ay := mat.NewVecDense(n, nil)
+		ay.MulVec(a, mat.NewVecDense(n, y))
+		if r := dn(ay.RawVector().Data) / dn(y); r > sp.Rate+1e-9 {
+			t.Fatalf("||Ay||_D/||y||_D = %v > lambda_2 = %v", r, sp.Rate)
+		}
+	})
+}
