@@ -45,7 +45,7 @@ test-uml: setup-uml
 bench-uml: setup-uml
 	$(GO) run ./cmd/fvm uml bench
 
-verify: setup-java build
+verify: setup build
 	@mkdir -p $(OUT)
 	$(GO) run ./cmd/fvm verify --out $(OUT)
 
