@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -52,7 +53,7 @@ func Now() int64 {
 // sample reads every process of the session, records and returns the
 // total.
 func (c *cpuTree) sample() CPUSample {
-	pids := c.members()
+	pids := c.members(false)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, id := range pids {
@@ -69,8 +70,9 @@ func (c *cpuTree) sample() CPUSample {
 	return s
 }
 
-// members lists the live processes whose session is c.root.
-func (c *cpuTree) members() []procID {
+// members lists the processes whose session is c.root; with live, not
+// the ones already dead (zombies).
+func (c *cpuTree) members(live bool) []procID {
 	d, err := os.Open("/proc")
 	if err != nil {
 		return nil
@@ -83,18 +85,18 @@ func (c *cpuTree) members() []procID {
 		if err != nil {
 			continue
 		}
-		sid, start, ok := readStat(pid)
-		if ok && (sid == c.root || pid == c.root) {
+		sid, start, state, ok := readStat(pid)
+		if ok && (sid == c.root || pid == c.root) && (!live || state != 'Z' && state != 'X') {
 			out = append(out, procID{pid, start})
 		}
 	}
 	return out
 }
 
-// Members returns the pids of the guest's live host processes.
+// pids returns the pids of the guest's live host processes.
 func (c *cpuTree) pids() []int {
 	var p []int
-	for _, id := range c.members() {
+	for _, id := range c.members(true) {
 		p = append(p, id.pid)
 	}
 	return p
@@ -106,28 +108,28 @@ func (c *cpuTree) history() []CPUSample {
 	return append([]CPUSample(nil), c.samples...)
 }
 
-// readStat returns the session id and start time of pid from
+// readStat returns the session id, start time and state of pid from
 // /proc/<pid>/stat.
-func readStat(pid int) (sid int, start uint64, ok bool) {
+func readStat(pid int) (sid int, start uint64, state byte, ok bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	f := bytes.Fields(b[i+1:])
 	// After the comm: state(3) ppid(4) pgrp(5) session(6) ... starttime(22).
-	if len(f) < 20 {
-		return 0, 0, false
+	if len(f) < 20 || len(f[0]) != 1 {
+		return 0, 0, 0, false
 	}
 	s, err1 := strconv.Atoi(string(f[3]))
 	st, err2 := strconv.ParseUint(string(f[19]), 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
-	return s, st, true
+	return s, st, f[0][0], true
 }
 
 // readSchedstat returns the first field of /proc/<pid>/schedstat: time
@@ -146,15 +148,18 @@ func readSchedstat(pid int) (uint64, bool) {
 	return v, err == nil
 }
 
-// killSession sends SIGKILL to every process of the session of root.
+// killSession sends SIGKILL to every process of the session and waits
+// (up to 5 s) until none is left alive.
 func killSession(c *cpuTree) {
-	for i := 0; i < 3; i++ {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
 		pids := c.pids()
-		if len(pids) == 0 {
+		if len(pids) == 0 || time.Now().After(deadline) {
 			return
 		}
 		for _, p := range pids {
 			_ = syscall.Kill(p, syscall.SIGKILL)
 		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -175,9 +175,10 @@ func Start(ctx context.Context, cfg Config) (*Guest, error) {
 	}()
 	go func() {
 		err := cmd.Wait()
-		<-consoleDone
 		g.tree.sample()
-		killSession(g.tree) // leftover helpers or stubs of a crashed kernel
+		// Leftover helpers or stubs of a crashed kernel hold the console.
+		killSession(g.tree)
+		<-consoleDone
 		g.waitErr = g.verdict(err)
 		os.RemoveAll(g.runDir)
 		close(g.done)

@@ -26,6 +26,7 @@ func TestSignalAlone(t *testing.T) {
 	if m.n < 30 {
 		t.Fatalf("only %d windows inside the spin", m.n)
 	}
+	agree(t, "alone", m.cpuShare, share)
 	if m.steal >= 100 {
 		t.Errorf("a busy guest alone sees steal %.0f‰, want < 100‰ (is the machine otherwise idle?)", m.steal)
 	}
@@ -49,11 +50,22 @@ func TestSignalPair(t *testing.T) {
 		if m.n < 30 {
 			t.Fatalf("guest %s: only %d windows inside the common spin", name, m.n)
 		}
+		agree(t, name, m.cpuShare, share)
 		if m.steal <= 350 {
 			t.Errorf("guest %s: steal %.0f‰ sharing a core, want > 350‰", name, m.steal)
 		}
 		if m.vct <= 1700 {
 			t.Errorf("guest %s: VCT %.0f‰ sharing a core, want > 1700‰", name, m.vct)
 		}
+	}
+}
+
+// agree checks the kernel's own CPU measurement (host CPU clocks of the
+// kernel process and stubs, summed over windows) against the host's
+// schedstat view of the guest's whole session over the same interval.
+func agree(t *testing.T, name string, kernel, hostView float64) {
+	t.Helper()
+	if d := kernel - hostView; d > 0.05 || d < -0.05 {
+		t.Errorf("guest %s: the kernel measured %.1f%% CPU, the host %.1f%%: want within 5 points", name, 100*kernel, 100*hostView)
 	}
 }
