@@ -1,0 +1,31 @@
+package refine
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/friendly-vm/fvm/trace"
+)
+
+// FuzzCheck: the checker never panics, and a trace it accepts is one the
+// Reader accepts.
+func FuzzCheck(f *testing.F) {
+	for _, name := range []string{"default", "duty-steal", "hetero-delay"} {
+		p := loadParams(f, name)
+		f.Add(encode(f, simulate(f, p, 1, 40)))
+	}
+	f.Add(encode(f, cat(hdr1(func(h *trace.Header) { h.EWMA = trace.Rat{Num: 1, Den: 2}; h.GapTolerated = true }),
+		smp(1, 500), decAct(1, 1, 1, 10, 5, trace.BranchDecrease), trace.Event{Kind: trace.KindGap, Gap: trace.Gap{FromSeq: 2, ToSeq: 3}},
+		dec(2, 0, 3, 5, 1, trace.BranchHold), endEv())))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := Check([]Input{{Name: "fuzz.jsonl", R: bytes.NewReader(data)}}, Options{})
+		if err != nil {
+			return
+		}
+		if res.OK() {
+			if _, err := trace.ReadAll(bytes.NewReader(data), "fuzz.jsonl"); err != nil {
+				t.Fatalf("checker accepted a trace the reader rejects: %v", err)
+			}
+		}
+	})
+}
