@@ -130,9 +130,9 @@ func TestCheckCases(t *testing.T) {
 		{name: "unclean end", evs: cat(hdr1(nil), smp(1, 500), trace.Event{Kind: trace.KindEnd, End: trace.End{Reason: "controller crashed"}}), want: "ended incompletely: controller crashed"},
 		{name: "missing end", evs: cat(hdr1(nil), smp(1, 500)), want: "without an end event"},
 		{name: "host disagrees with guest", evs: cat(hdr1(nil), smp(1, 500), dec1,
-			trace.Event{Kind: trace.KindHost, Host: trace.Host{Seq: 1, WallNs: win, CPUNs: win}}, endEv()), want: "host measured 1.0000"},
+			trace.Event{Kind: trace.KindHost, TNs: win, Host: trace.Host{Seq: 1, WallNs: win, CPUNs: win}}, endEv()), want: "host measured 1.0000"},
 		{name: "host agrees with guest", evs: cat(hdr1(nil), smp(1, 500), dec1,
-			trace.Event{Kind: trace.KindHost, Host: trace.Host{Seq: 1, WallNs: win, CPUNs: win/2 + win/100}}, endEv())},
+			trace.Event{Kind: trace.KindHost, TNs: win, Host: trace.Host{Seq: 1, WallNs: win, CPUNs: win/2 + win/100}}, endEv())},
 		{name: "ewma", evs: cat(hdr1(func(h *trace.Header) { h.EWMA = trace.Rat{Num: 1, Den: 2} }),
 			func() trace.Event { e := smp(1, 500); e.Sample.SignalPermille = 500; return e }(), dec1,
 			func() trace.Event { e := smp(2, 0); e.Sample.SignalPermille = 250; return e }(), decAct(2, 2, 2, 5, 6, trace.BranchIncrease), endEv())},
@@ -164,7 +164,7 @@ func TestCheckCases(t *testing.T) {
 
 func TestCheckSeveralFiles(t *testing.T) {
 	guest := encode(t, cat(hdr1(nil), smp(1, 500), decAct(1, 1, 1, 10, 5, trace.BranchDecrease), endEv()))
-	host := encode(t, cat(hdr1(nil), trace.Event{Kind: trace.KindHost, Host: trace.Host{Seq: 1, WallNs: win, CPUNs: win / 2}}, endEv()))
+	host := encode(t, cat(hdr1(nil), trace.Event{Kind: trace.KindHost, TNs: win, Host: trace.Host{Seq: 1, WallNs: win, CPUNs: win / 2}}, endEv()))
 	res, err := Check([]Input{{"vm0.jsonl", bytes.NewReader(guest)}, {"host.jsonl", bytes.NewReader(host)}}, Options{})
 	if err != nil || !res.OK() {
 		t.Fatalf("%v %v", err, res.Failure)

@@ -205,6 +205,9 @@ func (c *checker) checkBit(v *vmCheck, w *pending) {
 	}
 }
 
+// hostIv is one host measurement: cpu ns over the wall ns ending at end.
+type hostIv struct{ end, wall, cpu int64 }
+
 // ringLine is a recent line kept for a failure's context.
 type ringLine struct {
 	line int
@@ -242,6 +245,11 @@ type vmCheck struct {
 
 	ewmaPrev int64
 	ewmaHave bool
+
+	// spanStart..spanEnd is the host time the samples cover; host holds
+	// the host's measurements.
+	spanStart, spanEnd int64
+	host               []hostIv
 
 	sum VMSummary
 	// dSum/dN: demand in force at each sample, for the mean demand.
@@ -319,8 +327,7 @@ func (c *checker) file(in Input) (*Failure, error) {
 			c.actuate(v, &e)
 		case trace.KindHost:
 			v.sum.HostWindows++
-			v.sum.hostCPU += e.Host.CPUNs
-			v.sum.hostWall += e.Host.WallNs
+			v.host = append(v.host, hostIv{end: e.TNs, wall: e.Host.WallNs, cpu: e.Host.CPUNs})
 		case trace.KindGap:
 			c.gap(v, &e)
 		case trace.KindEnd:
@@ -474,6 +481,17 @@ func (c *checker) sample(v *vmCheck, e *trace.Event) {
 	v.sum.LastSeq = s.Seq
 	v.sum.guestCPU += s.CPUNs
 	v.sum.guestWall += s.WallNs
+	start := s.StartNs
+	if start == 0 {
+		start = e.TNs - s.WallNs
+		if v.hdr.Clock == "guest" {
+			start += v.hdr.ClockOffsetNs
+		}
+	}
+	if v.sum.Samples == 1 {
+		v.spanStart = start
+	}
+	v.spanEnd = start + s.WallNs
 	if v.actuated >= 0 {
 		v.dSum += int64(v.actuated)
 		v.dN++
@@ -653,7 +671,7 @@ func (c *checker) finish(s *Summary, final bool) *Failure {
 	}
 	for _, vs := range s.VMs {
 		v := c.vms[vs.VM]
-		if vs.Samples == 0 || vs.HostWindows == 0 {
+		if vs.Samples == 0 || vs.HostWindows == 0 || vs.HostShare < 0 {
 			continue
 		}
 		tol := v.hdr.FidelityTol.Float()

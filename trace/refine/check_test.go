@@ -2,6 +2,7 @@ package refine
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 
@@ -97,7 +98,7 @@ func TestSummary(t *testing.T) {
 		t.Errorf("convergence %d: the default configuration converges", s.ConvergenceNs)
 	}
 	for _, v := range s.VMs {
-		if v.HostShare != v.GuestShare || v.End != "clean" || v.MaxDelay > 2 {
+		if math.Abs(v.HostShare-v.GuestShare) > 1e-6 || v.End != "clean" || v.MaxDelay > 2 {
 			t.Errorf("vm %+v", v)
 		}
 	}

@@ -37,7 +37,7 @@ type VMSummary struct {
 	PredFair float64 `json:"pred_fair"`
 	End      string  `json:"end"`
 
-	guestCPU, guestWall, hostCPU, hostWall int64
+	guestCPU, guestWall int64
 }
 
 // Summary describes a checked run.
@@ -110,7 +110,7 @@ func (c *checker) summarize() Summary {
 		}
 		vs.MeanDemand = ratio(v.dSum, v.dN)
 		vs.GuestShare = ratio(vs.guestCPU, vs.guestWall)
-		vs.HostShare = ratio(vs.hostCPU, vs.hostWall)
+		vs.HostShare = v.hostShare()
 		vs.Share = vs.HostShare
 		if vs.Share < 0 {
 			vs.Share = vs.GuestShare
@@ -124,6 +124,9 @@ func (c *checker) summarize() Summary {
 		}
 		if vs.Gaps > 0 {
 			s.Flags = append(s.Flags, "vm "+itoa(v.vm)+": "+itoa(vs.Gaps)+" tolerated gap(s), "+itoa(int(vs.LostWindows))+" windows lost")
+		}
+		if vs.HostWindows > 0 && vs.Samples > 0 && vs.HostShare < 0 {
+			s.Flags = append(s.Flags, "vm "+itoa(v.vm)+": no host measurement overlaps the sampled windows")
 		}
 		if vs.Holds > 0 {
 			s.Flags = append(s.Flags, "vm "+itoa(v.vm)+": "+itoa(vs.Holds)+" hold(s) (ref.Hold steps outside the rule)")
@@ -152,6 +155,32 @@ func (c *checker) summarize() Summary {
 		c.fidelity(&s)
 	}
 	return s
+}
+
+// hostShare is the host-measured share over the time the samples cover
+// (each host interval counted in proportion to its overlap with it), or
+// over the whole run when the VM has no samples; NA without host data.
+func (v *vmCheck) hostShare() float64 {
+	var cpu, wall float64
+	for _, h := range v.host {
+		if h.wall <= 0 {
+			continue
+		}
+		a, b := h.end-h.wall, h.end
+		if v.sum.Samples > 0 {
+			a, b = max(a, v.spanStart), min(b, v.spanEnd)
+		}
+		if b <= a {
+			continue
+		}
+		o := float64(b - a)
+		cpu += float64(h.cpu) * o / float64(h.wall)
+		wall += o
+	}
+	if wall == 0 {
+		return NA
+	}
+	return cpu / wall
 }
 
 func itoa(i int) string {
