@@ -69,7 +69,7 @@ func parseInit(s string) ([]int, error) {
 type simStepJSON struct {
 	Step      int    `json:"step"`
 	Action    string `json:"action"`
-	VM        int    `json:"vm,omitempty"`
+	VM        *int   `json:"vm,omitempty"`
 	Seq       int    `json:"seq"`
 	Delay     *int   `json:"delay,omitempty"`
 	Congested *bool  `json:"congested,omitempty"`
@@ -124,8 +124,8 @@ func runSimulate(w io.Writer, f simulateFlags) error {
 		for k, st := range run.Steps {
 			j := simStepJSON{Step: k + 1, Action: st.Action.String(), Seq: st.Seq + 1, Demands: st.State.Demands(n), FIFOs: st.State.Format(n)}
 			if st.Action.Kind == ref.Act {
-				delay, c := st.Newest-st.Seq, st.Congested
-				j.VM, j.Delay, j.Congested = st.Action.VM, &delay, &c
+				vm, delay, c := st.Action.VM, st.Newest-st.Seq, st.Congested
+				j.VM, j.Delay, j.Congested = &vm, &delay, &c
 				j.Before, j.After, j.Branch = st.Before, st.After, st.Branch.String()
 			}
 			out.Steps = append(out.Steps, j)
