@@ -42,6 +42,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	root.AddCommand(
+		newCheckCmd(),
 		newVersionCmd(),
 		newProveCmd(),
 		newSimulateCmd(),

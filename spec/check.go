@@ -1,0 +1,298 @@
+package spec
+
+import (
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/spec/mc"
+)
+
+// Options tunes Check.
+type Options struct {
+	// Symmetry checks the invariants with symmetry reduction over identical
+	// FVMs (when there are any). Liveness is always checked without it.
+	Symmetry bool
+	// Liveness checks Efficient and Fair and measures the limit sets.
+	Liveness bool
+	// Workers, ExpectedStates, MaxMemory and Progress are passed to the
+	// engine (see mc.Options).
+	Workers        int
+	ExpectedStates int64
+	MaxMemory      int64
+	Progress       io.Writer
+}
+
+// Result is the outcome of checking one parameter set.
+type Result struct {
+	Params *ref.Params
+	Model  *Model
+	// Safety is the run that checked the invariants (and deadlock freedom);
+	// with symmetry reduction it is a separate run from Liveness.
+	Safety *mc.Result
+	// Liveness is the run without symmetry that checked the <>[]
+	// properties; nil when liveness was not requested. When no symmetry is
+	// used it is the same run as Safety.
+	Liveness *mc.Result
+	// Bounds are the liveness bounds from package proofs.
+	Bounds Bounds
+	// LimitSets has the long-run figures of every limit set (fair SCC), in
+	// BFS order of their first state.
+	LimitSets []LimitSetFigures
+	// WorstJain is the smallest LimitSetFigures.Jain and WorstJainBound the
+	// smallest JainBound (both NaN without limit sets).
+	WorstJain, WorstJainBound float64
+}
+
+// LimitSetFigures are the long-run shares of one limit set (MODEL.md,
+// "Long-run shares").
+type LimitSetFigures struct {
+	States, Edges int
+	First         uint64 // its first state in BFS order
+	// Shares are the FVMs' CPU shares (fractions of one core) averaged
+	// uniformly over the limit set's states, and Jain their Jain index.
+	Shares []float64
+	Jain   float64
+	// Delta is the largest cycle mean of share_i - share_j over any pair
+	// i != j and any cycle of the set; MinMean the smallest cycle mean of
+	// the FVMs' mean share. Every cycle's long-run average shares lie within
+	// Delta of each other with mean at least MinMean, so its Jain index is
+	// at least JainBound = MinMean^2 / (MinMean^2 + Delta^2/4).
+	Delta, MinMean, JainBound float64
+}
+
+// Verdicts lists every property's verdict: the invariants and deadlock
+// freedom from the safety run, the <>[] properties from the liveness run.
+func (r *Result) Verdicts() []mc.Verdict {
+	var out []mc.Verdict
+	for _, v := range r.Safety.Verdicts {
+		if v.Kind != mc.KindLiveness {
+			out = append(out, v)
+		}
+	}
+	if r.Liveness != nil {
+		for _, v := range r.Liveness.Verdicts {
+			if v.Kind == mc.KindLiveness {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// Violations lists every counterexample, safety first.
+func (r *Result) Violations() []mc.Violation {
+	var out []mc.Violation
+	for _, v := range r.Safety.Violations {
+		if v.Kind != mc.KindLiveness {
+			out = append(out, v)
+		}
+	}
+	if r.Liveness != nil {
+		for _, v := range r.Liveness.Violations {
+			if v.Kind == mc.KindLiveness {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// OK reports whether every checked property holds.
+func (r *Result) OK() bool { return len(r.Violations()) == 0 }
+
+// Check model-checks p: the invariants of MODEL.md (with symmetry reduction
+// if asked and possible), and with opt.Liveness the <>[] properties under
+// weak fairness without symmetry, plus the long-run figures of every limit
+// set. Every property gets a verdict (the search does not stop at the first
+// violation).
+func Check(p *ref.Params, opt Options) (*Result, error) {
+	m, err := NewModel(p)
+	if err != nil {
+		return nil, err
+	}
+	r := &Result{Params: p, Model: m, WorstJain: math.NaN(), WorstJainBound: math.NaN()}
+	base := mc.Options{Workers: opt.Workers, ExpectedStates: opt.ExpectedStates, MaxMemory: opt.MaxMemory, Progress: opt.Progress, KeepGoing: true}
+	sym := opt.Symmetry && m.Symmetric()
+	if sym || !opt.Liveness {
+		o := base
+		o.Symmetry = sym
+		if r.Safety, err = mc.Check(m, m.Invariants(), nil, o); err != nil {
+			return nil, fmt.Errorf("safety check: %w", err)
+		}
+		if !opt.Liveness {
+			return r, nil
+		}
+	}
+	if r.Bounds, err = m.LivenessBounds(); err != nil {
+		return nil, fmt.Errorf("liveness bounds: %w", err)
+	}
+	o := base
+	invs := m.Invariants()
+	if r.Safety != nil {
+		invs = nil          // already checked, with symmetry
+		o.NoDeadlock = true // likewise
+		o.ExpectedStates = 0
+	}
+	sh := newShareTable(m)
+	var figErr error
+	o.LimitSets = func(ls mc.LimitSet) {
+		if figErr != nil {
+			return
+		}
+		f, err := sh.figures(ls)
+		if err != nil {
+			figErr = err
+			return
+		}
+		r.LimitSets = append(r.LimitSets, f)
+	}
+	if r.Liveness, err = mc.Check(m, invs, m.Liveness(r.Bounds), o); err != nil {
+		return nil, fmt.Errorf("liveness check: %w", err)
+	}
+	if figErr != nil {
+		return nil, fmt.Errorf("limit set figures: %w", figErr)
+	}
+	if r.Safety == nil {
+		r.Safety = r.Liveness
+	}
+	for _, f := range r.LimitSets {
+		if math.IsNaN(r.WorstJain) || f.Jain < r.WorstJain {
+			r.WorstJain = f.Jain
+		}
+		if math.IsNaN(r.WorstJainBound) || f.JainBound < r.WorstJainBound {
+			r.WorstJainBound = f.JainBound
+		}
+	}
+	return r, nil
+}
+
+// shareTable caches the FVMs' shares per demand vector.
+type shareTable struct {
+	m      *Model
+	n      int
+	cache  []float64 // vectors*n, NaN = not computed; nil if too large
+	demand []int
+}
+
+func newShareTable(m *Model) *shareTable {
+	t := &shareTable{m: m, n: m.n, demand: make([]int, m.n)}
+	if v := m.vectors(); v <= 1<<20 {
+		t.cache = make([]float64, v*m.n)
+		for i := range t.cache {
+			t.cache[i] = math.NaN()
+		}
+	}
+	return t
+}
+
+// shares writes the FVMs' shares in packed state s to out.
+func (t *shareTable) shares(s uint64, out []float64) {
+	m := t.m
+	v, r := 0, m.p.Dmax-m.p.Dmin+1
+	for i := 0; i < t.n; i++ {
+		t.demand[i] = m.demand(s, i)
+		v = v*r + t.demand[i] - m.p.Dmin
+	}
+	if t.cache != nil && !math.IsNaN(t.cache[v*t.n]) {
+		copy(out, t.cache[v*t.n:(v+1)*t.n])
+		return
+	}
+	for i, o := range m.p.Observe(t.demand) {
+		out[i] = o.Share.Float()
+	}
+	if t.cache != nil {
+		copy(t.cache[v*t.n:], out[:t.n])
+	}
+}
+
+// figures computes a limit set's long-run figures.
+func (t *shareTable) figures(ls mc.LimitSet) (LimitSetFigures, error) {
+	n, k := t.n, len(ls.States)
+	f := LimitSetFigures{States: k, Edges: len(ls.Edges), First: ls.States[0], Shares: make([]float64, n)}
+	share := make([][]float64, n) // share[i][v]
+	for i := range share {
+		share[i] = make([]float64, k)
+	}
+	row := make([]float64, n)
+	for v, s := range ls.States {
+		t.shares(s, row)
+		for i := range n {
+			share[i][v] = row[i]
+			f.Shares[i] += row[i]
+		}
+	}
+	for i := range f.Shares {
+		f.Shares[i] /= float64(k)
+	}
+	f.Jain = jain(f.Shares)
+	// The limit set as a local graph (a deadlock state stutters: self-loop).
+	g := &digraph{off: make([]int32, k+1)}
+	deg := make([]int32, k)
+	for _, e := range ls.Edges {
+		deg[e.From]++
+	}
+	if ls.Stutter {
+		deg[0] = 1
+		g.to = []int32{0}
+		g.off[1] = 1
+	} else {
+		for v := range k {
+			g.off[v+1] = g.off[v] + deg[v]
+		}
+		g.to = make([]int32, len(ls.Edges))
+		fill := make([]int32, k)
+		copy(fill, g.off[:k])
+		for _, e := range ls.Edges {
+			g.to[fill[e.From]] = e.To
+			fill[e.From]++
+		}
+	}
+	w := make([]float64, k)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			if i == j {
+				continue
+			}
+			for v := range w {
+				w[v] = share[i][v] - share[j][v]
+			}
+			d, err := maxCycleMean(g, w)
+			if err != nil {
+				return f, err
+			}
+			f.Delta = math.Max(f.Delta, d)
+		}
+	}
+	for v := range w {
+		sum := 0.0
+		for i := 0; i < n; i++ {
+			sum += share[i][v]
+		}
+		w[v] = -sum / float64(n)
+	}
+	mm, err := maxCycleMean(g, w)
+	if err != nil {
+		return f, err
+	}
+	f.MinMean = -mm
+	f.JainBound = 1
+	if f.Delta > 0 {
+		f.JainBound = f.MinMean * f.MinMean / (f.MinMean*f.MinMean + f.Delta*f.Delta/4)
+	}
+	return f, nil
+}
+
+// jain is (sum a)^2 / (n * sum a^2); 1 for all-zero shares.
+func jain(a []float64) float64 {
+	var s, s2 float64
+	for _, x := range a {
+		s += x
+		s2 += x * x
+	}
+	if s2 == 0 {
+		return 1
+	}
+	return s * s / (float64(len(a)) * s2)
+}
