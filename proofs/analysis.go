@@ -37,6 +37,11 @@ type Analysis struct {
 	// FairTolerance is the rounding residual of the projected gap
 	// (shared.md, Theorem 4), as used by the Fair property.
 	FairTolerance int
+	// Epochs predicts how many congestion epochs bring the largest initial
+	// gap dmax-dmin down to FairTolerance: Predicted at Rate (real), and
+	// for identical AIMD FVMs the proved integer bracket [Lo, Hi] on the
+	// number of decreases (shared.md, Corollary 2; Hi = -1: never).
+	Epochs EpochPrediction
 	// Band is the efficiency band (shared host only; HasBand).
 	Band    Band
 	HasBand bool
@@ -53,6 +58,14 @@ type Analysis struct {
 	HasHetero bool
 	// Notes are what the theorems say about this configuration in words.
 	Notes []string
+}
+
+// EpochPrediction is Analysis.Epochs.
+type EpochPrediction struct {
+	Gap0, Target int
+	Predicted    float64
+	Lo, Hi       int
+	HasBracket   bool
 }
 
 // Analyze computes the analysis of a validated configuration.
@@ -103,6 +116,12 @@ func Analyze(p *ref.Params) (Analysis, error) {
 	}
 	if n == 1 {
 		a.Rate = 0
+	}
+	a.Epochs = EpochPrediction{Gap0: p.Dmax - p.Dmin, Target: a.FairTolerance}
+	a.Epochs.Predicted = PredictedDecreases(a.Rate, float64(a.Epochs.Gap0), float64(max(a.Epochs.Target, 1)))
+	if p.Rule == ref.AIMD && a.Identical && p.Host == ref.Shared {
+		a.Epochs.Lo, a.Epochs.Hi = DecreasesToGap(p.FVMs[0].Beta, a.Epochs.Gap0, a.Epochs.Target)
+		a.Epochs.HasBracket = true
 	}
 	if p.Host == ref.Shared {
 		b, err := EfficiencyBand(p)
@@ -193,7 +212,16 @@ func (a Analysis) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, " (gap halves every %.3g epochs; 10x in %.3g)", math.Log(2)/math.Log(1/a.Rate), math.Log(10)/math.Log(1/a.Rate))
 	}
 	b.WriteString("\n")
+	if a.Host != ref.Shared {
+		b.WriteString("  (the epoch matrix and rate idealise a shared signal; with per-FVM signals see the difference mode below)\n")
+	}
 	fmt.Fprintf(&b, "fair tolerance (projected-gap rounding residual): %d units\n", a.FairTolerance)
+	e := a.Epochs
+	fmt.Fprintf(&b, "epochs to shrink a gap of %d units to %d: %.3g predicted", e.Gap0, e.Target, e.Predicted)
+	if e.HasBracket {
+		fmt.Fprintf(&b, ", proved integer bracket [%d, %d] decreases (any delays)", e.Lo, e.Hi)
+	}
+	b.WriteString("\n")
 	if a.HasBand {
 		fmt.Fprintf(&b, "efficiency band: total FVM demand eventually in [%d, %d] (threshold %d)\n", a.Band.Lo, a.Band.Hi, a.Band.Threshold)
 	}
@@ -207,7 +235,7 @@ func (a Analysis) WriteText(w io.Writer) error {
 	}
 	if a.HasMode {
 		m := a.Mode
-		fmt.Fprintf(&b, "difference mode at the symmetric point d = %.4g (share %.4g each, greedy %.4g): %s\n", m.Point, m.Share, m.GreedyShare, m.Verdict)
+		fmt.Fprintf(&b, "difference mode of the averaged dynamics at the symmetric point d = %.4g (share %.4g each, greedy %.4g): %s\n", m.Point, m.Share, m.GreedyShare, m.Verdict)
 		if m.Verdict != Saturated {
 			fmt.Fprintf(&b, "  d sigma_i/d d_i = %.4g, d sigma_i/d d_j = %.4g, p* = %.4g\n", m.Own, m.Cross, m.PStar)
 		}

@@ -103,7 +103,7 @@ func TestIntegerPeaksNearFairPoint(t *testing.T) {
 
 // Theorem 6 (hetero.md): the time averages of the real-valued synchronous
 // model are proportional to alpha_i (1+beta_i)/(1-beta_i) (AverageShares),
-// checked to 1e-3 against a time-stepped simulation (step 1e-3 of a tick:
+// checked to 1e-3 against a time-stepped simulation (step 4e-3 of a tick:
 // the discretisation error).
 func TestAverageShares(t *testing.T) {
 	for _, tc := range []struct{ alpha, beta []float64 }{
@@ -125,14 +125,14 @@ func TestAverageShares(t *testing.T) {
 		for i := range want {
 			want[i] /= sum
 		}
-		const dt, peak = 1e-3, 100.0
+		const dt, peak = 4e-3, 100.0
 		d := make([]float64, len(tc.alpha))
 		for i := range d {
 			d[i] = 10
 		}
 		avg := make([]float64, len(d))
 		steps := 0
-		for k := 0; k < 40_000_000; k++ {
+		for k := 0; k < 10_000_000; k++ {
 			total := 0.0
 			for i := range d {
 				d[i] += tc.alpha[i] * dt
@@ -143,7 +143,7 @@ func TestAverageShares(t *testing.T) {
 					d[i] *= tc.beta[i]
 				}
 			}
-			if k >= 20_000_000 {
+			if k >= 5_000_000 {
 				for i := range d {
 					avg[i] += d[i]
 				}
@@ -154,11 +154,15 @@ func TestAverageShares(t *testing.T) {
 		for i := range avg {
 			tot += avg[i]
 		}
+		worst := 0.0
 		for i := range avg {
-			if got := avg[i] / tot; math.Abs(got-want[i]) > 1e-3 {
+			got := avg[i] / tot
+			worst = math.Max(worst, math.Abs(got-want[i]))
+			if math.Abs(got-want[i]) > 1e-3 {
 				t.Errorf("alpha %v beta %v: FVM %d average share %v, Theorem 6 %v", tc.alpha, tc.beta, i, got, want[i])
 			}
 		}
+		t.Logf("alpha %v beta %v: average shares %.5f, largest error %.2g", tc.alpha, tc.beta, want, worst)
 	}
 }
 

@@ -21,8 +21,10 @@ type PlotOptions struct {
 	Seed uint64
 	// Steps is the number of simulated actions (0: 300 per FVM, at least 1200).
 	Steps int
-	// Init are the initial demands (nil: FVM 0 at dmax, the others at
-	// dmin, a maximally unfair start).
+	// Init are the initial demands (nil: on the shared host FVM 0 at
+	// dmax and the others at dmin, a maximally unfair start; on the fair
+	// and duty hosts one unit above the others near the symmetric
+	// operating point, to show whether the difference mode grows).
 	Init []int
 	// Prefix starts every file name (default "prove-").
 	Prefix string
@@ -51,10 +53,15 @@ func WritePlots(p *ref.Params, dir string, opt PlotOptions) (PlotFiles, error) {
 	}
 	if opt.Init == nil {
 		opt.Init = make([]int, n)
-		for i := range opt.Init {
-			opt.Init[i] = p.Dmin
+		base, top := p.Dmin, p.Dmax
+		if p.Host != ref.Shared && a.HasMode {
+			base = min(max(int(math.Round(a.Mode.Point)), p.Dmin), p.Dmax-1)
+			top = base + 1
 		}
-		opt.Init[0] = p.Dmax
+		for i := range opt.Init {
+			opt.Init[i] = base
+		}
+		opt.Init[0] = top
 	}
 	if opt.Prefix == "" {
 		opt.Prefix = "prove-"
@@ -118,7 +125,8 @@ func phasePlot(p *ref.Params, a Analysis, run ref.Run, file string) error {
 	hi := float64(p.Dmax)
 	pl := newPlot(fmt.Sprintf("Chiu–Jain phase plot (%v host, %v, N=%d)", p.Host, p.Rule, p.N()),
 		"d_1 (FVM 0 demand, units)", "d_2 (FVM 1 demand, units)")
-	pl.X.Min, pl.Y.Min, pl.X.Max, pl.Y.Max = 0, 0, hi*1.05, hi*1.05
+	// Headroom above the data for the legend.
+	pl.X.Min, pl.Y.Min, pl.X.Max, pl.Y.Max = 0, 0, hi*1.05, hi*1.3
 	traj := plotter.XYs{{X: float64(run.Init.D[0]), Y: float64(run.Init.D[1])}}
 	for _, st := range run.Steps {
 		last := traj[len(traj)-1]
@@ -203,19 +211,32 @@ func gapPlot(p *ref.Params, a Analysis, run ref.Run, file string) error {
 		k++
 		sim = append(sim, plotter.XY{X: float64(k), Y: gap(tp.Projected)})
 	}
+	shared := p.Host == ref.Shared
 	title := fmt.Sprintf("Fairness gap vs congested ticks (rate %.3g per epoch)", a.Rate)
+	if !shared && a.HasMode {
+		title = fmt.Sprintf("Fairness gap vs congested ticks — %v host, %v: %s", p.Host, p.Signal, a.Mode.Verdict)
+	}
 	ylabel := "projected gap max d*_i - min d*_i (units)"
 	if !a.Identical {
 		ylabel = "projected distance from the fair ray (units)"
 	}
 	pl := newPlot(title, "congested ticks (decreases)", ylabel)
 	pl.Y.Min = 0
-	pred := plotter.XYs{}
-	for j := 0; j <= k; j++ {
-		pred = append(pred, plotter.XY{X: float64(j), Y: g0 * math.Pow(a.Rate, float64(j))})
+	top := g0
+	for _, pt := range sim {
+		top = math.Max(top, pt.Y)
 	}
-	if err := addLine(pl, pred, colPred, vg.Points(2), true, fmt.Sprintf("predicted g0 * %.3g^k", a.Rate)); err != nil {
-		return err
+	pl.Y.Max = math.Max(1, top) * 1.3 // headroom for the legend
+	// The SWL rate predicts the shared signal; per-FVM signals (fair,
+	// duty) have no such prediction (hosts.md): only the simulation.
+	if shared {
+		pred := plotter.XYs{}
+		for j := 0; j <= k; j++ {
+			pred = append(pred, plotter.XY{X: float64(j), Y: g0 * math.Pow(a.Rate, float64(j))})
+		}
+		if err := addLine(pl, pred, colPred, vg.Points(2), true, fmt.Sprintf("predicted g0 * %.3g^k", a.Rate)); err != nil {
+			return err
+		}
 	}
 	if a.Identical && p.Rule == ref.AIMD && p.Host == ref.Shared {
 		b := IterateGap(p.FVMs[0].Beta, int(g0), k)
