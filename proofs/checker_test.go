@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"pgregory.net/rapid"
+
 	"github.com/friendly-vm/fvm/proofs"
 	"github.com/friendly-vm/fvm/ref"
 	"github.com/friendly-vm/fvm/spec"
@@ -232,4 +234,74 @@ func TestCheckerWithinProvedBounds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Theorems 4 and 5 against the model checker on random small shared
+// configurations (N <= 3, U <= 14, D_i <= 3, identical FVMs, greedy VMs;
+// AIMD, MIMD or AIAD): Efficient holds and every limit set's totals lie in
+// the band (any monotone rule), and for AIMD Fair holds — every fair
+// behaviour of every interleaving ends with projected gap <= FairTolerance.
+func TestCheckerRandomShared(t *testing.T) {
+	if testing.Short() {
+		t.Skip("model checking")
+	}
+	var cases, states int64
+	rapid.Check(t, func(rt *rapid.T) {
+		n := rapid.IntRange(2, 3).Draw(rt, "n")
+		u := rapid.IntRange(4, 14).Draw(rt, "u")
+		den := int64(rapid.IntRange(2, 5).Draw(rt, "betaDen"))
+		f := ref.FVM{Alpha: rapid.IntRange(1, 3).Draw(rt, "alpha"), Beta: ref.R(int64(rapid.IntRange(1, int(den)-1).Draw(rt, "betaNum")), den)}
+		p := &ref.Params{U: u, Capacity: rapid.IntRange(2, n*u).Draw(rt, "capacity"), Kappa: ref.R(int64(rapid.IntRange(2, 4).Draw(rt, "kappa")), 4),
+			Host: ref.Shared, Rule: ref.AIMD, Dmin: rapid.IntRange(1, 2).Draw(rt, "dmin"), Dmax: u}
+		if rapid.Bool().Draw(rt, "greedy") {
+			p.Greedy = []int{rapid.IntRange(0, u/2).Draw(rt, "g")}
+		}
+		switch rapid.IntRange(0, 3).Draw(rt, "rule") {
+		case 1:
+			p.Rule, f.Mu = ref.MIMD, ref.R(int64(rapid.IntRange(3, 6).Draw(rt, "muNum")), 2)
+		case 2:
+			p.Rule, f.Delta = ref.AIAD, rapid.IntRange(1, 3).Draw(rt, "delta")
+		}
+		for range n {
+			f.D = rapid.IntRange(0, 3).Draw(rt, "d")
+			p.FVMs = append(p.FVMs, f)
+		}
+		if err := p.Validate(); err != nil {
+			rt.Skip(err)
+		}
+		m, err := spec.NewModel(p)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		b, err := m.LivenessBounds()
+		if err != nil {
+			rt.Fatal(err)
+		}
+		var bad []string
+		res, err := mc.Check(m, nil, m.Liveness(b), mc.Options{Workers: 1, KeepGoing: true, NoDeadlock: true, LimitSets: func(ls mc.LimitSet) {
+			for _, s := range ls.States {
+				if sum := m.Sum(s); sum < b.Band.Lo || sum > b.Band.Hi {
+					bad = append(bad, m.Format(s))
+					return
+				}
+			}
+		}})
+		if err != nil {
+			rt.Fatal(err)
+		}
+		for _, v := range res.Verdicts {
+			if v.Name == "Fair" && p.Rule != ref.AIMD {
+				continue // Theorem 16: MIMD and AIAD need not be fair
+			}
+			if v.Status != mc.Holds {
+				rt.Fatalf("%s %v (band %+v, eps %d): %+v", v.Name, v.Status, b.Band, b.Eps, res.Violations)
+			}
+		}
+		if len(bad) > 0 {
+			rt.Fatalf("limit-set states outside the band %+v: %v", b.Band, bad)
+		}
+		cases++
+		states += res.Stats.Distinct
+	})
+	t.Logf("%d configurations checked, %d states in all", cases, states)
 }

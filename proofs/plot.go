@@ -86,13 +86,13 @@ func WritePlots(p *ref.Params, dir string, opt PlotOptions) (PlotFiles, error) {
 	return files, nil
 }
 
-var (
-	colTraj  = color.RGBA{R: 31, G: 119, B: 180, A: 255}
-	colFair  = color.RGBA{R: 44, G: 160, B: 44, A: 255}
-	colEff   = color.RGBA{R: 214, G: 39, B: 40, A: 255}
-	colPred  = color.RGBA{R: 255, G: 127, B: 14, A: 255}
-	colBound = color.RGBA{R: 148, G: 103, B: 189, A: 255}
-)
+// The plots' colours (matplotlib's tab10), as functions so that the
+// package holds no mutable state.
+func colTraj() color.Color  { return color.RGBA{R: 31, G: 119, B: 180, A: 255} }
+func colFair() color.Color  { return color.RGBA{R: 44, G: 160, B: 44, A: 255} }
+func colEff() color.Color   { return color.RGBA{R: 214, G: 39, B: 40, A: 255} }
+func colPred() color.Color  { return color.RGBA{R: 255, G: 127, B: 14, A: 255} }
+func colBound() color.Color { return color.RGBA{R: 148, G: 103, B: 189, A: 255} }
 
 func newPlot(title, x, y string) *plot.Plot {
 	pl := plot.New()
@@ -135,7 +135,7 @@ func phasePlot(p *ref.Params, a Analysis, run ref.Run, file string) error {
 			traj = append(traj, plotter.XY{X: x, Y: y})
 		}
 	}
-	if err := addLine(pl, plotter.XYs{{X: 0, Y: 0}, {X: hi, Y: hi}}, colFair, vg.Points(1.5), true, "fairness line d_1 = d_2"); err != nil {
+	if err := addLine(pl, plotter.XYs{{X: 0, Y: 0}, {X: hi, Y: hi}}, colFair(), vg.Points(1.5), true, "fairness line d_1 = d_2"); err != nil {
 		return err
 	}
 	if a.FairPoint != nil && !a.Identical {
@@ -144,7 +144,7 @@ func phasePlot(p *ref.Params, a Analysis, run ref.Run, file string) error {
 		if r > 1 {
 			end = plotter.XY{X: hi / r, Y: hi}
 		}
-		if err := addLine(pl, plotter.XYs{{X: 0, Y: 0}, end}, colBound, vg.Points(1.5), true, fmt.Sprintf("fair ray d_2/d_1 = %.3g (Perron)", r)); err != nil {
+		if err := addLine(pl, plotter.XYs{{X: 0, Y: 0}, end}, colBound(), vg.Points(1.5), true, fmt.Sprintf("fair ray d_2/d_1 = %.3g (Perron)", r)); err != nil {
 			return err
 		}
 	}
@@ -167,11 +167,11 @@ func phasePlot(p *ref.Params, a Analysis, run ref.Run, file string) error {
 		label = fmt.Sprintf("efficiency line d_1 + d_2 = %.4g (operating point)", eff)
 	}
 	if eff > 0 {
-		if err := addLine(pl, plotter.XYs{{X: math.Max(0, eff-hi), Y: math.Min(eff, hi)}, {X: math.Min(eff, hi), Y: math.Max(0, eff-hi)}}, colEff, vg.Points(1.5), true, label); err != nil {
+		if err := addLine(pl, plotter.XYs{{X: math.Max(0, eff-hi), Y: math.Min(eff, hi)}, {X: math.Min(eff, hi), Y: math.Max(0, eff-hi)}}, colEff(), vg.Points(1.5), true, label); err != nil {
 			return err
 		}
 	}
-	if err := addLine(pl, traj, colTraj, vg.Points(1), false, "trajectory (ref.Simulate)"); err != nil {
+	if err := addLine(pl, traj, colTraj(), vg.Points(1), false, "trajectory (ref.Simulate)"); err != nil {
 		return err
 	}
 	start, err := plotter.NewScatter(traj[:1])
@@ -180,7 +180,7 @@ func phasePlot(p *ref.Params, a Analysis, run ref.Run, file string) error {
 	}
 	start.GlyphStyle.Shape = draw.CircleGlyph{}
 	start.GlyphStyle.Radius = vg.Points(4)
-	start.GlyphStyle.Color = colTraj
+	start.GlyphStyle.Color = colTraj()
 	pl.Add(start)
 	pl.Legend.Add(fmt.Sprintf("start (%g, %g)", traj[0].X, traj[0].Y), start)
 	return pl.Save(7*vg.Inch, 7*vg.Inch, file)
@@ -234,7 +234,7 @@ func gapPlot(p *ref.Params, a Analysis, run ref.Run, file string) error {
 		for j := 0; j <= k; j++ {
 			pred = append(pred, plotter.XY{X: float64(j), Y: g0 * math.Pow(a.Rate, float64(j))})
 		}
-		if err := addLine(pl, pred, colPred, vg.Points(2), true, fmt.Sprintf("predicted g0 * %.3g^k", a.Rate)); err != nil {
+		if err := addLine(pl, pred, colPred(), vg.Points(2), true, fmt.Sprintf("predicted g0 * %.3g^k", a.Rate)); err != nil {
 			return err
 		}
 	}
@@ -244,15 +244,15 @@ func gapPlot(p *ref.Params, a Analysis, run ref.Run, file string) error {
 		for j, v := range b.Upper {
 			up = append(up, plotter.XY{X: float64(j), Y: float64(v)})
 		}
-		if err := addLine(pl, up, colBound, vg.Points(1.5), true, "proved bound ceil(beta*g) iterate"); err != nil {
+		if err := addLine(pl, up, colBound(), vg.Points(1.5), true, "proved bound ceil(beta*g) iterate"); err != nil {
 			return err
 		}
 		tol := plotter.XYs{{X: 0, Y: float64(a.FairTolerance)}, {X: float64(k), Y: float64(a.FairTolerance)}}
-		if err := addLine(pl, tol, colFair, vg.Points(1), true, fmt.Sprintf("fair tolerance %d", a.FairTolerance)); err != nil {
+		if err := addLine(pl, tol, colFair(), vg.Points(1), true, fmt.Sprintf("fair tolerance %d", a.FairTolerance)); err != nil {
 			return err
 		}
 	}
-	if err := addLine(pl, sim, colTraj, vg.Points(1.5), false, "simulated (ref.Simulate)"); err != nil {
+	if err := addLine(pl, sim, colTraj(), vg.Points(1.5), false, "simulated (ref.Simulate)"); err != nil {
 		return err
 	}
 	pts, err := plotter.NewScatter(sim)
@@ -260,7 +260,7 @@ func gapPlot(p *ref.Params, a Analysis, run ref.Run, file string) error {
 		return err
 	}
 	pts.GlyphStyle.Radius = vg.Points(2)
-	pts.GlyphStyle.Color = colTraj
+	pts.GlyphStyle.Color = colTraj()
 	pl.Add(pts)
 	// Show the transient: three times the decreases the simulation took
 	// to reach its final gap, at least 15.
