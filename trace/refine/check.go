@@ -454,8 +454,12 @@ func (c *checker) sample(v *vmCheck, e *trace.Event) {
 		c.t0, c.t0ok = e.TNs, true
 	}
 	if v.nextSeq != 0 && s.Seq != v.nextSeq {
-		c.fail("window %d follows window %d: windows %d..%d were skipped without a gap event", fmt.Sprintf("the next HostTick brings window %d", v.nextSeq),
-			s.Seq, v.nextSeq-1, v.nextSeq, s.Seq-1)
+		missing := fmt.Sprintf("windows %d..%d were", v.nextSeq, s.Seq-1)
+		if s.Seq-1 == v.nextSeq {
+			missing = fmt.Sprintf("window %d was", v.nextSeq)
+		}
+		c.fail("window %d follows window %d: %s skipped without a gap event", fmt.Sprintf("the next HostTick brings window %d", v.nextSeq),
+			s.Seq, v.nextSeq-1, missing)
 		return
 	}
 	var bit uint16
