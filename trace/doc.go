@@ -17,7 +17,8 @@
 // after the end of a VM, and non-monotonic or duplicate sequence numbers
 // (sample, decide, actuate, host and gap sequence numbers strictly increase
 // per VM). It never panics. Whether a well-formed trace is a behaviour of
-// the reference model is the business of trace/refine.
+// the reference model is the business of package trace/refine (the mapping
+// is in trace/REFINEMENT.md, with a checklist of what a controller logs).
 //
 // Layering: this package imports nothing of friendly-vm, so that the
 // in-guest controller (which must stay independent of the reference model)

@@ -11,7 +11,8 @@
 // the end are stuttering steps with checks of their own (actuation read
 // back, host-vs-guest consistency).
 //
-// Check streams the files, so memory does not grow with trace length; it
+// Check streams the files (memory grows only by a few words per decision
+// and host measurement, kept for the convergence time and the shares); it
 // returns a Result with either the first non-refining event (and its
 // context) or a Summary of the run: events, windows, shares, Jain index,
 // efficiency, convergence time and model fidelity.
