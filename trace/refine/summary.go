@@ -125,6 +125,9 @@ func (c *checker) summarize() Summary {
 		if vs.Gaps > 0 {
 			s.Flags = append(s.Flags, "vm "+itoa(v.vm)+": "+itoa(vs.Gaps)+" tolerated gap(s), "+itoa(int(vs.LostWindows))+" windows lost")
 		}
+		if vs.Samples == 0 && vs.Decisions == 0 {
+			s.Flags = append(s.Flags, "vm "+itoa(v.vm)+": no samples or decisions (no controller ran?)")
+		}
 		if vs.HostWindows > 0 && vs.Samples > 0 && vs.HostShare < 0 {
 			s.Flags = append(s.Flags, "vm "+itoa(v.vm)+": no host measurement overlaps the sampled windows")
 		}
