@@ -129,3 +129,88 @@ func TestFluidDifferenceMode(t *testing.T) {
 		}
 	}
 }
+
+// simulateLinearDDE integrates x_i' = -a_i x_i(t) - k_i sum_j x_j(t-tau)
+// by forward Euler from x = x0 on [-tau, 0] and returns the largest |x|
+// over the second-to-last and the last windows of 20 tau.
+func simulateLinearDDE(a, k, x0 []float64, tau, h float64, windows int) (prev, last float64) {
+	n := len(a)
+	lag := int(math.Round(tau / h))
+	hist := make([]float64, lag+1) // sum_j x_j(t - tau) ring
+	x := append([]float64(nil), x0...)
+	s0 := 0.0
+	for _, v := range x0 {
+		s0 += v
+	}
+	for i := range hist {
+		hist[i] = s0
+	}
+	win := 20 * lag
+	for step := 0; step < windows*win; step++ {
+		delayed := hist[step%(lag+1)]
+		sum := 0.0
+		for i := range n {
+			sum += x[i]
+		}
+		hist[step%(lag+1)] = sum
+		amp := 0.0
+		for i := range n {
+			x[i] += h * (-a[i]*x[i] - k[i]*delayed)
+			amp = math.Max(amp, math.Abs(x[i]))
+		}
+		if step >= (windows-2)*win && step < (windows-1)*win {
+			prev = math.Max(prev, amp)
+		}
+		if step >= (windows-1)*win {
+			last = math.Max(last, amp)
+		}
+	}
+	return prev, last
+}
+
+// Theorem 11 (fluid.md), heterogeneous FVMs: the numerically computed
+// delay margin separates decay (0.8 tau_c) from growth (1.25 tau_c) of the
+// N-dimensional linear delay system, simulated independently.
+func TestFluidCriticalDelayHetero(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(2, 4).Draw(t, "n")
+		al, be := make([]float64, n), make([]float64, n)
+		for i := range al {
+			al[i] = float64(rapid.IntRange(1, 5).Draw(t, "alpha"))
+			be[i] = float64(rapid.IntRange(1, 9).Draw(t, "betaNum")) / 10
+		}
+		lo := float64(rapid.IntRange(0, 20).Draw(t, "lo"))
+		w := float64(rapid.IntRange(1, 30).Draw(t, "width"))
+		f, err := FluidModel(al, be, lo, lo+w, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := FairPointClosedForm(al, be)
+		tot := 0.0
+		for _, d := range f.Point {
+			tot += d
+		}
+		for i := range want {
+			if math.Abs(f.Point[i]/tot-want[i]) > 1e-9 {
+				t.Fatalf("fixed point %v not on the Perron ray %v", f.Point, want)
+			}
+		}
+		tc := f.CriticalDelay
+		if math.IsInf(tc, 1) || tc < 0.05 {
+			t.Skip("no finite delay margin to test")
+		}
+		x0 := make([]float64, n)
+		for i := range x0 {
+			x0[i] = 1
+		}
+		h := tc / 2000
+		p0, p1 := simulateLinearDDE(f.Decay, f.Gain, x0, 0.8*tc, h, 6)
+		if !(p1 < p0) {
+			t.Fatalf("tau = 0.8 tau_c = %v: amplitude %v -> %v, want decay", 0.8*tc, p0, p1)
+		}
+		q0, q1 := simulateLinearDDE(f.Decay, f.Gain, x0, 1.25*tc, h, 6)
+		if !(q1 > q0) {
+			t.Fatalf("tau = 1.25 tau_c = %v: amplitude %v -> %v, want growth", 1.25*tc, q0, q1)
+		}
+	})
+}
