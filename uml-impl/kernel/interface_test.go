@@ -191,6 +191,7 @@ cat /proc/fvm/stats > "$FVM_OUT/stats-final.txt"
 			t.Fatalf("only %d windows consumed", len(w.windows))
 		}
 		var idleSeen, pauseSeen int
+		var lateMax uint64 // longest overshoot of an unpaused window
 		for i, x := range w.windows {
 			if err := x.Check(); err != nil {
 				t.Error(err)
@@ -202,16 +203,23 @@ cat /proc/fvm/stats > "$FVM_OUT/stats-final.txt"
 				}
 			}
 			// A window ends at the first sampler run at least 100 ms after it
-			// began; the sampler runs between pauses, so a pause lengthens it.
-			if x.Wall < 100_000_000 || x.Wall > 150_000_000+x.Pause {
-				t.Errorf("window %d: wall %.1f ms (paused %.1f ms), want about 100", x.Seq, float64(x.Wall)/1e6, float64(x.Pause)/1e6)
+			// began: never shorter. It is longer by the wake-up latency (large
+			// only when the host does not run the VM) and, since the sampler
+			// runs between pauses, by up to a pause.
+			if x.Wall < 100_000_000 || x.Wall > 1_000_000_000+x.Pause {
+				t.Errorf("window %d: wall %.1f ms (paused %.1f ms), want >= 100 ms and not far above", x.Seq, float64(x.Wall)/1e6, float64(x.Pause)/1e6)
+			}
+			if x.Pause == 0 {
+				lateMax = max(lateMax, x.Wall-100_000_000)
 			}
 			if x.Idle > x.Wall/2 {
 				idleSeen++
 			}
 			if x.PausePermille == 300 && x.PeriodUS == 20000 {
 				pauseSeen++
-				if f := float64(x.Pause) / float64(x.Wall); x.Pause > 0 && (f < 0.2 || f > 0.4) && pauseSeen > 1 {
+				// Pauses overshoot by the host's wake-up latency: much more
+				// when other work runs on the core.
+				if f := float64(x.Pause) / float64(x.Wall); x.Pause > 0 && (f < 0.25 || f > 0.45) && pauseSeen > 1 {
 					t.Errorf("window %d: paused %.0f%% at 300‰", x.Seq, 100*f)
 				}
 			}
@@ -229,8 +237,8 @@ cat /proc/fvm/stats > "$FVM_OUT/stats-final.txt"
 		if len(ring) != 64 || ring[63].Seq < 64 {
 			t.Errorf("final ring: %d windows ending at %d, want the last 64", len(ring), ring[len(ring)-1].Seq)
 		}
-		t.Logf("%d windows consumed exactly once (seq %d..%d, %d reads, no gaps); %d idle, %d paused at 300‰; final ring seq %d..%d",
-			len(w.windows), w.res.First, w.res.Last, w.res.Reads, idleSeen, pauseSeen, ring[0].Seq, ring[len(ring)-1].Seq)
+		t.Logf("%d windows consumed exactly once (seq %d..%d, %d reads, no gaps); %d idle, %d paused at 300‰; unpaused windows end up to %.2f ms late; final ring seq %d..%d",
+			len(w.windows), w.res.First, w.res.Last, w.res.Reads, idleSeen, pauseSeen, float64(lateMax)/1e6, ring[0].Seq, ring[len(ring)-1].Seq)
 	})
 
 	t.Run("writes", func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -40,7 +41,52 @@ func newRig(t *testing.T) rig {
 	if err := host.KeepOffCPU(guestCPU); err != nil {
 		t.Fatal(err)
 	}
+	busy, err := cpuBusy(guestCPU, 500*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("host CPU %d was %.0f%% busy before the test (these tests need it idle)", guestCPU, 100*busy)
 	return rig{kernel: k, probe: p}
+}
+
+// cpuBusy measures how busy a host CPU is over d, from /proc/stat.
+func cpuBusy(cpu int, d time.Duration) (float64, error) {
+	read := func() (busy, total uint64, err error) {
+		b, err := os.ReadFile("/proc/stat")
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			f := strings.Fields(l)
+			if len(f) < 5 || f[0] != fmt.Sprintf("cpu%d", cpu) {
+				continue
+			}
+			// user nice system idle iowait irq softirq steal (guest time is
+			// already inside user and nice).
+			for i, s := range f[1:min(9, len(f))] {
+				v, err := strconv.ParseUint(s, 10, 64)
+				if err != nil {
+					return 0, 0, fmt.Errorf("/proc/stat %s: %w", f[0], err)
+				}
+				total += v
+				if i != 3 && i != 4 { // idle, iowait
+					busy += v
+				}
+			}
+			return busy, total, nil
+		}
+		return 0, 0, fmt.Errorf("/proc/stat: no cpu%d", cpu)
+	}
+	b0, t0, err := read()
+	if err != nil {
+		return 0, err
+	}
+	time.Sleep(d)
+	b1, t1, err := read()
+	if err != nil || t1 == t0 {
+		return 0, err
+	}
+	return float64(b1-b0) / float64(t1-t0), nil
 }
 
 // guestSpec is one guest of a scenario.
