@@ -19,6 +19,9 @@ type Options struct {
 	// ConvergenceJain is the Jain index of the demands above which the run
 	// counts as converged (0: 0.95).
 	ConvergenceJain float64
+	// ConvergenceWindows is how many windows the demands are averaged over
+	// for the convergence time (0: 10).
+	ConvergenceWindows int
 }
 
 // Input is one trace to check: a name for messages and its content.
@@ -125,6 +128,9 @@ func Check(inputs []Input, opt Options) (*Result, error) {
 	}
 	if opt.ConvergenceJain <= 0 {
 		opt.ConvergenceJain = 0.95
+	}
+	if opt.ConvergenceWindows <= 0 {
+		opt.ConvergenceWindows = 10
 	}
 	c := &checker{opt: opt, ring: make([]ringLine, opt.Context+1)}
 	res := &Result{}
@@ -265,13 +271,14 @@ type checker struct {
 	curKind trace.Kind
 	failure *Failure
 
-	vms  []*vmCheck
-	ring []ringLine
-	rn   int // lines in ring (ring is circular by line number)
-	sum  Summary
-	traj []point
-	t0   int64
-	t0ok bool
+	vms   []*vmCheck
+	ring  []ringLine
+	rn    int // lines in ring (ring is circular by line number)
+	sum   Summary
+	traj  []point
+	t0    int64
+	t0ok  bool
+	tLast int64 // latest sample or decision time
 }
 
 func (c *checker) vmState(vm int) *vmCheck {
@@ -453,6 +460,7 @@ func (c *checker) sample(v *vmCheck, e *trace.Event) {
 	if !c.t0ok {
 		c.t0, c.t0ok = e.TNs, true
 	}
+	c.tLast = max(c.tLast, e.TNs)
 	if v.nextSeq != 0 && s.Seq != v.nextSeq {
 		missing := fmt.Sprintf("windows %d..%d were", v.nextSeq, s.Seq-1)
 		if s.Seq-1 == v.nextSeq {
@@ -603,6 +611,7 @@ func (c *checker) decide(v *vmCheck, e *trace.Event, file string) {
 		v.needAct, v.needActFile = d.Seq, file
 	}
 	c.traj = append(c.traj, point{t: e.TNs, vm: v.vm, d: d.DAfter})
+	c.tLast = max(c.tLast, e.TNs)
 }
 
 func (c *checker) actuate(v *vmCheck, e *trace.Event) {

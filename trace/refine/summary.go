@@ -53,8 +53,9 @@ type Summary struct {
 	// Efficiency is the FVMs' summed share over the host capacity (C/U cores).
 	Efficiency float64 `json:"efficiency"`
 	// ConvergenceNs is the time from the first sample until the Jain index
-	// of the demands stays at or above the threshold for good; -1 if it
-	// does not by the end (or for a single VM: 0).
+	// of the demands (averaged over the last Options.ConvergenceWindows
+	// windows) stays at or above the threshold for good; -1 if it does not
+	// by the end (or for a single VM: 0).
 	ConvergenceNs int64 `json:"convergence_ns"`
 	// FidelityDuty and FidelityFair are the largest |share - prediction|
 	// over the VMs (NA if not computable); FidelityTol is the header's.
@@ -209,36 +210,71 @@ func itoa(i int) string {
 }
 
 // convergence returns the time from the first sample until the Jain index
-// of the demand vector last rose to the threshold and stayed there.
+// of the VMs' demands, averaged over the last ConvergenceWindows windows
+// (sampled on a grid of one window from the first sample), last rose to
+// the threshold and stayed there; -1 if it is below at the end, 0 for
+// fewer than two VMs. Averaging makes the figure meaningful for systems
+// that settle into limit cycles (AIMD saw-teeth out of phase).
 func (c *checker) convergence() int64 {
 	n := 0
+	var window int64
+	var samples int64
 	for _, v := range c.vms {
 		if v != nil && v.hdr != nil {
 			n++
+			window = v.hdr.WindowNs
+			samples += int64(v.sum.Samples)
 		}
 	}
-	if n < 2 || len(c.vms) != n {
+	if n < 2 || len(c.vms) != n || !c.t0ok {
 		return 0
 	}
 	d := make([]float64, n)
 	for i, v := range c.vms {
-		if !v.dKnown && v.sum.Decisions == 0 {
+		if !v.dKnown {
 			return -1
 		}
 		d[i] = float64(v.initD)
 	}
 	traj := append([]point(nil), c.traj...)
 	sort.SliceStable(traj, func(i, j int) bool { return traj[i].t < traj[j].t })
-	conv := c.t0
-	ok := Jain(d) >= c.opt.ConvergenceJain
-	if !ok {
-		conv = -1
+	span := c.tLast - c.t0
+	if span <= 0 {
+		return 0
 	}
-	for _, p := range traj {
-		d[p.vm] = float64(p.d)
-		j := Jain(d) >= c.opt.ConvergenceJain
+	// Bound the grid by the trace's length, whatever its times say.
+	if maxPoints := 4*samples + 1000; span/window > maxPoints {
+		window = span / maxPoints
+	}
+	w := c.opt.ConvergenceWindows
+	hist := make([][]float64, w)
+	for k := range hist {
+		hist[k] = make([]float64, n)
+	}
+	avg := make([]float64, n)
+	conv, ok := int64(-1), false
+	next := 0
+	for k := int64(0); ; k++ {
+		g := c.t0 + k*window
+		if g > c.tLast {
+			break
+		}
+		for next < len(traj) && traj[next].t <= g {
+			d[traj[next].vm] = float64(traj[next].d)
+			next++
+		}
+		copy(hist[k%int64(w)], d)
+		m := min(k+1, int64(w))
+		for i := range avg {
+			avg[i] = 0
+			for j := int64(0); j < m; j++ {
+				avg[i] += hist[j][i]
+			}
+			avg[i] /= float64(m)
+		}
+		j := Jain(avg) >= c.opt.ConvergenceJain
 		if j && !ok {
-			conv = p.t
+			conv = g
 		}
 		if !j {
 			conv = -1
@@ -248,7 +284,7 @@ func (c *checker) convergence() int64 {
 	if conv < 0 {
 		return -1
 	}
-	return max(0, conv-c.t0)
+	return conv - c.t0
 }
 
 // fidelity compares the shares with the duty and fair host models'
