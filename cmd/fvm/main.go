@@ -49,6 +49,7 @@ func newRootCmd() *cobra.Command {
 		newTraceCmd(),
 		newUMLCmd(),
 		newVerifyCmd(),
+		newReportCmd(),
 		newTLCCmd(),
 	)
 	return root
