@@ -82,7 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&ewma, "ewma", c.EWMA.String(), "EWMA weight of the newest window (1: none)")
 	fs.Int64Var(&c.HoldAfterNs, "hold-after-ns", c.HoldAfterNs, "hold the safe demand after this much silence")
 	fs.IntVar(&c.HoldGarbage, "hold-garbage", c.HoldGarbage, "hold the safe demand after this many garbage windows in a row")
-	fs.DurationVar(&o.interval, "interval", 50*time.Millisecond, "poll interval")
+	fs.DurationVar(&o.interval, "interval", 100*time.Millisecond, "longest time between two reads of the ring (reads are timed to the windows' ends)")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until SIGTERM)")
 	fs.StringVar(&tol, "fidelity-tol", c.FidelityTol.String(), "tolerance declared in the header for host-vs-guest consistency")
 	fs.StringVar(&o.workload, "workload", "", "workload description for the header")
@@ -161,8 +161,10 @@ func run(args []string, stderr io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	src := controller.ProcSource{Dir: o.proc}
-	act := controller.ProcActuator{Dir: o.proc}
+	src := &controller.ProcSource{Dir: o.proc}
+	act := &controller.ProcActuator{Dir: o.proc}
+	defer src.Close()
+	defer act.Close()
 	t0 := monotonic()
 	stats, err := src.Stats()
 	t1 := monotonic()

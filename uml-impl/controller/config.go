@@ -157,6 +157,9 @@ const (
 	MaxPausePermille = 950
 	RingSize         = 64
 	DefaultWindowNs  = 100_000_000
+	// MaxD is the largest delay bound: the reference model's FIFOs hold
+	// at most 16 samples (D+1).
+	MaxD = 15
 )
 
 // Config is the controller's complete configuration. Zero values are not
@@ -198,13 +201,15 @@ type Config struct {
 }
 
 // Default returns the default configuration: U=100 (pause in steps of 10
-// permille), AIMD alpha=5 beta=1/2 on steal > 250 permille, D=7.
+// permille), AIMD alpha=5 beta=1/2 on steal > 250 permille, D=15 (the
+// largest the reference model allows: a guest starved by its host for up
+// to 1.5 s still uses every window).
 func Default() Config {
 	return Config{
 		VM: 0, N: 1, U: 100, Dmin: 5, Dmax: 100, Init: 100, Safe: 5,
 		Rule: AIMD, Alpha: 5, Beta: R(1, 2), Mu: R(2, 1), Delta: 5,
 		Signal: Steal, ThetaPermille: 250, EWMA: R(1, 1),
-		D: 7, WindowNs: DefaultWindowNs, HoldAfterNs: 1_000_000_000, HoldGarbage: 3,
+		D: 15, WindowNs: DefaultWindowNs, HoldAfterNs: 1_000_000_000, HoldGarbage: 3,
 		FidelityTol: R(1, 10),
 	}
 }
@@ -281,8 +286,8 @@ func (c *Config) Validate() error {
 	if c.EWMA.Den <= 0 || c.EWMA.Num <= 0 || c.EWMA.Num > c.EWMA.Den || c.EWMA.Den > 1000 {
 		bad("ewma", c.EWMA, "a weight in (0, 1] with denominator <= 1000")
 	}
-	if c.D < 0 || c.D > RingSize-2 {
-		bad("d", c.D, "in [0, %d] windows", RingSize-2)
+	if c.D < 0 || c.D > MaxD {
+		bad("d", c.D, "in [0, %d] windows", MaxD)
 	}
 	if c.WindowNs < 1_000_000 {
 		bad("window_ns", c.WindowNs, "at least 1 ms")

@@ -73,6 +73,16 @@ func (c *Core) Blind() bool { return c.blind }
 // last one).
 func (c *Core) Decisions() uint64 { return c.decisions }
 
+// NextDue returns when (host ns) the window after the last valid one is
+// expected to end, plus a margin of 2 ms for the sampler's wake-up; 0 if
+// no window has been used yet.
+func (c *Core) NextDue() int64 {
+	if c.prevSeq == 0 {
+		return 0
+	}
+	return int64(c.prevEnd) + c.cfg.WindowNs + 2_000_000
+}
+
 // LastGarbage returns why the last garbage window was rejected ("" if
 // none was).
 func (c *Core) LastGarbage() string { return c.lastGarbage }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -27,15 +28,19 @@ type Actuator interface {
 // DefaultProcDir is where the patched kernel exposes its interface.
 const DefaultProcDir = "/proc/fvm"
 
-// ProcSource reads /proc/fvm/windows.
+// ProcSource reads /proc/fvm/windows. It keeps the file open and re-reads
+// it from offset 0 (pread), so a read costs one or two guest syscalls.
+// The zero value with Dir set is ready to use; Close releases the file.
 type ProcSource struct {
 	Dir string // DefaultProcDir unless testing
+	f   *os.File
+	buf []byte
 }
 
 // Windows implements SignalSource.
-func (s ProcSource) Windows() ([]Window, error) {
+func (s *ProcSource) Windows() ([]Window, error) {
 	p := filepath.Join(s.Dir, "windows")
-	b, err := os.ReadFile(p)
+	b, err := s.read(p)
 	if err != nil {
 		return nil, fmt.Errorf("read windows: %w", err)
 	}
@@ -46,8 +51,47 @@ func (s ProcSource) Windows() ([]Window, error) {
 	return ws, nil
 }
 
+// read returns the whole content of p, read from offset 0 of the kept file.
+func (s *ProcSource) read(p string) ([]byte, error) {
+	if s.f == nil {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		s.f = f
+	}
+	if s.buf == nil {
+		s.buf = make([]byte, 16<<10)
+	}
+	n := 0
+	for {
+		if n == len(s.buf) {
+			s.buf = append(s.buf, make([]byte, len(s.buf))...)
+		}
+		m, err := s.f.ReadAt(s.buf[n:], int64(n))
+		n += m
+		if err == io.EOF || err == nil && m == 0 {
+			return s.buf[:n], nil
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+}
+
+// Close closes the kept file (the next read reopens it).
+func (s *ProcSource) Close() error {
+	if s.f == nil {
+		return nil
+	}
+	err := s.f.Close()
+	s.f = nil
+	return err
+}
+
 // Stats reads /proc/fvm/stats into a key → value map.
-func (s ProcSource) Stats() (map[string]uint64, error) {
+func (s *ProcSource) Stats() (map[string]uint64, error) {
 	p := filepath.Join(s.Dir, "stats")
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -76,34 +120,67 @@ func ParseStats(b []byte) (map[string]uint64, error) {
 	return m, nil
 }
 
-// ProcActuator writes /proc/fvm/pause_permille.
+// ProcActuator writes /proc/fvm/pause_permille, keeping it open
+// read-write: a write is one write(2) of "N\n", a read-back one pread(2).
 type ProcActuator struct {
 	Dir string
+	f   *os.File
 }
 
-// SetPause implements Actuator with a single write(2) of "N\n".
-func (a ProcActuator) SetPause(permille int) error {
-	p := filepath.Join(a.Dir, "pause_permille")
-	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+func (a *ProcActuator) file() (*os.File, error) {
+	if a.f == nil {
+		f, err := os.OpenFile(filepath.Join(a.Dir, "pause_permille"), os.O_RDWR, 0)
+		if err != nil {
+			return nil, err
+		}
+		a.f = f
+	}
+	return a.f, nil
+}
+
+// SetPause implements Actuator.
+func (a *ProcActuator) SetPause(permille int) error {
+	f, err := a.file()
 	if err != nil {
 		return fmt.Errorf("set pause: %w", err)
 	}
-	_, werr := f.Write([]byte(strconv.Itoa(permille) + "\n"))
-	cerr := f.Close()
-	if werr != nil {
-		return fmt.Errorf("set pause %d: %w", permille, werr)
-	}
-	if cerr != nil {
-		return fmt.Errorf("set pause %d: close: %w", permille, cerr)
+	if _, err := f.Write([]byte(strconv.Itoa(permille) + "\n")); err != nil {
+		return fmt.Errorf("set pause %d: %w", permille, err)
 	}
 	return nil
 }
 
 // Pause implements Actuator.
-func (a ProcActuator) Pause() (int, error) { return readKnob(filepath.Join(a.Dir, "pause_permille")) }
+func (a *ProcActuator) Pause() (int, error) {
+	f, err := a.file()
+	if err != nil {
+		return 0, fmt.Errorf("read pause: %w", err)
+	}
+	var b [32]byte
+	n, err := f.ReadAt(b[:], 0)
+	if err != nil && err != io.EOF {
+		a.Close()
+		return 0, fmt.Errorf("read pause: %w", err)
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(string(b[:n])))
+	if err != nil {
+		return 0, fmt.Errorf("read pause %q: %w", b[:n], err)
+	}
+	return v, nil
+}
+
+// Close closes the kept file.
+func (a *ProcActuator) Close() error {
+	if a.f == nil {
+		return nil
+	}
+	err := a.f.Close()
+	a.f = nil
+	return err
+}
 
 // Period reads /proc/fvm/period_us.
-func (a ProcActuator) Period() (int, error) { return readKnob(filepath.Join(a.Dir, "period_us")) }
+func (a *ProcActuator) Period() (int, error) { return readKnob(filepath.Join(a.Dir, "period_us")) }
 
 func readKnob(p string) (int, error) {
 	b, err := os.ReadFile(p)

@@ -169,7 +169,7 @@ func (l *Loop) actuate(now, seq int64, d int) error {
 // The reason also carries the counters.
 func (l *Loop) Stop(clean bool, reason string) error {
 	c := l.Core.Counters()
-	r := fmt.Sprintf("%s; windows %d, garbage %d, duplicates %d, gaps %d (%d windows, %d late), decisions %d, safe holds %d, actuations %d (%d failed), failed reads %d",
+	r := fmt.Sprintf("%s; windows %d, garbage %d, re-read %d, gaps %d (%d windows, %d late), decisions %d, safe holds %d, actuations %d (%d failed), failed reads %d",
 		reason, c.Windows, c.Garbage, c.Duplicates, c.Gaps, c.GapWindows, c.Late, c.Decisions, c.Holds, c.Actuations, c.ActErrors, c.ReadErrors)
 	if l.lastErr != nil {
 		r += "; last error: " + l.lastErr.Error()
@@ -180,19 +180,31 @@ func (l *Loop) Stop(clean bool, reason string) error {
 	return l.Sink.Write(&trace.Event{Kind: trace.KindEnd, VM: l.Core.cfg.VM, TNs: l.Now(), End: trace.End{Clean: clean, Reason: r}})
 }
 
-// Run polls every interval until ctx is done (then returns nil) or the
-// trace cannot be written.
+// Run polls until ctx is done (then returns nil) or the trace cannot be
+// written. It reads the ring once per window: after consuming window k it
+// sleeps until window k+1 is due (its expected end plus a small margin,
+// on the host clock), then retries every interval/4 until it comes; it
+// never sleeps longer than interval. This keeps both the delay and the
+// daemon's own CPU (every read is several guest syscalls) low.
 func (l *Loop) Run(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
+	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
-		if err := l.Poll(); err != nil {
-			return err
-		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
+		before := l.Core.Last()
+		if err := l.Poll(); err != nil {
+			return err
+		}
+		wait := interval / 4
+		if l.Core.Last() != before {
+			if due := l.Core.NextDue(); due > 0 {
+				wait = time.Duration(due - l.Now())
+			}
+		}
+		t.Reset(min(max(wait, time.Millisecond), interval))
 	}
 }

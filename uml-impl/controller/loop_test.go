@@ -317,15 +317,28 @@ func TestProcFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	src := ProcSource{Dir: dir}
+	src := &ProcSource{Dir: dir}
+	defer src.Close()
 	ws, err := src.Windows()
 	if err != nil || len(ws) != 2 || ws[1] != win(2, 0) {
 		t.Fatalf("Windows() = %v, %v", ws, err)
 	}
+	// The kept file is read again from the start: new content shows.
+	var big strings.Builder
+	for s := uint64(1); s <= 64; s++ {
+		big.WriteString(win(s, 0).Format() + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "windows"), []byte(big.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ws, err := src.Windows(); err != nil || len(ws) != 64 || ws[63] != win(64, 0) {
+		t.Fatalf("second Windows() = %d windows, %v", len(ws), err)
+	}
 	if st, err := src.Stats(); err != nil || st["seq"] != 2 {
 		t.Errorf("Stats() = %v, %v", st, err)
 	}
-	act := ProcActuator{Dir: dir}
+	act := &ProcActuator{Dir: dir}
+	defer act.Close()
 	if err := act.SetPause(450); err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +348,7 @@ func TestProcFiles(t *testing.T) {
 	if p, err := act.Period(); err != nil || p != 10000 {
 		t.Errorf("Period() = %d, %v", p, err)
 	}
-	if _, err := (ProcSource{Dir: filepath.Join(dir, "none")}).Windows(); err == nil {
+	if _, err := (&ProcSource{Dir: filepath.Join(dir, "none")}).Windows(); err == nil {
 		t.Error("Windows() on a missing directory succeeded")
 	}
 }

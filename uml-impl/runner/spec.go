@@ -62,7 +62,7 @@ func (s *Spec) Prepare() error {
 		s.Slack = 60 * time.Second
 	}
 	if s.Poll == 0 {
-		s.Poll = 50 * time.Millisecond
+		s.Poll = 100 * time.Millisecond
 	}
 	var errs []error
 	if !reName.MatchString(s.Name) {
