@@ -428,13 +428,10 @@ func (w *worker[M]) expand(batch []uint64) {
 		w.homes = make([]uint64, len(w.buf), 2*len(w.buf))
 	}
 	homes := w.homes[:len(w.buf)]
-	var sink uint64
 	for i, t := range w.buf {
-		h := tab.home(t)
-		homes[i] = h
-		sink += atomic.LoadUint64(&tab.slots[h])
+		homes[i] = tab.home(t)
 	}
-	w.sink += sink
+	w.sink += prefetchSlots(tab.slots, homes)
 	for i, t := range w.buf {
 		if w.tab != tab { // grown in sequential mode: homes are stale
 			w.insert(t)
