@@ -40,6 +40,8 @@ uml: setup-uml
 test-uml: setup-uml
 	@k=$$($(GO) run ./cmd/fvm uml build) && echo "test-uml: kernel $$k" && \
 	FVM_KERNEL=$$k $(GO) test -tags umlkernel -p 1 -count=1 -v -timeout 20m ./uml-impl/kernel/
+	@k=$$($(GO) run ./cmd/fvm uml build) && \
+	FVM_KERNEL=$$k $(GO) test -tags umlkernel -p 1 -count=1 -v -timeout 15m -run '^TestReal' ./uml-impl/runner/
 
 # bench-uml: overhead of the patch (busy-loop throughput, patched vs unpatched kernel).
 bench-uml: setup-uml
