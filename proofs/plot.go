@@ -94,6 +94,25 @@ func colEff() color.Color   { return color.RGBA{R: 214, G: 39, B: 40, A: 255} }
 func colPred() color.Color  { return color.RGBA{R: 255, G: 127, B: 14, A: 255} }
 func colBound() color.Color { return color.RGBA{R: 148, G: 103, B: 189, A: 255} }
 
+// unitTicks labels 0..max every 1, 2 or 5 times a power of ten, at most
+// ten labels.
+func unitTicks(max float64) plot.ConstantTicks {
+	step := 1.0
+	for max/step > 10 {
+		switch {
+		case math.Round(step/math.Pow(10, math.Floor(math.Log10(step)))) == 2:
+			step = step / 2 * 5
+		default:
+			step *= 2
+		}
+	}
+	var ticks plot.ConstantTicks
+	for v := 0.0; v <= max+1e-9; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: fmt.Sprintf("%g", v)})
+	}
+	return ticks
+}
+
 func newPlot(title, x, y string) *plot.Plot {
 	pl := plot.New()
 	pl.Title.Text = title
@@ -127,6 +146,8 @@ func phasePlot(p *ref.Params, a Analysis, run ref.Run, file string) error {
 		"d_1 (FVM 0 demand, units)", "d_2 (FVM 1 demand, units)")
 	// Headroom above the data for the legend.
 	pl.X.Min, pl.Y.Min, pl.X.Max, pl.Y.Max = 0, 0, hi*1.05, hi*1.3
+	pl.X.Tick.Marker = unitTicks(pl.X.Max)
+	pl.Y.Tick.Marker = unitTicks(pl.Y.Max)
 	traj := plotter.XYs{{X: float64(run.Init.D[0]), Y: float64(run.Init.D[1])}}
 	for _, st := range run.Steps {
 		last := traj[len(traj)-1]
