@@ -13,14 +13,17 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/friendly-vm/fvm/report"
+	"github.com/friendly-vm/fvm/uml-impl/controller"
 )
 
 // verifyStep is one stage of `fvm verify`: an fvm command line run
 // in-process, its output kept under the report directory.
 type verifyStep struct {
-	name    string   // file stem for its output
-	title   string   // report heading
-	args    []string // fvm arguments; {out} is replaced by the step's directory
+	name  string // file stem for its output
+	title string // report heading
+	// args are the fvm arguments; {out} is replaced by the step's directory
+	// and {top} by the report directory.
+	args    []string
 	images  []string // PNGs the step writes into its directory, shown in the report
 	needUML bool     // needs the real UML kernel and a quiet machine
 	// expectViolation: the step demonstrates a property failing (exit 1
@@ -31,17 +34,36 @@ type verifyStep struct {
 func verifySteps(short bool) []verifyStep {
 	steps := []verifyStep{
 		{name: "check", title: "Model checker: default configuration",
-			args: []string{"check", "--config", "default"}},
+			args: []string{"check", "--config", "default", "--quiet", "--trace-dir", "{out}"}},
 		{name: "check-duty-vct", title: "Model checker: the paper's signal (VCT) on the duty host",
-			args: []string{"check", "--config", "duty-vct"}, expectViolation: true},
+			args: []string{"check", "--config", "duty-vct", "--quiet", "--trace-dir", "{out}"}, expectViolation: true},
 		{name: "check-duty-steal", title: "Model checker: the steal signal on the duty host",
-			args: []string{"check", "--config", "duty-steal"}, expectViolation: true},
+			args: []string{"check", "--config", "duty-steal", "--quiet", "--trace-dir", "{out}"}, expectViolation: true},
 		{name: "simulate", title: "Simulation of the default configuration",
 			args: []string{"simulate", "--config", "default", "--steps", "400", "--out", "{out}/trace.jsonl"}},
+		{name: "simulate-check", title: "",
+			args: []string{"trace", "check", "{top}/simulate/trace.jsonl"}},
 		{name: "prove", title: "Analytic model (proofs)",
 			args: []string{"prove", "--config", "default", "--out", "{out}"}},
 	}
-	_ = short
+	// Short real runs of the two experiments the report needs, with the
+	// controller's default signal, then their refinement checks and reports.
+	signal := controller.Default().Signal.String()
+	duration := "40s"
+	if short {
+		duration = "20s"
+	}
+	for _, exp := range []string{"pair", "greedy"} {
+		run := "{top}/uml-" + exp + "/" + exp + "-" + signal
+		steps = append(steps,
+			verifyStep{name: "uml-" + exp, title: "Real UML run: " + exp + " (signal " + signal + ")", needUML: true,
+				args: []string{"uml", "experiment", exp, "--signal", signal, "--duration", duration, "--out", "{out}"}},
+			verifyStep{name: "trace-" + exp, title: "", needUML: true,
+				args: []string{"trace", "check", run}},
+			verifyStep{name: "report-" + exp, title: "", needUML: true,
+				args: []string{"report", run}, images: []string{"../uml-" + exp + "/" + exp + "-" + signal + "/share.png", "../uml-" + exp + "/" + exp + "-" + signal + "/demand.png"}},
+		)
+	}
 	return steps
 }
 
@@ -67,60 +89,67 @@ verify exits 1 if any step failed.`,
 	return cmd
 }
 
+// stepResult is what one verify step produced.
+type stepResult struct {
+	step    verifyStep
+	args    []string
+	dir     string
+	status  string
+	ok      bool
+	elapsed time.Duration
+	output  string
+}
+
 func runVerify(log io.Writer, out string, short, noUML bool) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	doc := report.Doc{Title: "friendly-vm verify"}
-	doc.Para("Generated %s by `fvm verify` (%s). Every step's full output is in the files named below.",
-		time.Now().UTC().Format(time.RFC3339), version())
-	var failed []string
+	var results []stepResult
 	for _, st := range verifySteps(short) {
 		if st.needUML && noUML {
 			continue
 		}
-		dir := filepath.Join(out, st.name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("verify: %w", err)
+		r, err := runStep(log, out, st)
+		if err != nil {
+			return err
 		}
-		args := make([]string, len(st.args))
-		for i, a := range st.args {
-			args[i] = strings.ReplaceAll(a, "{out}", dir)
+		results = append(results, r)
+	}
+
+	doc := report.Doc{Title: "friendly-vm verify"}
+	doc.Para("Generated %s by `fvm verify` (%s). Every step's full output is in the file named in its section.",
+		time.Now().UTC().Format(time.RFC3339), version())
+	var rows [][]string
+	var failed []string
+	for _, r := range results {
+		verdict := "ok"
+		if !r.ok {
+			verdict = "FAILED"
+			failed = append(failed, r.step.name)
 		}
-		fmt.Fprintf(log, "verify: fvm %s\n", strings.Join(args, " "))
-		start := time.Now()
-		var buf bytes.Buffer
-		err := runInProcess(args, &buf, log)
-		elapsed := time.Since(start).Round(time.Millisecond)
-		outFile := filepath.Join(dir, "output.txt")
-		if werr := os.WriteFile(outFile, buf.Bytes(), 0o644); werr != nil {
-			return fmt.Errorf("verify: %w", werr)
+		rows = append(rows, []string{"fvm " + strings.Join(r.args, " "), verdict, r.elapsed.String()})
+	}
+	doc.Heading(2, "Summary")
+	doc.Table([]string{"step", "result", "time"}, rows)
+	for _, r := range results {
+		if r.step.title != "" {
+			doc.Heading(2, r.step.title)
 		}
-		if st.title != "" {
-			doc.Heading(2, st.title)
-		}
-		status := "ok"
-		var v violationError
-		switch {
-		case err != nil && st.expectViolation && errors.As(err, &v):
-			status = "a property is violated, as this configuration is expected to show"
-		case err != nil:
-			status = "FAILED: " + err.Error()
-			failed = append(failed, st.name)
-		case st.expectViolation:
-			status = "FAILED: this configuration is expected to violate a property and did not"
-			failed = append(failed, st.name)
-		}
-		doc.Para("`fvm %s` — %s in %v (output: `%s`)", strings.Join(args, " "), status, elapsed, relTo(out, outFile))
-		doc.Pre(buf.String())
-		for _, img := range st.images {
-			doc.Image(relTo(out, filepath.Join(dir, img)), img)
-		}
-		if entries, err := os.ReadDir(dir); err == nil && len(st.images) == 0 {
-			for _, e := range entries {
-				if strings.HasSuffix(e.Name(), ".png") {
-					doc.Image(relTo(out, filepath.Join(dir, e.Name())), e.Name())
+		doc.Para("`fvm %s` — %s in %v (output: `%s`)", strings.Join(r.args, " "), r.status, r.elapsed, relTo(out, filepath.Join(r.dir, "output.txt")))
+		doc.Pre(r.output)
+		images := r.step.images
+		if len(images) == 0 {
+			if entries, err := os.ReadDir(r.dir); err == nil {
+				for _, e := range entries {
+					if strings.HasSuffix(e.Name(), ".png") {
+						images = append(images, e.Name())
+					}
 				}
+			}
+		}
+		for _, img := range images {
+			if _, err := os.Stat(filepath.Join(r.dir, img)); err == nil {
+				doc.Image(relTo(out, filepath.Join(r.dir, img)), filepath.Base(img))
 			}
 		}
 	}
@@ -132,6 +161,39 @@ func runVerify(log io.Writer, out string, short, noUML bool) error {
 		return violationError{msg: fmt.Sprintf("verify: %d step(s) failed: %s (see %s)", len(failed), strings.Join(failed, ", "), filepath.Join(out, "report.md"))}
 	}
 	return nil
+}
+
+// runStep runs one step in-process and keeps its output in its directory.
+func runStep(log io.Writer, out string, st verifyStep) (stepResult, error) {
+	r := stepResult{step: st, dir: filepath.Join(out, st.name)}
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		return r, fmt.Errorf("verify: %w", err)
+	}
+	repl := strings.NewReplacer("{out}", r.dir, "{top}", out)
+	for _, a := range st.args {
+		r.args = append(r.args, repl.Replace(a))
+	}
+	fmt.Fprintf(log, "verify: fvm %s\n", strings.Join(r.args, " "))
+	start := time.Now()
+	var buf bytes.Buffer
+	err := runInProcess(r.args, &buf, log)
+	r.elapsed = time.Since(start).Round(time.Millisecond)
+	r.output = buf.String()
+	if werr := os.WriteFile(filepath.Join(r.dir, "output.txt"), buf.Bytes(), 0o644); werr != nil {
+		return r, fmt.Errorf("verify: %w", werr)
+	}
+	var v violationError
+	switch {
+	case err != nil && st.expectViolation && errors.As(err, &v):
+		r.ok, r.status = true, "a property is violated, as this configuration is expected to show"
+	case err != nil:
+		r.status = "FAILED: " + err.Error()
+	case st.expectViolation:
+		r.status = "FAILED: this configuration is expected to violate a property and did not"
+	default:
+		r.ok, r.status = true, "ok"
+	}
+	return r, nil
 }
 
 // runInProcess runs one fvm command line with a fresh command tree, its
