@@ -13,7 +13,7 @@ import (
 var ErrNoBand = errors.New("no efficiency band is proved for this host model")
 
 // Band is the interval [Lo, Hi] that the total FVM demand sum(d_i) stays in
-// eventually (efficiency.md, Theorem "band").
+// eventually (efficiency.md, Theorem 5).
 type Band struct {
 	Lo, Hi int
 	// Threshold is the largest total FVM demand that the shared host does
@@ -120,7 +120,7 @@ func optimise(p *ref.Params, f [][]int, ok func(sum int) bool, maximise bool) in
 }
 
 // FairTolerance is the largest projected-demand gap max_i d*_i - min_i d*_i
-// that the Fair property allows (fairness.md, Theorem "residual").
+// that the Fair property allows (shared.md, Theorem 4).
 //
 // With identical FVMs, every FVM applies the same sample sequence to its
 // projected demand. An increase never widens a gap (the dmax clamp can only

@@ -6,7 +6,7 @@ import (
 	"github.com/friendly-vm/fvm/ref"
 )
 
-// GapBounds are the integer bounds of Theorem "gap" (shared.md) on the
+// GapBounds are the integer bounds of Theorem 4 (shared.md) on the
 // projected-demand gap of two identical AIMD FVMs after m decreases:
 // Lower[m] <= gap <= Upper[m], where Upper iterates g -> ceil(beta*g) and
 // Lower iterates g -> floor(beta*g). Upper holds always; Lower holds while
@@ -28,7 +28,7 @@ func IterateGap(beta ref.Rat, g0, steps int) GapBounds {
 
 // DecreasesToGap returns the bracket [lo, hi] on the number of decreases
 // after which the projected gap of identical AIMD FVMs, starting at g0, is
-// at most target (Corollary "epochs", shared.md): hi is when the ceil
+// at most target (Corollary 2, shared.md): hi is when the ceil
 // iterate reaches target (an upper bound that always holds), lo when the
 // floor iterate does (a lower bound while no clamp acts). hi is -1 when
 // target is below the rounding residual FairTolerance, which the ceil

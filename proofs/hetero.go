@@ -10,7 +10,7 @@ import (
 	"github.com/friendly-vm/fvm/ref"
 )
 
-// HeteroBound is Theorem "integer peaks" of hetero.md for AIMD on the
+// HeteroBound is Theorem 7 of hetero.md for AIMD on the
 // shared host with D_i = 0: the peak vectors W(k) (demands at the k-th
 // congested tick, totals P_k) of the integer model satisfy
 //

@@ -8,7 +8,7 @@ import (
 )
 
 // Verdict is the fate of the difference mode of the averaged dynamics at
-// the symmetric operating point (hosts.md, Theorem "difference mode").
+// the symmetric operating point (hosts.md, Theorems 8 and 9).
 type Verdict string
 
 // Verdicts.
@@ -204,7 +204,7 @@ func (s signalModel) sensitivities(x float64) (own, cross float64) {
 	return 1, 1
 }
 
-// Mode computes the difference-mode linearisation for identical AIMD FVMs
+// modeOf computes the difference-mode linearisation for identical AIMD FVMs
 // (hosts.md). It uses FVM 0's alpha and beta.
 func modeOf(p *ref.Params) (Mode, error) {
 	if p.Rule != ref.AIMD {
