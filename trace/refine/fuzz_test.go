@@ -7,12 +7,15 @@ import (
 	"github.com/friendly-vm/fvm/trace"
 )
 
-// FuzzCheck: the checker never panics, and a trace it accepts is one the
-// Reader accepts.
+// FuzzCheck: the checker never panics or hangs, and a trace it accepts is
+// one the Reader accepts. Inputs are whole traces, so minimizing new
+// inputs dominates a fuzzing run: use
+//
+//	go test ./trace/refine -run '^$' -fuzz FuzzCheck -fuzzminimizetime 0
 func FuzzCheck(f *testing.F) {
 	for _, name := range []string{"default", "duty-steal", "hetero-delay"} {
 		p := loadParams(f, name)
-		f.Add(encode(f, simulate(f, p, 1, 40)))
+		f.Add(encode(f, simulate(f, p, 1, 12)))
 	}
 	f.Add(encode(f, cat(hdr1(func(h *trace.Header) { h.EWMA = trace.Rat{Num: 1, Den: 2}; h.GapTolerated = true }),
 		smp(1, 500), decAct(1, 1, 1, 10, 5, trace.BranchDecrease), trace.Event{Kind: trace.KindGap, Gap: trace.Gap{FromSeq: 2, ToSeq: 3}},

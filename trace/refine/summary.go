@@ -254,11 +254,8 @@ func (c *checker) convergence() int64 {
 	avg := make([]float64, n)
 	conv, ok := int64(-1), false
 	next := 0
-	for k := int64(0); ; k++ {
+	for k, last := int64(0), span/window; k <= last; k++ {
 		g := c.t0 + k*window
-		if g > c.tLast {
-			break
-		}
 		for next < len(traj) && traj[next].t <= g {
 			d[traj[next].vm] = float64(traj[next].d)
 			next++
