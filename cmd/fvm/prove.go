@@ -46,7 +46,11 @@ against simulated.`,
 			if err := a.WriteText(w); err != nil {
 				return err
 			}
-			if !plots || p.N() < 2 {
+			if !plots {
+				return nil
+			}
+			if p.N() < 2 {
+				fmt.Fprintln(w, "no plots: the phase plot needs at least two FVMs")
 				return nil
 			}
 			files, err := proofs.WritePlots(p, out, proofs.PlotOptions{Seed: seed, Steps: steps, Prefix: c.Name + "-"})
