@@ -41,7 +41,7 @@ type State struct {
 }
 
 // Demands returns the first n demands as ints.
-func (s *State) Demands(n int) []int {
+func (s State) Demands(n int) []int {
 	d := make([]int, n)
 	for i := range d {
 		d[i] = int(s.D[i])
