@@ -6,9 +6,9 @@
 // trace/REFINEMENT.md. In short, each VM's events are checked
 // independently against an N=1 reference model built from the VM's header,
 // driven in open mode: a sample is an open HostTick whose congested bit is
-// the environment's input, a decide is Act(0) (or, for the hold branch, the
-// proposed Hold action), and headers, actuations, host measurements and
-// the end are stuttering steps with checks of their own (actuation read
+// the environment's input, a decide is Act(0) (a hold is Act(0) then ref's
+// open-mode Hold, or Hold alone when it consumes no window), and headers,
+// actuations, host measurements and the end are stuttering steps with checks of their own (actuation read
 // back, host-vs-guest consistency).
 //
 // Check streams the files (memory grows only by a few words per decision
