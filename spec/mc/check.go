@@ -107,6 +107,7 @@ func Check[M Model](m M, invs []Invariant, live []EventuallyAlways, opt Options)
 			opt.ExpectedStates, int64(capacity)*8>>20, e.maxMem>>20)
 	}
 	e.tab.Store(newTable(capacity))
+	defer func() { e.tab.Load().release() }()
 	np := len(invs) + 1
 	e.viol = make([]atomic.Uint64, np)
 	e.done = make([]bool, np)
@@ -393,6 +394,7 @@ func (e *engine[M]) growTable() error {
 	}
 	t := newTable(nt)
 	t.rehash(old, e.nw)
+	old.release()
 	e.peak = max(e.peak, need)
 	e.tab.Store(t)
 	for _, w := range e.workers {

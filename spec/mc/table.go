@@ -40,13 +40,15 @@ type table struct {
 	count atomic.Int64 // states inserted (workers add in batches, so it may lag by a few thousand)
 	soft  int64        // grow when count reaches this
 	hard  int64        // stop inserting when count reaches this
+	free  func()       // releases slots
 }
 
 func newTable(capacity uint64) *table {
 	if capacity < minCap {
 		capacity = minCap
 	}
-	t := &table{slots: make([]uint64, capacity), n: capacity}
+	t := &table{n: capacity}
+	t.slots, t.free = allocSlots(capacity)
 	t.soft = int64(float64(capacity) * maxLoad)
 	t.hard = int64(float64(capacity) * hardLoad)
 	return t
@@ -129,3 +131,9 @@ func (t *table) rehash(old *table, nw int) {
 }
 
 func (t *table) bytes() int64 { return int64(t.n) * 8 }
+
+// release frees the slots; the table must not be used afterwards.
+func (t *table) release() {
+	t.free()
+	t.slots = nil
+}
