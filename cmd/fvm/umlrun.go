@@ -71,7 +71,7 @@ type umlRunFlags struct {
 	workload, greedyWorkload string
 	signal, rule, beta       string
 	theta, alpha             int
-	cpu                      int
+	cpu, nice                int
 }
 
 func newUMLRunCmd() *cobra.Command {
@@ -139,6 +139,7 @@ output) and summary.json. A line shows each guest's share while it runs.
 	fl.IntVar(&f.alpha, "alpha", controller.Default().Alpha, "additive increase (units of 1/100)")
 	fl.StringVar(&f.beta, "beta", controller.Default().Beta.String(), "multiplicative decrease")
 	fl.IntVar(&f.cpu, "cpu", 0, "host CPU all guests are pinned to")
+	fl.IntVar(&f.nice, "nice", 0, "host nice value of the guests' processes (e.g. -10 to measure on a busy shared machine)")
 	return c
 }
 
@@ -169,7 +170,7 @@ func (f *umlRunFlags) toSpec() (runner.Spec, error) {
 		return s, err
 	}
 	base.Alpha = f.alpha
-	s = runner.Spec{Name: f.name, Duration: f.duration, CPU: f.cpu}
+	s = runner.Spec{Name: f.name, Duration: f.duration, CPU: f.cpu, Nice: f.nice}
 	for i := 0; i < f.fvms; i++ {
 		v := runner.VM{Name: fmt.Sprintf("fvm%d", i), Workload: f.workload, Controller: base}
 		v.Start = time.Duration(i) * f.join
@@ -189,6 +190,7 @@ func newUMLExperimentCmd() *cobra.Command {
 		kf       umlKernelFlags
 		out, sig string
 		duration time.Duration
+		nice     int
 	)
 	var names []string
 	for _, e := range runner.Experiments() {
@@ -235,6 +237,7 @@ the duty model's prediction. Experiments:
 			var incomplete []string
 			for _, s := range sigs {
 				for _, spec := range e.Specs(runner.Base(s), duration, k) {
+					spec.Nice = nice
 					res, err := runner.Run(ctx, spec, bins, filepath.Join(out, spec.Name), cmd.ErrOrStderr())
 					if err != nil {
 						return err
@@ -256,6 +259,7 @@ the duty model's prediction. Experiments:
 	c.Flags().StringVar(&out, "out", "out/uml", "directory for the runs")
 	c.Flags().StringVar(&sig, "signal", "both", "vct, steal or both")
 	c.Flags().DurationVar(&duration, "duration", 0, "length of each run (default: the experiment's)")
+	c.Flags().IntVar(&nice, "nice", 0, "host nice value of the guests' processes (e.g. -10 to measure on a busy shared machine)")
 	return c
 }
 

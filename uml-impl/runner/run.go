@@ -9,9 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/friendly-vm/fvm/uml-impl/host"
 )
@@ -143,6 +146,7 @@ func Run(ctx context.Context, spec Spec, bins Binaries, dir string, progress io.
 				errs[i] = err
 				return
 			}
+			renice(g, spec.Nice)
 			mu.Lock()
 			guests[i] = g
 			mu.Unlock()
@@ -159,6 +163,11 @@ func Run(ctx context.Context, spec Spec, bins Binaries, dir string, progress io.
 			running = false
 		case <-tick.C:
 			mu.Lock()
+			for _, g := range guests {
+				if g != nil {
+					renice(g, spec.Nice)
+				}
+			}
 			line := progressLine(&spec, guests, time.Since(t0))
 			mu.Unlock()
 			fmt.Fprint(progress, "\r"+line)
@@ -199,6 +208,22 @@ func Run(ctx context.Context, spec Spec, bins Binaries, dir string, progress io.
 	}
 	res.Summary = sum
 	return res, nil
+}
+
+// renice sets the nice value of every process of the guest (children
+// forked later inherit it from the kernel process) and of its autogroup:
+// UML calls setsid(), so with CONFIG_SCHED_AUTOGROUP each guest is its own
+// scheduling group, weighted by the group's nice against other sessions.
+func renice(g *host.Guest, nice int) {
+	if nice == 0 {
+		return
+	}
+	pids := append([]int{g.Pid()}, g.Pids()...)
+	for _, p := range pids {
+		_ = unix.Setpriority(unix.PRIO_PROCESS, p, nice) // a process may have exited
+	}
+	// Best effort: no autogroups on this host, or the guest is gone.
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/autogroup", g.Pid()), []byte(strconv.Itoa(nice)), 0)
 }
 
 func firstLine(s string) string {

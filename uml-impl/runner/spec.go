@@ -51,6 +51,12 @@ type Spec struct {
 	Slack time.Duration `json:"slack_ns"`
 	// Poll is fvmd's poll interval.
 	Poll time.Duration `json:"poll_ns"`
+	// Nice, if not 0, is the host nice value of every guest process (the
+	// runner renices each guest's whole process tree; root only for < 0).
+	// Guests still compete with each other at equal weights; a negative
+	// value lets them win against unrelated host load on a shared machine.
+	// Real experiments on an otherwise idle host (CI) leave it 0.
+	Nice int `json:"nice,omitempty"`
 }
 
 var reName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
@@ -67,6 +73,9 @@ func (s *Spec) Prepare() error {
 	var errs []error
 	if !reName.MatchString(s.Name) {
 		errs = append(errs, fmt.Errorf("run name %q: want 1-32 letters, digits, - or _", s.Name))
+	}
+	if s.Nice < -20 || s.Nice > 19 {
+		errs = append(errs, fmt.Errorf("nice %d: want -20..19", s.Nice))
 	}
 	if s.Duration <= 0 {
 		errs = append(errs, fmt.Errorf("duration %v: must be positive", s.Duration))
