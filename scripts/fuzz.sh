@@ -11,7 +11,7 @@ for pkg in $($GO list ./...); do
   for target in $($GO test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
     found=$((found + 1))
     echo "fuzz: $pkg $target for $FUZZTIME"
-    $GO test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME"
+    $GO test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 5s
     dir=$($GO list -f '{{.Dir}}' "$pkg")/testdata/fuzz/$target
     cache=$($GO env GOCACHE)/fuzz/$pkg/$target
     if [ -d "$cache" ]; then
