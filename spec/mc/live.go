@@ -112,7 +112,7 @@ func (e *engine[M]) buildGraph() (*graph, error) {
 	parts := make([]part, nchunks)
 	var next atomic.Int64
 	var edges atomic.Int64
-	var failed atomic.Bool
+	var failed, nondet atomic.Bool
 	var wg sync.WaitGroup
 	for w := 0; w < e.nw; w++ {
 		wg.Add(1)
@@ -120,7 +120,12 @@ func (e *engine[M]) buildGraph() (*graph, error) {
 			defer wg.Done()
 			var p *part
 			emit := func(a int, t uint64) {
-				p.to = append(p.to, idOf[tab.find(t)])
+				slot := tab.find(t)
+				if slot < 0 {
+					nondet.Store(true)
+					return
+				}
+				p.to = append(p.to, idOf[slot])
 				p.act = append(p.act, uint16(a))
 			}
 			for !failed.Load() {
@@ -145,6 +150,9 @@ func (e *engine[M]) buildGraph() (*graph, error) {
 	}
 	wg.Wait()
 	ne := edges.Load()
+	if nondet.Load() {
+		return nil, fmt.Errorf("mc: building the liveness graph: Next emitted a state the search never reached (is Next deterministic?)")
+	}
 	if failed.Load() {
 		return nil, fmt.Errorf("mc: out of memory budget building the liveness graph (%d states, more than %d edges; limit %d MiB)", len(g.states), ne, e.maxMem>>20)
 	}
