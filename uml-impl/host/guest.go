@@ -40,6 +40,11 @@ type Config struct {
 	OutDir string
 	// CPU is the host CPU the whole process tree is pinned to, or NoPin.
 	CPU int
+	// Nice is the host nice value of the whole process tree and of its
+	// session's autogroup (0: inherit; negative needs root). Tests use a
+	// strong priority so that guests compete with each other, not with
+	// unrelated work on the machine.
+	Nice int
 	// Mem is the guest memory (UML mem=); empty means 128M.
 	Mem string
 	// Timeout kills the guest's whole process tree after this long; 0
@@ -117,17 +122,24 @@ func Start(ctx context.Context, cfg Config) (*Guest, error) {
 		"init=" + filepath.Join(runDir, "init.sh"), "con=null", "con0=fd:0,fd:1",
 		"uml_dir=" + runDir,
 	}
-	var cmd *exec.Cmd
-	if cfg.CPU == NoPin {
-		cmd = exec.Command(cfg.Kernel, args...)
-	} else {
-		ts, err := exec.LookPath("taskset")
+	// taskset and nice set the CPU and priority, then exec the kernel, so
+	// every process it forks inherits them.
+	argv := append([]string{cfg.Kernel}, args...)
+	if cfg.Nice != 0 {
+		argv = append([]string{"nice", "-n", strconv.Itoa(cfg.Nice)}, argv...)
+	}
+	if cfg.CPU != NoPin {
+		argv = append([]string{"taskset", "-c", strconv.Itoa(cfg.CPU)}, argv...)
+	}
+	if argv[0] != cfg.Kernel {
+		p, err := exec.LookPath(argv[0])
 		if err != nil {
 			os.RemoveAll(runDir)
-			return nil, fmt.Errorf("guest %s: taskset (util-linux) is needed to pin guests: %w", cfg.Name, err)
+			return nil, fmt.Errorf("guest %s: %s is needed to pin or nice guests: %w", cfg.Name, argv[0], err)
 		}
-		cmd = exec.Command(ts, append([]string{"-c", strconv.Itoa(cfg.CPU), cfg.Kernel}, args...)...)
+		argv[0] = p
 	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = runDir
 	cmd.Env = os.Environ()
 	if os.Getenv("TMPDIR") == "" {
@@ -153,6 +165,15 @@ func Start(ctx context.Context, cfg Config) (*Guest, error) {
 	pw.Close()
 	g.cmd = cmd
 	g.tree = newCPUTree(cmd.Process.Pid)
+	if cfg.Nice != 0 {
+		if err := setAutogroupNice(cmd.Process.Pid, cfg.Nice); err != nil {
+			killSession(g.tree)
+			cmd.Wait()
+			pr.Close()
+			os.RemoveAll(runDir)
+			return nil, fmt.Errorf("guest %s: %w", cfg.Name, err)
+		}
+	}
 	g.tree.sample()
 
 	if cfg.Timeout > 0 {
@@ -184,6 +205,35 @@ func Start(ctx context.Context, cfg Config) (*Guest, error) {
 		close(g.done)
 	}()
 	return g, nil
+}
+
+// setAutogroupNice gives the guest's session the nice value: with
+// autogroup scheduling (sched_autogroup_enabled) each session competes as
+// one group and the processes' own nice values only matter inside it. UML
+// calls setsid() right at start, so wait for that first.
+func setAutogroupNice(pid, nice int) error {
+	ag := "/proc/" + strconv.Itoa(pid) + "/autogroup"
+	if _, err := os.Stat(ag); err != nil {
+		return nil // no autogroup support: the process nice is all there is
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		sid, _, _, ok := readStat(pid)
+		if !ok {
+			return fmt.Errorf("kernel process %d died at start", pid)
+		}
+		if sid == pid {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kernel process %d did not call setsid() within 5 s", pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := os.WriteFile(ag, []byte(strconv.Itoa(nice)), 0); err != nil {
+		return fmt.Errorf("set the session's autogroup nice %d: %w", nice, err)
+	}
+	return nil
 }
 
 func shellQuote(s string) string {

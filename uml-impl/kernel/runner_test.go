@@ -31,7 +31,7 @@ func TestRunnerFailures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			g, err := host.Start(context.Background(), host.Config{
-				Kernel: r.kernel, Name: tc.name, OutDir: t.TempDir(), CPU: guestCPU,
+				Kernel: r.kernel, Name: tc.name, OutDir: t.TempDir(), CPU: r.cpu, Nice: guestNice,
 				Timeout: tc.timeout, Script: tc.script,
 			})
 			if err != nil {
