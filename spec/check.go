@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/friendly-vm/fvm/ref"
 	"github.com/friendly-vm/fvm/spec/mc"
@@ -249,33 +252,58 @@ func (t *shareTable) figures(ls mc.LimitSet) (LimitSetFigures, error) {
 			fill[e.From]++
 		}
 	}
-	w := make([]float64, k)
+	// One maximum-cycle-mean problem per ordered pair (i, j), plus the
+	// smallest mean share; they are independent, so they run in parallel.
+	type job struct{ i, j int } // j < 0: the mean share
+	var jobs []job
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
-			if i == j {
-				continue
+			if i != j {
+				jobs = append(jobs, job{i, j})
 			}
-			for v := range w {
-				w[v] = share[i][v] - share[j][v]
-			}
-			d, err := maxCycleMean(g, w)
-			if err != nil {
-				return f, err
-			}
-			f.Delta = math.Max(f.Delta, d)
 		}
 	}
-	for v := range w {
-		sum := 0.0
-		for i := 0; i < n; i++ {
-			sum += share[i][v]
+	jobs = append(jobs, job{-1, -1})
+	results := make([]float64, len(jobs))
+	errs := make([]error, len(jobs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := make([]float64, k)
+			for {
+				q := int(next.Add(1) - 1)
+				if q >= len(jobs) {
+					return
+				}
+				jb := jobs[q]
+				for v := range w {
+					if jb.j >= 0 {
+						w[v] = share[jb.i][v] - share[jb.j][v]
+						continue
+					}
+					sum := 0.0
+					for i := 0; i < n; i++ {
+						sum += share[i][v]
+					}
+					w[v] = -sum / float64(n)
+				}
+				results[q], errs[q] = maxCycleMean(g, w)
+			}
+		}()
+	}
+	wg.Wait()
+	for q, jb := range jobs {
+		if errs[q] != nil {
+			return f, errs[q]
 		}
-		w[v] = -sum / float64(n)
+		if jb.j >= 0 {
+			f.Delta = math.Max(f.Delta, results[q])
+		}
 	}
-	mm, err := maxCycleMean(g, w)
-	if err != nil {
-		return f, err
-	}
+	mm := results[len(jobs)-1]
 	f.MinMean = -mm
 	f.JainBound = 1
 	if f.Delta > 0 {
