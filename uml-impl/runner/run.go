@@ -54,20 +54,23 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 
 // script is the guest's init body: start the controller, run the
 // workload, stop the controller with SIGTERM (it writes its end event and
-// fsyncs), and exit with the first failure.
+// fsyncs), and exit with the first failure. The controller runs at guest
+// nice -10 so that a busy workload does not delay its reads (a guest-side
+// priority: no host privilege is involved).
 func script(b Binaries, s *Spec, v *VM) string {
 	dur := v.Stop - v.Start
 	if v.NoController {
 		return fmt.Sprintf("exec %s %s -for %s -progress %s -dir \"$FVM_OUT\"\n",
 			shellQuote(b.Work), v.Workload, dur, shellQuote(v.Name+".progress"))
 	}
+	period := s.PeriodUs + v.Controller.VM*s.PeriodStepUs
 	args := append(v.Controller.Args(), "-trace", v.Name+".guest", "-workload", v.Workload,
-		"-interval", s.Poll.String(), "-stats", v.Name+".fvmd.json")
+		"-interval", s.Poll.String(), "-stats", v.Name+".fvmd.json", "-period-us", strconv.Itoa(period))
 	q := make([]string, len(args))
 	for i, a := range args {
 		q[i] = shellQuote(a)
 	}
-	return fmt.Sprintf(`%s %s &
+	return fmt.Sprintf(`nice -n -10 %s %s &
 C=$!
 %s %s -for %s -progress %s -dir "$FVM_OUT"
 W=$?

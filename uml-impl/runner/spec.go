@@ -51,6 +51,13 @@ type Spec struct {
 	Slack time.Duration `json:"slack_ns"`
 	// Poll is fvmd's poll interval.
 	Poll time.Duration `json:"poll_ns"`
+	// PeriodUs is the actuation period of VM 0; VM i gets PeriodUs +
+	// i*PeriodStepUs (fvmd -period-us), so that the VMs' duty cycles drift
+	// against each other instead of keeping fixed phases: with equal
+	// periods one VM's awake slot can stay where the others sleep, and
+	// it then sees less contention for the same demand. 0: 10000 and 97.
+	PeriodUs     int `json:"period_us,omitempty"`
+	PeriodStepUs int `json:"period_step_us,omitempty"`
 	// Nice, if not 0, is the host nice value of every guest process (the
 	// runner renices each guest's whole process tree; root only for < 0).
 	// Guests still compete with each other at equal weights; a negative
@@ -70,6 +77,12 @@ func (s *Spec) Prepare() error {
 	if s.Poll == 0 {
 		s.Poll = 100 * time.Millisecond
 	}
+	if s.PeriodUs == 0 {
+		s.PeriodUs = 10000
+	}
+	if s.PeriodStepUs == 0 {
+		s.PeriodStepUs = 97
+	}
 	var errs []error
 	if !reName.MatchString(s.Name) {
 		errs = append(errs, fmt.Errorf("run name %q: want 1-32 letters, digits, - or _", s.Name))
@@ -82,6 +95,9 @@ func (s *Spec) Prepare() error {
 	}
 	if len(s.VMs) == 0 {
 		errs = append(errs, errors.New("no VMs"))
+	}
+	if p := s.PeriodUs + (len(s.VMs)-1)*s.PeriodStepUs; s.PeriodUs < 1000 || s.PeriodStepUs < 0 || p > 1_000_000 {
+		errs = append(errs, fmt.Errorf("period_us %d, step %d: want periods in [1000, 1000000] us", s.PeriodUs, s.PeriodStepUs))
 	}
 	seen := map[string]bool{}
 	for i := range s.VMs {
