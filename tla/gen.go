@@ -20,6 +20,9 @@ const (
 	NoStarvation = "NoStarvation"
 	Efficient    = "Efficient"
 	Fair         = "Fair"
+	// Deadlock is the verdict name of deadlock freedom, which TLC (and
+	// the Go checker) check in every run.
+	Deadlock = "Deadlock"
 )
 
 // Invariants returns the names of the invariants of FVM.tla, in the order

@@ -269,8 +269,9 @@ func expectedVerdict(c *configs.Config, prop string) Verdict {
 // crosscheck_spec_test.go).
 func TestTLCCrossCheck(t *testing.T) {
 	r := tlcRunner(t)
-	var total time.Duration
+	var total, cpu time.Duration
 	var summary bytes.Buffer
+	ran := 0
 	for _, m := range tlcConfigs(t) {
 		t.Run(m.Config.Name, func(t *testing.T) {
 			rs := newRefSearch(m.Params)
@@ -281,8 +282,10 @@ func TestTLCCrossCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			total += rep.Duration
-			fmt.Fprintf(&summary, "%-14s distinct %8d  symmetric %7d  runs %d  %6.1fs  %v\n",
-				m.Config.Name, rep.Distinct, rep.SymDistinct, len(rep.Runs), rep.Duration.Seconds(), rep.Verdicts)
+			cpu += rep.CPU
+			ran++
+			fmt.Fprintf(&summary, "%-14s distinct %8d  symmetric %7d  runs %d  %6.1fs (CPU %6.1fs)  %v\n",
+				m.Config.Name, rep.Distinct, rep.SymDistinct, len(rep.Runs), rep.Duration.Seconds(), rep.CPU.Seconds(), rep.Verdicts)
 			if rep.Distinct != int64(len(rs.depth)) {
 				t.Errorf("TLC found %d distinct states, the reference model has %d reachable states", rep.Distinct, len(rs.depth))
 			}
@@ -295,6 +298,7 @@ func TestTLCCrossCheck(t *testing.T) {
 				}
 			}
 			props := append(Invariants(), m.Temporal()...)
+			props = append(props, Deadlock)
 			for _, prop := range props {
 				want := expectedVerdict(m.Config, prop)
 				if got := rep.Verdicts[prop]; got != want {
@@ -304,7 +308,7 @@ func TestTLCCrossCheck(t *testing.T) {
 			crossCheckSpec(t, m, rep)
 		})
 	}
-	t.Logf("TLC on %d configurations: %.1fs\n%s", len(tlcConfigs(t)), total.Seconds(), summary.String())
+	t.Logf("TLC on %d configurations: %.1fs (CPU %.1fs)\n%s", ran, total.Seconds(), cpu.Seconds(), summary.String())
 }
 
 // TestTLCCounterexampleLength checks that TLC's and the Go checker's

@@ -3,6 +3,7 @@ package tla
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -222,5 +223,31 @@ func expectReject(t *testing.T, tr *TraceResult, at int) {
 	}
 	if tr.Explained != at {
 		t.Errorf("rejected after %d of %d events, want the mutated event %d", tr.Explained, tr.Events, at)
+	}
+}
+
+// The trace that `fvm simulate` itself writes is a behavior of FVM (the
+// command, not only the converter it uses).
+func TestTraceFromFvmSimulate(t *testing.T) {
+	r := tlcRunner(t)
+	r.Workers = "1"
+	if testing.Short() {
+		t.Skip("builds cmd/fvm")
+	}
+	path := filepath.Join(t.TempDir(), "sim.jsonl")
+	cmd := exec.Command("go", "run", "../cmd/fvm", "simulate", "--config", "hetero-delay", "--seed", "7", "--steps", "150", "--out", path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("fvm simulate: %v\n%s", err, out)
+	}
+	m, err := Load("hetero-delay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := r.CheckTrace(context.Background(), m, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tr.Accepted {
+		t.Fatalf("fvm simulate's trace is rejected: explained %d of %d events", tr.Explained, tr.Events)
 	}
 }

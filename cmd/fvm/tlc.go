@@ -15,7 +15,6 @@ import (
 
 	"github.com/friendly-vm/fvm/spec"
 	"github.com/friendly-vm/fvm/spec/configs"
-	"github.com/friendly-vm/fvm/spec/mc"
 	"github.com/friendly-vm/fvm/tla"
 )
 
@@ -136,12 +135,12 @@ func printTLCReport(w io.Writer, m *tla.Model, rep *tla.Report) []string {
 	if rep.SymDistinct > 0 {
 		fmt.Fprintf(w, ", %d with symmetry (safety)", rep.SymDistinct)
 	}
-	fmt.Fprintf(w, "; %d TLC runs, %.1fs\n", len(rep.Runs), rep.Duration.Seconds())
+	fmt.Fprintf(w, "; %d TLC runs, %.1fs (CPU %.1fs)\n", len(rep.Runs), rep.Duration.Seconds(), rep.CPU.Seconds())
 	props := make([]string, 0, len(rep.Verdicts))
 	for p := range rep.Verdicts {
 		props = append(props, p)
 	}
-	order := append(tla.Invariants(), tla.Efficient, tla.Fair)
+	order := append(tla.Invariants(), tla.Deadlock, tla.Efficient, tla.Fair)
 	slices.SortFunc(props, func(a, b string) int { return slices.Index(order, a) - slices.Index(order, b) })
 	var bad []string
 	for _, p := range props {
@@ -269,7 +268,8 @@ func newTLCBenchCmd() *cobra.Command {
 		Long: `bench checks the invariants of a configuration (safety only, the same model, the same
 cores) with TLC (-workers auto) and with the Go checker (package spec), first without
 symmetry, printing both distinct-state rates and their ratio, then with symmetry
-reduction in both, printing the time to a verdict. The distinct-state counts must be
+reduction in both, printing the time to a verdict. The Go checker is spec.Check, what
+"fvm check --config NAME" runs (without --liveness). The distinct-state counts must be
 equal; bench fails otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -305,11 +305,12 @@ func runTLCBench(ctx context.Context, w io.Writer, r *tla.Runner, config string)
 	if err != nil {
 		return badInput(err)
 	}
+	symmetric := sm.Symmetric()
 	fmt.Fprintf(w, "bench-mc: config %s (%d FVMs, U=%d, D=%d), safety only (%s), %d CPUs\n",
 		m.Config.Name, m.Params.N(), m.Params.U, m.Params.FVMs[0].D, strings.Join(tla.Invariants(), ", "), runtime.NumCPU())
 	var mismatch []string
 	for _, sym := range []bool{false, true} {
-		if sym && !sm.Symmetric() {
+		if sym && !symmetric {
 			fmt.Fprintln(w, "  symmetry: the FVMs are not identical; skipped")
 			break
 		}
@@ -325,14 +326,15 @@ func runTLCBench(ctx context.Context, w io.Writer, r *tla.Runner, config string)
 			return fmt.Errorf("bench-mc: TLC: %s violated", res.Violated)
 		}
 		goStart := time.Now()
-		gres, err := mc.Check(sm, sm.Invariants(), nil, mc.Options{Symmetry: sym})
+		gcheck, err := spec.Check(m.Params, spec.Options{Symmetry: sym})
 		if err != nil {
 			return fmt.Errorf("bench-mc: Go checker: %w", err)
 		}
 		goWall := time.Since(goStart)
-		if !gres.OK() {
-			return fmt.Errorf("bench-mc: Go checker: %s violated", gres.Violations[0].Property)
+		if !gcheck.OK() {
+			return fmt.Errorf("bench-mc: Go checker: %s violated", gcheck.Violations()[0].Property)
 		}
+		gres := gcheck.Safety
 		tlcRate := float64(res.Distinct) / res.Duration.Seconds()
 		goRate := float64(gres.Stats.Distinct) / goWall.Seconds()
 		fmt.Fprintf(w, "  %s  TLC        %10d distinct states in %7.2fs = %10.0f states/s (wall, incl. JVM start and parsing)\n",
