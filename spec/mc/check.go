@@ -50,7 +50,7 @@ type worker[M Model] struct {
 	e        *engine[M]
 	tab      *table
 	buf      []uint64
-	homes    []uint64
+	batches  [2]batch
 	sink     uint64 // keeps the prefetching loads alive
 	emit     func(int, uint64)
 	blk      []uint64
@@ -299,11 +299,7 @@ func (e *engine[M]) runLevel(frontier [][]uint64) error {
 		w.tab = e.tab.Load()
 		w.seq = true
 		for _, seg := range frontier {
-			for len(seg) > 0 {
-				k := min(batchSize, len(seg))
-				w.expand(seg[:k])
-				seg = seg[k:]
-			}
+			w.expandAll(seg)
 		}
 		w.flush()
 		w.seq = false
@@ -370,11 +366,7 @@ func (w *worker[M]) round(chunks [][]uint64, next *atomic.Int64) {
 		if i >= int64(len(chunks)) {
 			break
 		}
-		for c := chunks[i]; len(c) > 0; {
-			k := min(batchSize, len(c))
-			w.expand(c[:k])
-			c = c[k:]
-		}
+		w.expandAll(chunks[i])
 		e.gen.Add(w.gen)
 		w.gen = 0
 	}
@@ -403,15 +395,40 @@ func (e *engine[M]) growTable() error {
 	return nil
 }
 
-// expand generates the successors of a batch of frontier states and inserts
-// them. Batching lets the memory loads of many table slots overlap: their
-// home slots are read first (plain loads, which the CPU runs in parallel),
-// then the inserts (compare-and-swap, which serialises) find them in cache.
-func (w *worker[M]) expand(batch []uint64) {
+// batch is a generated batch of successors whose home slots are being
+// prefetched.
+type batch struct {
+	succ  []uint64
+	homes []uint64
+	tab   *table // the table homes were computed for
+}
+
+// expandAll expands states in batches, software-pipelined: the successors of
+// batch k+1 are generated while the table slots of batch k are on their way
+// into the cache (prefetched), and only then are batch k's successors
+// inserted. So the cache misses of many inserts overlap with each other and
+// with the model's own computation.
+func (w *worker[M]) expandAll(states []uint64) {
+	cur, prev := &w.batches[0], &w.batches[1]
+	prev.succ = prev.succ[:0]
+	for len(states) > 0 {
+		k := min(batchSize, len(states))
+		w.generate(states[:k], cur)
+		w.insertBatch(prev)
+		cur, prev = prev, cur
+		states = states[k:]
+	}
+	w.insertBatch(prev)
+	prev.succ = prev.succ[:0]
+}
+
+// generate computes the successors of states into b (canonical with
+// symmetry), records deadlocks, and prefetches the successors' home slots.
+func (w *worker[M]) generate(states []uint64, b *batch) {
 	e := w.e
-	w.buf = w.buf[:0]
+	w.buf = b.succ[:0]
 	checkDL := !e.opt.NoDeadlock && !e.done[len(e.invs)]
-	for _, s := range batch {
+	for _, s := range states {
 		before := len(w.buf)
 		e.m.Next(s, w.emit)
 		if len(w.buf) == before && checkDL {
@@ -419,28 +436,34 @@ func (w *worker[M]) expand(batch []uint64) {
 			e.found.Store(true)
 		}
 	}
-	w.gen += int64(len(w.buf))
+	b.succ = w.buf
+	w.gen += int64(len(b.succ))
 	if e.canon != nil {
-		for i, t := range w.buf {
-			w.buf[i] = e.canon(t)
+		for i, t := range b.succ {
+			b.succ[i] = e.canon(t)
 		}
 	}
-	tab := w.tab
-	if cap(w.homes) < len(w.buf) {
-		w.homes = make([]uint64, len(w.buf), 2*len(w.buf))
+	b.tab = w.tab
+	if cap(b.homes) < len(b.succ) {
+		b.homes = make([]uint64, len(b.succ), 2*len(b.succ))
 	}
-	homes := w.homes[:len(w.buf)]
-	for i, t := range w.buf {
-		homes[i] = tab.home(t)
+	b.homes = b.homes[:len(b.succ)]
+	for i, t := range b.succ {
+		b.homes[i] = b.tab.home(t)
 	}
-	w.sink += prefetchSlots(tab.slots, homes)
-	for i, t := range w.buf {
-		if w.tab != tab { // grown in sequential mode: homes are stale
+	w.sink += prefetchSlots(b.tab.slots, b.homes)
+}
+
+// insertBatch inserts a generated batch.
+func (w *worker[M]) insertBatch(b *batch) {
+	for i, t := range b.succ {
+		if w.tab != b.tab { // the table grew (sequential mode): homes are stale
 			w.insert(t)
 			continue
 		}
-		w.insertAt(t, homes[i])
+		w.insertAt(t, b.homes[i])
 	}
+	b.succ = b.succ[:0]
 }
 
 func (w *worker[M]) insert(t uint64) { w.insertAt(t, w.tab.home(t)) }
