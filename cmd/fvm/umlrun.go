@@ -191,6 +191,7 @@ func newUMLExperimentCmd() *cobra.Command {
 		out, sig string
 		duration time.Duration
 		nice     int
+		theta    int
 	)
 	var names []string
 	for _, e := range runner.Experiments() {
@@ -236,7 +237,11 @@ the duty model's prediction. Experiments:
 			var results []*runner.Result
 			var incomplete []string
 			for _, s := range sigs {
-				for _, spec := range e.Specs(runner.Base(s), duration, k) {
+				base := runner.Base(s)
+				if theta >= 0 {
+					base.ThetaPermille = theta
+				}
+				for _, spec := range e.Specs(base, duration, k) {
 					spec.Nice = nice
 					res, err := runner.Run(ctx, spec, bins, filepath.Join(out, spec.Name), cmd.ErrOrStderr())
 					if err != nil {
@@ -259,6 +264,7 @@ the duty model's prediction. Experiments:
 	c.Flags().StringVar(&out, "out", "out/uml", "directory for the runs")
 	c.Flags().StringVar(&sig, "signal", "both", "vct, steal or both")
 	c.Flags().DurationVar(&duration, "duration", 0, "length of each run (default: the experiment's)")
+	c.Flags().IntVar(&theta, "theta", -1, "threshold in permille for every run (default: each signal's)")
 	c.Flags().IntVar(&nice, "nice", 0, "host nice value of the guests' processes (e.g. -10 to measure on a busy shared machine)")
 	return c
 }
