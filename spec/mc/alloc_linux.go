@@ -14,6 +14,9 @@ import (
 // mapping fails it falls back to the Go heap.
 func allocSlots(n uint64) (slots []uint64, free func()) {
 	const huge = 2 << 20
+	if n*8 < 2*huge { // small: the Go heap is cheaper than a mapping
+		return make([]uint64, n), func() {}
+	}
 	size := (n*8 + huge - 1) &^ (huge - 1)
 	mem, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
