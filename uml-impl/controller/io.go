@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // SignalSource delivers reads of the kernel's window ring.
@@ -51,7 +52,12 @@ func (s *ProcSource) Windows() ([]Window, error) {
 	return ws, nil
 }
 
-// read returns the whole content of p, read from offset 0 of the kept file.
+// read returns the whole content of p, read from offset 0 of the kept file
+// with pread(2) directly: a read shorter than the buffer is the end (the
+// kernel's seq_file hands out the whole snapshot at once when the buffer
+// can hold it), so a read is one system call, not the two of os.ReadAt —
+// which matters in a UML guest, where every system call is a round trip
+// through the host and a VM paused most of the time gets few of them.
 func (s *ProcSource) read(p string) ([]byte, error) {
 	if s.f == nil {
 		f, err := os.Open(p)
@@ -63,19 +69,33 @@ func (s *ProcSource) read(p string) ([]byte, error) {
 	if s.buf == nil {
 		s.buf = make([]byte, 16<<10)
 	}
+	b, err := preadAll(int(s.f.Fd()), s.buf)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.buf = b[:cap(b)]
+	return b, nil
+}
+
+// preadAll reads a file from offset 0 into buf (grown as needed) until a
+// short read.
+func preadAll(fd int, buf []byte) ([]byte, error) {
 	n := 0
 	for {
-		if n == len(s.buf) {
-			s.buf = append(s.buf, make([]byte, len(s.buf))...)
+		if n == len(buf) {
+			buf = append(buf, make([]byte, len(buf))...)
 		}
-		m, err := s.f.ReadAt(s.buf[n:], int64(n))
-		n += m
-		if err == io.EOF || err == nil && m == 0 {
-			return s.buf[:n], nil
+		m, err := unix.Pread(fd, buf[n:], int64(n))
+		if err == unix.EINTR {
+			continue
 		}
 		if err != nil {
-			s.Close()
 			return nil, err
+		}
+		n += m
+		if m == 0 || n < len(buf) {
+			return buf[:n], nil
 		}
 	}
 }
@@ -156,15 +176,14 @@ func (a *ProcActuator) Pause() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read pause: %w", err)
 	}
-	var b [32]byte
-	n, err := f.ReadAt(b[:], 0)
-	if err != nil && err != io.EOF {
+	b, err := preadAll(int(f.Fd()), make([]byte, 32))
+	if err != nil {
 		a.Close()
 		return 0, fmt.Errorf("read pause: %w", err)
 	}
-	v, err := strconv.Atoi(strings.TrimSpace(string(b[:n])))
+	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil {
-		return 0, fmt.Errorf("read pause %q: %w", b[:n], err)
+		return 0, fmt.Errorf("read pause %q: %w", b, err)
 	}
 	return v, nil
 }

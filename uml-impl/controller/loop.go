@@ -14,14 +14,30 @@ type Sink interface {
 	Write(*trace.Event) error
 }
 
-// TraceFile is a JSONL trace file written with trace.Writer: one event per
-// line, each reaching the file in a single write(2) (no user-space
-// buffering, so a killed guest loses at most the line being written),
-// fsynced by Sync and Close.
+// Flusher is a Sink that holds complete lines until Flush; Loop flushes
+// at the end of every Start, Poll and Stop.
+type Flusher interface {
+	Flush() error
+}
+
+// TraceFile is a JSONL trace file written with trace.Writer. Lines are
+// complete when they reach the file: the events of one poll (a sample, its
+// decision and actuation; a few more when several windows arrive at once)
+// are written together with a single write(2) at the end of the poll, so
+// a killed guest loses at most the poll being written. One write per poll
+// instead of one per line matters in a UML guest, where every system call
+// is a round trip through the host (ptrace) and a VM paused most of the
+// time gets few of them. Sync and Close fsync.
 type TraceFile struct {
 	*trace.Writer
-	f *os.File
+	f   *os.File
+	buf *lineBuffer
 }
+
+// lineBuffer collects the trace.Writer's lines.
+type lineBuffer struct{ b []byte }
+
+func (l *lineBuffer) Write(p []byte) (int, error) { l.b = append(l.b, p...); return len(p), nil }
 
 // CreateTrace creates (or truncates) a trace file.
 func CreateTrace(path string) (*TraceFile, error) {
@@ -29,19 +45,58 @@ func CreateTrace(path string) (*TraceFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create trace: %w", err)
 	}
-	return &TraceFile{Writer: trace.NewWriter(f), f: f}, nil
+	buf := &lineBuffer{}
+	return &TraceFile{Writer: trace.NewWriter(buf), f: f, buf: buf}, nil
 }
 
-// Close fsyncs and closes the file.
+// Flush writes the lines held so far with one write(2).
+func (t *TraceFile) Flush() error {
+	if len(t.buf.b) == 0 {
+		return nil
+	}
+	_, err := t.f.Write(t.buf.b)
+	t.buf.b = t.buf.b[:0]
+	if err != nil {
+		return fmt.Errorf("trace %s: %w", t.f.Name(), err)
+	}
+	return nil
+}
+
+// Sync flushes and fsyncs.
+func (t *TraceFile) Sync() error {
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	if err := t.f.Sync(); err != nil {
+		return fmt.Errorf("trace %s: fsync: %w", t.f.Name(), err)
+	}
+	return nil
+}
+
+// Close flushes, fsyncs and closes the file.
 func (t *TraceFile) Close() error {
+	ferr := t.Flush()
 	serr := t.f.Sync()
 	if err := t.f.Close(); err != nil {
 		return fmt.Errorf("trace %s: close: %w", t.f.Name(), err)
+	}
+	if ferr != nil {
+		return ferr
 	}
 	if serr != nil {
 		return fmt.Errorf("trace %s: fsync: %w", t.f.Name(), serr)
 	}
 	return nil
+}
+
+// flush flushes the sink if it holds lines.
+func (l *Loop) flush(err error) error {
+	if f, ok := l.Sink.(Flusher); ok {
+		if ferr := f.Flush(); err == nil {
+			err = ferr
+		}
+	}
+	return err
 }
 
 // MemSink collects events in memory (tests).
@@ -72,7 +127,8 @@ type Loop struct {
 	// Now returns host CLOCK_MONOTONIC ns.
 	Now func() int64
 
-	applied int // pause confirmed in force; -1 unknown
+	applied int   // pause confirmed in force; -1 unknown
+	polled  int64 // host time of the last poll
 	lastErr error
 }
 
@@ -83,7 +139,7 @@ func (l *Loop) Start(h trace.Header) error {
 	if err := l.Sink.Write(&trace.Event{Kind: trace.KindHeader, VM: l.Core.cfg.VM, TNs: now, Header: &h}); err != nil {
 		return err
 	}
-	return l.actuate(now, 0, l.Core.D())
+	return l.flush(l.actuate(now, 0, l.Core.D()))
 }
 
 // Poll does one iteration. Only trace errors are returned: a failed read
@@ -92,6 +148,7 @@ func (l *Loop) Start(h trace.Header) error {
 // retried at the next decision.
 func (l *Loop) Poll() error {
 	now := l.Now()
+	l.polled = now
 	ws, err := l.Source.Windows()
 	var ev []trace.Event
 	if err != nil {
@@ -101,7 +158,7 @@ func (l *Loop) Poll() error {
 	} else {
 		ev = l.Core.Observe(now, ws)
 	}
-	return l.emit(now, ev)
+	return l.flush(l.emit(now, ev))
 }
 
 // emit traces the core's events in order and, after each decision, enforces
@@ -130,7 +187,7 @@ func (l *Loop) Reconfigure(cfg Config) error {
 	if err != nil {
 		return err
 	}
-	return l.emit(now, ev)
+	return l.flush(l.emit(now, ev))
 }
 
 // actuate enforces demand d, decided by decision seq, reads the pause back
@@ -177,7 +234,7 @@ func (l *Loop) Stop(clean bool, reason string) error {
 	if g := l.Core.LastGarbage(); g != "" {
 		r += "; last garbage: " + g
 	}
-	return l.Sink.Write(&trace.Event{Kind: trace.KindEnd, VM: l.Core.cfg.VM, TNs: l.Now(), End: trace.End{Clean: clean, Reason: r}})
+	return l.flush(l.Sink.Write(&trace.Event{Kind: trace.KindEnd, VM: l.Core.cfg.VM, TNs: l.Now(), End: trace.End{Clean: clean, Reason: r}}))
 }
 
 // Run polls until ctx is done (then returns nil) or the trace cannot be
@@ -202,7 +259,7 @@ func (l *Loop) Run(ctx context.Context, interval time.Duration) error {
 		wait := interval / 4
 		if l.Core.Last() != before {
 			if due := l.Core.NextDue(); due > 0 {
-				wait = time.Duration(due - l.Now())
+				wait = time.Duration(due - l.polled)
 			}
 		}
 		t.Reset(min(max(wait, time.Millisecond), interval))
