@@ -655,3 +655,52 @@ func TestWideFanOutGrowth(t *testing.T) {
 		}
 	}
 }
+
+// Symmetry reduction on random identical automata: the number of canonical
+// states equals the number of orbits among the reachable states (by brute
+// force), and a symmetric invariant's counterexample is a concrete path of
+// the same shortest length as without symmetry.
+func TestSymmetryRandomAutomata(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 8))
+	for iter := 0; iter < 60; iter++ {
+		m := automata{n: 2 + r.IntN(3), k: 2 + r.IntN(5)}
+		m.edges = make([][2]int, m.k)
+		m.guard = make([]bool, m.k)
+		for q := range m.edges {
+			for a := 0; a < 2; a++ {
+				m.edges[q][a] = r.IntN(m.k+1) - 1
+			}
+			m.guard[q] = r.IntN(2) == 0
+		}
+		dist, _ := mapBFS(m)
+		orbits := map[uint64]int{}
+		for s, d := range dist {
+			if o, ok := orbits[m.Canon(s)]; !ok || d < o {
+				orbits[m.Canon(s)] = d
+			}
+		}
+		res := mustCheck(t, m, nil, nil, Options{Symmetry: true, NoDeadlock: true, Workers: 1 + iter%3})
+		if res.Stats.Distinct != int64(len(orbits)) {
+			t.Fatalf("iter %d: %d canonical states, %d orbits", iter, res.Stats.Distinct, len(orbits))
+		}
+		// An invariant that fails on the orbit farthest from the start.
+		var far uint64
+		fd := -1
+		for c, d := range orbits {
+			if d > fd || (d == fd && c < far) {
+				far, fd = c, d
+			}
+		}
+		inv := Invariant{Name: "NotFar", Holds: func(s uint64) bool { return m.Canon(s) != far }}
+		for _, sym := range []bool{false, true} {
+			res := mustCheck(t, m, []Invariant{inv}, nil, Options{Symmetry: sym, NoDeadlock: true})
+			if len(res.Violations) != 1 || len(res.Violations[0].Trace) != fd+1 {
+				t.Fatalf("iter %d sym=%v: %+v, want a trace of %d steps", iter, sym, res.Violations, fd)
+			}
+			validPath(t, m, res.Violations[0].Trace, true)
+			if inv.Holds(res.Violations[0].Trace[fd].State) {
+				t.Fatalf("iter %d: last state satisfies the invariant", iter)
+			}
+		}
+	}
+}

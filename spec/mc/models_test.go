@@ -150,3 +150,51 @@ func (m fan) Next(s uint64, emit func(int, uint64)) {
 	}
 }
 func (m fan) Actions() []string { return []string{"spread", "fan", "loop"} }
+
+// automata is n identical copies of one small random automaton (states
+// 0..k-1, 8 bits per copy); action a*n+i moves copy i along its edge a.
+// Some moves are guarded by "some other copy is in state 0", a condition
+// every permutation of the copies preserves, so the system is symmetric.
+type automata struct {
+	n, k  int
+	edges [][2]int // edges[q] = targets of moves 0 and 1 from q (-1: none)
+	guard []bool   // guard[q]: move 1 from q needs some other copy at 0
+}
+
+func (m automata) get(s uint64, i int) int { return int(s >> (8 * i) & 0xff) }
+func (m automata) Init(emit func(uint64))  { emit(0) }
+func (m automata) Next(s uint64, emit func(int, uint64)) {
+	for i := 0; i < m.n; i++ {
+		q := m.get(s, i)
+		otherZero := false
+		for j := 0; j < m.n; j++ {
+			otherZero = otherZero || (j != i && m.get(s, j) == 0)
+		}
+		for a := 0; a < 2; a++ {
+			t := m.edges[q][a]
+			if t < 0 || (a == 1 && m.guard[q] && !otherZero) {
+				continue
+			}
+			emit(a*m.n+i, s&^(0xff<<(8*i))|uint64(t)<<(8*i))
+		}
+	}
+}
+func (m automata) Actions() []string {
+	names := make([]string, 2*m.n)
+	for i := range names {
+		names[i] = string(rune('a' + i))
+	}
+	return names
+}
+func (m automata) Canon(s uint64) uint64 {
+	vs := make([]int, m.n)
+	for i := range vs {
+		vs[i] = m.get(s, i)
+	}
+	slices.Sort(vs)
+	var r uint64
+	for i, v := range vs {
+		r |= uint64(v) << (8 * i)
+	}
+	return r
+}
