@@ -2,6 +2,7 @@ package ref
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -281,5 +282,22 @@ func TestSimulateDeterministic(t *testing.T) {
 	}
 	if a.Init == c.Init && a.Steps[199].State == c.Steps[199].State {
 		t.Fatal("different seeds, same run (extremely unlikely)")
+	}
+}
+
+func TestJain(t *testing.T) {
+	tests := []struct {
+		x    []float64
+		want float64
+	}{{[]float64{1, 1, 1}, 1}, {[]float64{1, 0, 0, 0}, 0.25}, {[]float64{0.9, 0.05, 0.05}, 1.0 / (3 * 0.815)}, {[]float64{2, 1}, 0.9}}
+	for _, tc := range tests {
+		if got := Jain(tc.x); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("Jain(%v) = %v, want %v", tc.x, got, tc.want)
+		}
+	}
+	for _, x := range [][]float64{nil, {0, 0}} {
+		if !math.IsNaN(Jain(x)) {
+			t.Errorf("Jain(%v) = %v, want NaN (undefined)", x, Jain(x))
+		}
 	}
 }

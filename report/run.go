@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/friendly-vm/fvm/ref"
 	"github.com/friendly-vm/fvm/trace"
 	"github.com/friendly-vm/fvm/trace/refine"
 )
@@ -238,7 +239,7 @@ func jainOverTime(byVM map[int]*series, vms []int, sec func([]float64) []float64
 			xs = append(xs, d)
 		}
 		ts = append(ts, p.t)
-		js = append(js, refine.Jain(xs))
+		js = append(js, ref.Jain(xs))
 	}
 	return Series{Name: "Jain index", X: sec(ts), Y: js}
 }

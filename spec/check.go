@@ -229,7 +229,7 @@ func (t *shareTable) figures(ls mc.LimitSet) (LimitSetFigures, error) {
 	for i := range f.Shares {
 		f.Shares[i] /= float64(k)
 	}
-	f.Jain = jain(f.Shares)
+	f.Jain = ref.Jain(f.Shares)
 	// The limit set as a local graph (a deadlock state stutters: self-loop).
 	g := &digraph{off: make([]int32, k+1)}
 	deg := make([]int32, k)
@@ -310,17 +310,4 @@ func (t *shareTable) figures(ls mc.LimitSet) (LimitSetFigures, error) {
 		f.JainBound = f.MinMean * f.MinMean / (f.MinMean*f.MinMean + f.Delta*f.Delta/4)
 	}
 	return f, nil
-}
-
-// jain is (sum a)^2 / (n * sum a^2); 1 for all-zero shares.
-func jain(a []float64) float64 {
-	var s, s2 float64
-	for _, x := range a {
-		s += x
-		s2 += x * x
-	}
-	if s2 == 0 {
-		return 1
-	}
-	return s * s / (float64(len(a)) * s2)
 }

@@ -76,20 +76,6 @@ func ratio(a, b int64) float64 {
 	return float64(a) / float64(b)
 }
 
-// Jain returns the Jain index of xs, (sum x)^2/(n sum x^2); 1 for an empty
-// or all-zero vector.
-func Jain(xs []float64) float64 {
-	var s, s2 float64
-	for _, x := range xs {
-		s += x
-		s2 += x * x
-	}
-	if s2 == 0 {
-		return 1
-	}
-	return s * s / (float64(len(xs)) * s2)
-}
-
 func (c *checker) summarize() Summary {
 	s := c.sum
 	s.FidelityDuty, s.FidelityFair = NA, NA
@@ -148,7 +134,10 @@ func (c *checker) summarize() Summary {
 		s.Flags = append(s.Flags, "only "+itoa(len(s.VMs))+" of n="+itoa(s.N)+" VMs have traces")
 		allSeen = false
 	}
-	s.Jain = Jain(shares)
+	s.Jain = ref.Jain(shares)
+	if math.IsNaN(s.Jain) {
+		s.Jain = NA
+	}
 	var tot float64
 	for _, x := range shares {
 		tot += x
@@ -269,7 +258,7 @@ func (c *checker) convergence() int64 {
 			}
 			avg[i] /= float64(m)
 		}
-		j := Jain(avg) >= c.opt.ConvergenceJain
+		j := ref.Jain(avg) >= c.opt.ConvergenceJain
 		if j && !ok {
 			conv = g
 		}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/friendly-vm/fvm/ref"
 	"github.com/friendly-vm/fvm/trace"
 )
 
@@ -140,23 +141,9 @@ type vmData struct {
 	}
 }
 
-// Jain returns Jain's fairness index (sum x)^2 / (n sum x^2) of x (1 for
-// equal values, 1/n when one takes all; NaN for no values or all zero).
-func Jain(x []float64) float64 {
-	var s, q float64
-	for _, v := range x {
-		s += v
-		q += v * v
-	}
-	if len(x) == 0 || q == 0 {
-		return math.NaN()
-	}
-	return s * s / (float64(len(x)) * q)
-}
-
 // jainOr is Jain, or -1 when it is undefined (no FVMs, all shares 0).
 func jainOr(x []float64) float64 {
-	if j := Jain(x); !math.IsNaN(j) {
+	if j := ref.Jain(x); !math.IsNaN(j) {
 		return j
 	}
 	return -1
@@ -409,7 +396,7 @@ func summarize(spec *Spec, data []*vmData) *Summary {
 		for _, i := range fvms {
 			x = append(x, data[i].cpu.rate(a, b))
 		}
-		return Jain(x) >= fairJain
+		return ref.Jain(x) >= fairJain
 	}
 	settled := func(a, b int64) bool {
 		for i, d := range data {
