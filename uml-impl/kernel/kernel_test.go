@@ -17,7 +17,6 @@ import (
 	"github.com/friendly-vm/fvm/uml-impl/host"
 )
 
-
 // guestNice is the host priority of the guests: all guests get the same, so
 // they share the core among themselves exactly as at nice 0, while other
 // work that may run on the machine (nice 0) hardly disturbs them.
