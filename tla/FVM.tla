@@ -38,8 +38,8 @@ CONSTANTS
     Kappa,    \* "shared": congested iff the total demand exceeds Kappa * C.
     Greedy,   \* Sequence of the fixed demands of the non-adaptive VMs.
     Host,     \* "shared", "fair" or "duty".
-    Signal,   \* "fair", "duty": the per-FVM observable, "vct" or "steal".
-    Theta,    \* "fair", "duty": congested_i iff signal_i > Theta.
+    Signal,   \* Under "fair" and "duty": FVM i's observable, "vct" or "steal".
+    Theta,    \* Under "fair" and "duty": congested_i iff signal_i > Theta.
     Rule,     \* "aimd", "mimd" or "aiad".
     Alpha,    \* [FVMs -> Nat]: additive increase (aimd, aiad).
     Beta,     \* [FVMs -> rational in (0,1)]: multiplicative decrease.
@@ -51,7 +51,10 @@ CONSTANTS
     Lo, Hi,   \* The efficiency band (proofs.EfficiencyBand; "shared" only).
     Eps       \* The fairness tolerance (proofs.FairTolerance).
 
-(* A rational number num/den with den > 0. *)
+(* MODEL.md's N, the number of FVMs.                                       *)
+N == Cardinality(FVMs)
+
+(* A rational number num/den with den > 0.                                 *)
 IsRat(r) == r.num \in Nat /\ r.den \in Nat \ {0}
 
 ASSUME
@@ -177,7 +180,7 @@ Water(dd, F, G, rem) ==
 FairCongested(dd) ==
     LET saturated == SumOver(dd, FVMs) + GreedyTotal > C
         w   == IF saturated THEN Water(dd, FVMs, 1..Len(Greedy), C)
-                            ELSE <<C, Cardinality(FVMs) + Len(Greedy)>>
+                            ELSE <<C, N + Len(Greedy)>>
         rem == w[1]
         k   == w[2]
     IN  [i \in FVMs |->

@@ -37,9 +37,7 @@ CONSTANTS
     Order       \* Order[i+1] is the identifier in FVMs of the trace's vm i
 
 ASSUME Order \in Seq(FVMs) /\ {Order[k] : k \in 1..Len(Order)} = FVMs
-                           /\ Len(Order) = Cardinality(FVMs)
-
-N == Len(Order)
+                           /\ Len(Order) = N
 
 (* The trace's lines, and the subsequence of those that FVM explains.     *)
 Lines == ndJsonDeserialize(TraceFile)

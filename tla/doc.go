@@ -6,19 +6,23 @@
 // report the same number of distinct states. This package
 //
 //   - generates the model files tla/generated/MC_<config>.tla/.cfg from the
-//     JSON configurations in spec/configs (Generate), with the efficiency
-//     band and the fairness tolerance computed by package proofs;
-//   - runs TLC on them and parses its output: distinct states, verdicts per
-//     property, counterexample length (Run, ParseOutput);
-//   - proves, per configuration, that every intermediate product of
-//     FVM.tla's integer arithmetic fits TLC's 32-bit integers
-//     (MaxIntermediate);
-//   - turns a simulated behavior into a trace module for tla/FVMTrace.tla,
-//     which TLC checks to be a behavior of FVM (trace validation).
+//     JSON configurations in spec/configs (Model.Files, `fvm tlc gen`), with
+//     the efficiency band and the fairness tolerance computed by package
+//     proofs;
+//   - runs TLC on them and parses its output: distinct states, a verdict on
+//     every property, counterexample lengths (Runner.Check, ParseOutput);
+//   - bounds, per configuration, every intermediate of FVM.tla's integer
+//     arithmetic, so that a test proves it fits TLC's 32-bit integers
+//     (Model.Intermediates, Model.CheckIntRange);
+//   - validates JSONL traces (as `fvm simulate` writes them) with
+//     tla/FVMTrace.tla: TLC checks that the trace is a behavior of FVM
+//     (Runner.CheckTrace, `fvm tlc trace`).
 //
 // The tests cross-check TLC against an exhaustive search over the
 // reference model (ref.Init, ref.Enabled, ref.Step) and against the Go
-// checker. They need the TLA+ tools: the jar is taken from $TLA2TOOLS
+// checker (spec.Check): equal distinct-state counts without and with
+// symmetry, equal verdicts on every property, equal shortest
+// counterexample lengths. They need the TLA+ tools: the jar is taken from $TLA2TOOLS
 // (the Makefile defaults it to ../shared/tools/tla2tools.jar); without it
 // the TLC tests print one "SKIP tlc: ..." line and are skipped.
 package tla

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -325,24 +326,24 @@ func runTLCBench(ctx context.Context, w io.Writer, r *tla.Runner, config string)
 		if res.Violated != "" {
 			return fmt.Errorf("bench-mc: TLC: %s violated", res.Violated)
 		}
-		goStart := time.Now()
+		goStart, goCPU0 := time.Now(), selfCPU()
 		gcheck, err := spec.Check(m.Params, spec.Options{Symmetry: sym})
 		if err != nil {
 			return fmt.Errorf("bench-mc: Go checker: %w", err)
 		}
-		goWall := time.Since(goStart)
+		goWall, goCPU := time.Since(goStart), selfCPU()-goCPU0
 		if !gcheck.OK() {
 			return fmt.Errorf("bench-mc: Go checker: %s violated", gcheck.Violations()[0].Property)
 		}
 		gres := gcheck.Safety
 		tlcRate := float64(res.Distinct) / res.Duration.Seconds()
 		goRate := float64(gres.Stats.Distinct) / goWall.Seconds()
-		fmt.Fprintf(w, "  %s  TLC        %10d distinct states in %7.2fs = %10.0f states/s (wall, incl. JVM start and parsing)\n",
-			label, res.Distinct, res.Duration.Seconds(), tlcRate)
-		fmt.Fprintf(w, "  %s  Go checker %10d distinct states in %7.2fs = %10.0f states/s (wall; search alone %.2fs)\n",
-			label, gres.Stats.Distinct, goWall.Seconds(), goRate, gres.Stats.SearchTime.Seconds())
-		fmt.Fprintf(w, "  %s  ratio Go/TLC: %.1fx states/s, %.1fx time to a verdict\n",
-			label, goRate/tlcRate, res.Duration.Seconds()/goWall.Seconds())
+		fmt.Fprintf(w, "  %s  TLC        %10d distinct states in %7.2fs = %10.0f states/s (wall, incl. JVM start and parsing; CPU %.1fs)\n",
+			label, res.Distinct, res.Duration.Seconds(), tlcRate, res.CPU.Seconds())
+		fmt.Fprintf(w, "  %s  Go checker %10d distinct states in %7.2fs = %10.0f states/s (wall; search alone %.2fs; CPU %.1fs)\n",
+			label, gres.Stats.Distinct, goWall.Seconds(), goRate, gres.Stats.SearchTime.Seconds(), goCPU.Seconds())
+		fmt.Fprintf(w, "  %s  ratio Go/TLC: %.1fx states/s, %.1fx time to a verdict (%.1fx CPU time)\n",
+			label, goRate/tlcRate, res.Duration.Seconds()/goWall.Seconds(), res.CPU.Seconds()/goCPU.Seconds())
 		if res.Distinct != gres.Stats.Distinct {
 			mismatch = append(mismatch, fmt.Sprintf("%s: TLC %d, Go %d distinct states", label, res.Distinct, gres.Stats.Distinct))
 		}
@@ -351,4 +352,13 @@ func runTLCBench(ctx context.Context, w io.Writer, r *tla.Runner, config string)
 		return violationError{"bench-mc: distinct-state counts differ: " + strings.Join(mismatch, "; ")}
 	}
 	return nil
+}
+
+// selfCPU is the CPU time (user and system) this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
