@@ -2,6 +2,7 @@ package spec
 
 import (
 	"math"
+	"sync"
 	"testing"
 
 	"github.com/friendly-vm/fvm/ref"
@@ -144,5 +145,48 @@ func TestLimitSetFiguresByHand(t *testing.T) {
 	}
 	if math.Abs(f.Delta-0.05) > 1e-12 || math.Abs(f.MinMean-0.075) > 1e-12 || math.Abs(f.JainBound-0.9) > 1e-9 {
 		t.Fatalf("ring with self-loop: %+v", f)
+	}
+}
+
+// With symmetry, the checker stores exactly one state per orbit: the number
+// of canonical states equals the number of distinct Canon values over the
+// reachable states found without symmetry.
+func TestSymmetryCountsOrbits(t *testing.T) {
+	for _, name := range tlcSized(t) {
+		c, err := configs.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := c.Params()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := NewModel(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.Symmetric() {
+			continue
+		}
+		var mu sync.Mutex
+		orbits := map[uint64]bool{}
+		record := mc.Invariant{Name: "Record", Holds: func(s uint64) bool {
+			mu.Lock()
+			orbits[m.Canon(s)] = true
+			mu.Unlock()
+			return true
+		}}
+		plain, err := mc.Check(m, []mc.Invariant{record}, nil, mc.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sym, err := mc.Check(m, m.Invariants(), nil, mc.Options{Symmetry: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sym.Stats.Distinct != int64(len(orbits)) || !sym.OK() || sym.Stats.Depth != plain.Stats.Depth {
+			t.Fatalf("%s: %d canonical states, %d orbits among %d states; depth %d vs %d",
+				name, sym.Stats.Distinct, len(orbits), plain.Stats.Distinct, sym.Stats.Depth, plain.Stats.Depth)
+		}
 	}
 }
