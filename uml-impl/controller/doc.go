@@ -20,8 +20,9 @@
 //   - Loop glues a Core to a source, an actuator and a trace Sink; Run
 //     polls on a ticker until its context is cancelled. After every
 //     decision it enforces the decided pause and traces the read-back.
-//     TraceFile is the JSONL sink (package trace's Writer on a file: one
-//     event per line, written through, fsynced on Close).
+//     TraceFile is the JSONL sink (package trace's Writer on a file: the
+//     complete lines of a poll go out in one write(2) at its end, fsynced
+//     by Sync and Close).
 //
 // Events are package trace's (format version 1, design.md); trace imports
 // nothing of the model, so using it keeps the controller independent.

@@ -19,9 +19,12 @@ import (
 // Thresholds of the convergence metrics (uml-impl/README.md, "Run
 // metrics").
 const (
-	convWindowNs = 2_000_000_000 // sliding window for the convergence metrics
+	// The windows are long enough to hold a few AIMD cycles: FVMs on
+	// per-VM signals desynchronise, so over 1-2 s even a fair pair's
+	// shares differ by a sawtooth's amplitude.
+	convWindowNs = 5_000_000_000 // sliding window for the convergence metrics
 	convStepNs   = 1_000_000_000 // its step
-	fairJain     = 0.95          // "fair" once Jain of FVM shares stays >= this
+	fairJain     = 0.90          // "fair" once Jain of FVM shares over every window stays >= this
 	settleTol    = 0.10          // "settled" once every share stays within this of its final mean
 )
 
