@@ -26,7 +26,7 @@ func newUMLCmd() *cobra.Command {
 		Use:   "uml",
 		Short: "Build and boot the Friendly VM User-Mode Linux guest kernel",
 	}
-	c.AddCommand(newUMLBuildCmd(), newUMLBootCmd(), newUMLBenchCmd(), newUMLRunCmd(), newUMLExperimentCmd())
+	c.AddCommand(newUMLBuildCmd(), newUMLBootCmd(), newUMLBenchCmd(), newUMLRunCmd(), newUMLExperimentCmd(), newUMLSummarizeCmd())
 	return c
 }
 

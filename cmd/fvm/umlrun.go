@@ -185,6 +185,34 @@ func (f *umlRunFlags) toSpec() (runner.Spec, error) {
 	return s, s.Prepare()
 }
 
+func newUMLSummarizeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "summarize RUN_DIR...",
+		Short: "Recompute summary.json of finished runs from their traces and print the table",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var results []*runner.Result
+			for _, dir := range args {
+				prev, err := runner.ReadSummary(dir)
+				if err != nil {
+					return badInput(err)
+				}
+				s, err := runner.Summarize(dir)
+				if err != nil {
+					return badInput(err)
+				}
+				s.Complete, s.Errors = prev.Complete, prev.Errors
+				if err := runner.WriteSummary(dir, s); err != nil {
+					return err
+				}
+				results = append(results, &runner.Result{Dir: dir, Summary: s, Complete: s.Complete, Errors: s.Errors})
+			}
+			printResults(cmd.OutOrStdout(), results)
+			return nil
+		},
+	}
+}
+
 func newUMLExperimentCmd() *cobra.Command {
 	var (
 		kf       umlKernelFlags

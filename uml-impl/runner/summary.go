@@ -197,6 +197,22 @@ func FairShares(r []float64) []float64 {
 	return out
 }
 
+// ReadSummary reads dir/summary.json.
+func ReadSummary(dir string) (*Summary, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return nil, fmt.Errorf("summary: %w", err)
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("summary %s: %w", dir, err)
+	}
+	return &s, nil
+}
+
+// WriteSummary writes dir/summary.json.
+func WriteSummary(dir string, s *Summary) error { return writeJSON(filepath.Join(dir, "summary.json"), s) }
+
 // Summarize computes the summary of the run in dir from its spec.json,
 // merged traces and the guests' progress and daemon files.
 func Summarize(dir string) (*Summary, error) {
