@@ -303,3 +303,43 @@ func TestMergeWithoutGuestTrace(t *testing.T) {
 		t.Errorf("events %+v", evs)
 	}
 }
+
+// TestRecordedRuns recomputes the summaries of the real runs committed
+// under testdata/runs and checks them against the recorded ones, and that
+// every trace reads and ends with an end event.
+func TestRecordedRuns(t *testing.T) {
+	dirs, err := filepath.Glob("../../testdata/runs/*-*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no recorded runs: %v", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			want, err := ReadSummary(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Summarize(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !near(got.JainFVM, want.JainFVM, 1e-9) || !near(got.Utilisation, want.Utilisation, 1e-9) ||
+				got.ConvergenceS != want.ConvergenceS || len(got.VMs) != len(want.VMs) {
+				t.Errorf("summary differs from the recorded one: jain %v/%v util %v/%v conv %v/%v",
+					got.JainFVM, want.JainFVM, got.Utilisation, want.Utilisation, got.ConvergenceS, want.ConvergenceS)
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+			for _, f := range files {
+				evs, err := trace.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if last := evs[len(evs)-1]; last.Kind != trace.KindEnd || !last.End.Clean {
+					t.Errorf("%s: last event %v clean=%v", filepath.Base(f), last.Kind, last.End.Clean)
+				}
+			}
+			if !want.Complete {
+				t.Errorf("recorded run is incomplete: %v", want.Errors)
+			}
+		})
+	}
+}
