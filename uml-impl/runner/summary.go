@@ -211,7 +211,9 @@ func ReadSummary(dir string) (*Summary, error) {
 }
 
 // WriteSummary writes dir/summary.json.
-func WriteSummary(dir string, s *Summary) error { return writeJSON(filepath.Join(dir, "summary.json"), s) }
+func WriteSummary(dir string, s *Summary) error {
+	return writeJSON(filepath.Join(dir, "summary.json"), s)
+}
 
 // Summarize computes the summary of the run in dir from its spec.json,
 // merged traces and the guests' progress and daemon files.
