@@ -122,3 +122,53 @@ func TestRealGreedyIsFriendly(t *testing.T) {
 		t.Errorf("greedy: greedy guest share %.3f, want >= 0.75", g.Share)
 	}
 }
+
+// TestRealDeadlineKeepsWhatWasWritten gives a guest a deadline shorter than
+// its workload: the runner must kill it, mark the run incomplete, and still
+// merge its trace (ending with a runner-written end event) and summarize.
+func TestRealDeadlineKeepsWhatWasWritten(t *testing.T) {
+	k := os.Getenv("FVM_KERNEL")
+	if k == "" {
+		t.Fatal("FVM_KERNEL is not set")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	bins, err := BuildBinaries(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := Base(controller.Default().Signal)
+	spec := Spec{Name: "deadline", Kernel: k, Duration: 20 * time.Second, Slack: -15 * time.Second,
+		Nice: realNice(), VMs: []VM{fvm("A", b, 100)}}
+	dir := filepath.Join(t.TempDir(), "deadline")
+	start := time.Now()
+	res, err := Run(ctx, spec, bins, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("deadline run: %v, complete %v, errors %q", time.Since(start).Round(time.Millisecond), res.Complete, res.Errors)
+	if res.Complete || len(res.Errors) == 0 {
+		t.Errorf("a guest killed at its deadline left the run complete")
+	}
+	if time.Since(start) > 15*time.Second {
+		t.Errorf("the guest was not killed at its 5 s deadline (run took %v)", time.Since(start))
+	}
+	evs, err := trace.ReadFile(filepath.Join(dir, "A.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := evs[len(evs)-1]
+	samples := 0
+	for _, e := range evs {
+		if e.Kind == trace.KindSample {
+			samples++
+		}
+	}
+	t.Logf("trace A.jsonl: %d events, %d samples kept, last %v clean=%v %q", len(evs), samples, last.Kind, last.End.Clean, last.End.Reason)
+	if last.Kind != trace.KindEnd || last.End.Clean || samples == 0 {
+		t.Errorf("want the guest's samples kept and an unclean end")
+	}
+	if res.Summary == nil || res.Summary.Complete {
+		t.Errorf("summary missing or marked complete: %+v", res.Summary)
+	}
+}

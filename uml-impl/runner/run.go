@@ -229,11 +229,13 @@ func renice(g *host.Guest, nice int) {
 	_ = os.WriteFile(fmt.Sprintf("/proc/%d/autogroup", g.Pid()), []byte(strconv.Itoa(nice)), 0)
 }
 
+// firstLine is the first line of a guest error, without the host
+// package's "; last console lines:" lead-in (the console is in raw/).
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+		s = s[:i]
 	}
-	return s
+	return strings.TrimSuffix(s, "; last console lines:")
 }
 
 // progressLine shows each guest's host CPU share over the last second.

@@ -47,7 +47,8 @@ type Spec struct {
 	CPU int `json:"cpu"`
 	// Slack is added to each guest's own duration for its deadline (boot,
 	// shutdown); a guest still running then is killed and the run is
-	// incomplete.
+	// incomplete. 0 means a minute; a negative slack (tests of the
+	// deadline) kills guests before their workload ends.
 	Slack time.Duration `json:"slack_ns"`
 	// Poll is fvmd's poll interval.
 	Poll time.Duration `json:"poll_ns"`
@@ -114,6 +115,8 @@ func (s *Spec) Prepare() error {
 		}
 		if v.Start < 0 || v.Stop <= v.Start || v.Stop > s.Duration {
 			errs = append(errs, fmt.Errorf("vm %s: start %v, stop %v: want 0 <= start < stop <= duration %v", v.Name, v.Start, v.Stop, s.Duration))
+		} else if v.Stop-v.Start+s.Slack <= 0 {
+			errs = append(errs, fmt.Errorf("vm %s: deadline %v (duration + slack): must be positive", v.Name, v.Stop-v.Start+s.Slack))
 		}
 		c := &v.Controller
 		c.VM, c.N = i, len(s.VMs)
