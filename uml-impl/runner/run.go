@@ -52,9 +52,11 @@ func BuildBinaries(ctx context.Context, dir string) (Binaries, error) {
 // shellQuote quotes s for /bin/sh.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// script is the guest's init body: start the controller, run the
-// workload, stop the controller with SIGTERM (it writes its end event and
-// fsyncs), and exit with the first failure. The controller runs at guest
+// script is the guest's init body: start the workload, then the
+// controller (loading a binary from hostfs stalls the whole VM for a
+// while; the controller should not be running yet when the workload's
+// does), wait for the workload, stop the controller with SIGTERM (it
+// writes its end event and fsyncs), and exit with the first failure. The controller runs at guest
 // nice -10 so that a busy workload does not delay its reads (a guest-side
 // priority: no host privilege is involved).
 func script(b Binaries, s *Spec, v *VM) string {
@@ -70,9 +72,11 @@ func script(b Binaries, s *Spec, v *VM) string {
 	for i, a := range args {
 		q[i] = shellQuote(a)
 	}
-	return fmt.Sprintf(`nice -n -10 %s %s &
+	return fmt.Sprintf(`%s %s -for %s -progress %s -dir "$FVM_OUT" &
+W=$!
+nice -n -10 %s %s &
 C=$!
-%s %s -for %s -progress %s -dir "$FVM_OUT"
+wait $W
 W=$?
 kill -TERM $C
 wait $C
@@ -80,7 +84,7 @@ D=$?
 echo "fvm-run: workload exit $W, fvmd exit $D"
 [ $W = 0 ] || exit $W
 exit $D
-`, shellQuote(b.Fvmd), strings.Join(q, " "), shellQuote(b.Work), v.Workload, dur, shellQuote(v.Name+".progress"))
+`, shellQuote(b.Work), v.Workload, dur, shellQuote(v.Name+".progress"), shellQuote(b.Fvmd), strings.Join(q, " "))
 }
 
 // Result is what Run returns: the summary, and whether every guest
