@@ -74,6 +74,7 @@ type writeResult struct {
 }
 
 type fuzzResult struct {
+	Seed       int64          `json:"seed"`
 	Writes     int            `json:"writes"`
 	Results    map[string]int `json:"results"`
 	Mismatches []string       `json:"mismatches"`
@@ -268,14 +269,14 @@ cat /proc/fvm/stats > "$FVM_OUT/stats-final.txt"
 			t.Errorf("%d fuzz writes, want %d", f.Writes, fuzzN)
 		}
 		for _, m := range f.Mismatches {
-			t.Error(m)
+			t.Errorf("seed %d: %s", f.Seed, m)
 		}
 		for _, k := range []string{"ok", "EINVAL", "ERANGE"} {
 			if f.Results[k] == 0 {
 				t.Errorf("fuzz never produced %s: %v", k, f.Results)
 			}
 		}
-		t.Logf("fuzz: %d random writes, results %v, %d mismatches", f.Writes, f.Results, len(f.Mismatches))
+		t.Logf("fuzz (seed %d): %d random writes, results %v, %d mismatches", f.Seed, f.Writes, f.Results, len(f.Mismatches))
 	})
 }
 

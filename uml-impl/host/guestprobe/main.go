@@ -327,6 +327,7 @@ func writes(args []string) error {
 
 // FuzzResult summarises a fuzz run.
 type FuzzResult struct {
+	Seed       int64          `json:"seed"`
 	Writes     int            `json:"writes"`
 	Results    map[string]int `json:"results"`    // result -> count
 	Mismatches []string       `json:"mismatches"` // first few disagreements with the rules
@@ -383,7 +384,7 @@ func fuzz(args []string) error {
 		lo, hi uint64
 	}{{"pause_permille", 0, 950}, {"period_us", 1000, 1000000}}
 	r := rand.New(rand.NewSource(*seed))
-	res := FuzzResult{Results: map[string]int{}}
+	res := FuzzResult{Seed: *seed, Results: map[string]int{}}
 	for i := 0; i < *n; i++ {
 		k := knobs[r.Intn(len(knobs))]
 		data := randomInput(r)
