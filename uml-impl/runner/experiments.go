@@ -44,99 +44,103 @@ func one(variant string, d time.Duration, vms ...VM) Spec {
 	return Spec{Name: variant, Duration: d, VMs: vms}
 }
 
-var experiments = []Experiment{
-	{
-		Name:        "pair",
-		Description: "two identical FVMs from unequal starts (d=100, 30): convergence and fairness",
-		Duration:    30 * time.Second,
-		specs: func(b controller.Config, d time.Duration) []Spec {
-			return []Spec{one("", d, fvm("A", b, 100), fvm("B", b, 30))}
+// table returns the experiments (a function, not a package variable: no
+// global state).
+func table() []Experiment {
+	return []Experiment{
+		{
+			Name:        "pair",
+			Description: "two identical FVMs from unequal starts (d=100, 30): convergence and fairness",
+			Duration:    30 * time.Second,
+			specs: func(b controller.Config, d time.Duration) []Spec {
+				return []Spec{one("", d, fvm("A", b, 100), fvm("B", b, 30))}
+			},
 		},
-	},
-	{
-		Name:        "four",
-		Description: "four identical FVMs from d=100, 70, 40, 10: convergence and fairness",
-		Duration:    40 * time.Second,
-		specs: func(b controller.Config, d time.Duration) []Spec {
-			return []Spec{one("", d, fvm("A", b, 100), fvm("B", b, 70), fvm("C", b, 40), fvm("D", b, 10))}
+		{
+			Name:        "four",
+			Description: "four identical FVMs from d=100, 70, 40, 10: convergence and fairness",
+			Duration:    40 * time.Second,
+			specs: func(b controller.Config, d time.Duration) []Spec {
+				return []Spec{one("", d, fvm("A", b, 100), fvm("B", b, 70), fvm("C", b, 40), fvm("D", b, 10))}
+			},
 		},
-	},
-	{
-		Name:        "join-leave",
-		Description: "A runs throughout; B joins at 1/4, C at 1/2, B leaves at 3/4 of the run",
-		Duration:    40 * time.Second,
-		specs: func(b controller.Config, d time.Duration) []Spec {
-			vb, vc := fvm("B", b, 100), fvm("C", b, 100)
-			vb.Start, vb.Stop = d/4, 3*d/4
-			vc.Start = d / 2
-			return []Spec{one("", d, fvm("A", b, 100), vb, vc)}
+		{
+			Name:        "join-leave",
+			Description: "A runs throughout; B joins at 1/4, C at 1/2, B leaves at 3/4 of the run",
+			Duration:    40 * time.Second,
+			specs: func(b controller.Config, d time.Duration) []Spec {
+				vb, vc := fvm("B", b, 100), fvm("C", b, 100)
+				vb.Start, vb.Stop = d/4, 3*d/4
+				vc.Start = d / 2
+				return []Spec{one("", d, fvm("A", b, 100), vb, vc)}
+			},
 		},
-	},
-	{
-		Name:        "greedy",
-		Description: "one FVM beside a greedy (non-adaptive, pause 0) guest: friendliness",
-		Duration:    30 * time.Second,
-		specs: func(b controller.Config, d time.Duration) []Spec {
-			return []Spec{one("", d, fvm("F", b, 100), greedy("G", "spin", b))}
+		{
+			Name:        "greedy",
+			Description: "one FVM beside a greedy (non-adaptive, pause 0) guest: friendliness",
+			Duration:    30 * time.Second,
+			specs: func(b controller.Config, d time.Duration) []Spec {
+				return []Spec{one("", d, fvm("F", b, 100), greedy("G", "spin", b))}
+			},
 		},
-	},
-	{
-		Name:        "hetero",
-		Description: "two FVMs with alpha 5 and 10 (beta 1/2): alpha/(1-beta) = 10 vs 20, shares against the proofs' 1:2",
-		Duration:    40 * time.Second,
-		specs: func(b controller.Config, d time.Duration) []Spec {
-			a, c := fvm("A", b, 50), fvm("B", b, 50)
-			c.Controller.Alpha = 10
-			return []Spec{one("", d, a, c)}
+		{
+			Name:        "hetero",
+			Description: "two FVMs with alpha 5 and 10 (beta 1/2): alpha/(1-beta) = 10 vs 20, shares against the proofs' 1:2",
+			Duration:    40 * time.Second,
+			specs: func(b controller.Config, d time.Duration) []Spec {
+				a, c := fvm("A", b, 50), fvm("B", b, 50)
+				c.Controller.Alpha = 10
+				return []Spec{one("", d, a, c)}
+			},
 		},
-	},
-	{
-		Name:        "pressure",
-		Description: "one FVM beside a memory-heavy, then an I/O-heavy greedy neighbour: does the same controller back off?",
-		Duration:    30 * time.Second,
-		specs: func(b controller.Config, d time.Duration) []Spec {
-			return []Spec{
-				one("mem", d, fvm("F", b, 100), greedy("M", "mem", b)),
-				one("io", d, fvm("F", b, 100), greedy("IO", "io", b)),
-			}
+		{
+			Name:        "pressure",
+			Description: "one FVM beside a memory-heavy, then an I/O-heavy greedy neighbour: does the same controller back off?",
+			Duration:    30 * time.Second,
+			specs: func(b controller.Config, d time.Duration) []Spec {
+				return []Spec{
+					one("mem", d, fvm("F", b, 100), greedy("M", "mem", b)),
+					one("io", d, fvm("F", b, 100), greedy("IO", "io", b)),
+				}
+			},
 		},
-	},
-	{
-		Name:        "overhead",
-		Description: "one guest alone: controller on (fvmd adapting) vs off (no fvmd): throughput ratio and the daemon's CPU",
-		Duration:    15 * time.Second,
-		specs: func(b controller.Config, d time.Duration) []Spec {
-			off := fvm("A", b, 100)
-			off.NoController = true
-			return []Spec{one("on", d, fvm("A", b, 100)), one("off", d, off)}
+		{
+			Name:        "overhead",
+			Description: "one guest alone: controller on (fvmd adapting) vs off (no fvmd): throughput ratio and the daemon's CPU",
+			Duration:    15 * time.Second,
+			specs: func(b controller.Config, d time.Duration) []Spec {
+				off := fvm("A", b, 100)
+				off.NoController = true
+				return []Spec{one("on", d, fvm("A", b, 100)), one("off", d, off)}
+			},
 		},
-	},
-	{
-		Name:        "fidelity",
-		Description: "fixed pauses (demands pinned): measured shares vs the duty and fair host models",
-		Duration:    12 * time.Second,
-		specs: func(b controller.Config, d time.Duration) []Spec {
-			u := b.U
-			return []Spec{
-				one("70-100", d, pinned("A", b, 70*u/100), greedy("B", "spin", b)),
-				one("50-100", d, pinned("A", b, 50*u/100), greedy("B", "spin", b)),
-				one("50-50", d, pinned("A", b, 50*u/100), pinned("B", b, 50*u/100)),
-				one("30-60-100", d, pinned("A", b, 30*u/100), pinned("B", b, 60*u/100), greedy("C", "spin", b)),
-			}
+		{
+			Name:        "fidelity",
+			Description: "fixed pauses (demands pinned): measured shares vs the duty and fair host models",
+			Duration:    12 * time.Second,
+			specs: func(b controller.Config, d time.Duration) []Spec {
+				u := b.U
+				return []Spec{
+					one("70-100", d, pinned("A", b, 70*u/100), greedy("B", "spin", b)),
+					one("50-100", d, pinned("A", b, 50*u/100), greedy("B", "spin", b)),
+					one("50-50", d, pinned("A", b, 50*u/100), pinned("B", b, 50*u/100)),
+					one("30-60-100", d, pinned("A", b, 30*u/100), pinned("B", b, 60*u/100), greedy("C", "spin", b)),
+				}
+			},
 		},
-	},
+	}
 }
 
 // Experiments returns the named experiments, sorted by name.
 func Experiments() []Experiment {
-	out := append([]Experiment(nil), experiments...)
+	out := table()
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
 // Lookup returns the experiment with the given name.
 func Lookup(name string) (Experiment, error) {
-	for _, e := range experiments {
+	for _, e := range table() {
 		if e.Name == name {
 			return e, nil
 		}

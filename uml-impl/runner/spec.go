@@ -9,8 +9,9 @@ import (
 	"github.com/friendly-vm/fvm/uml-impl/controller"
 )
 
-// Workloads a guest can run (fvmwork subcommands).
-var workloads = map[string]bool{"spin": true, "mem": true, "io": true}
+// isWorkload reports whether w is a workload a guest can run (an fvmwork
+// subcommand).
+func isWorkload(w string) bool { return w == "spin" || w == "mem" || w == "io" }
 
 // VM is one guest of a run.
 type VM struct {
@@ -107,7 +108,7 @@ func (s *Spec) Prepare() error {
 			errs = append(errs, fmt.Errorf("vm %d: name %q: want a unique name of 1-32 letters, digits, - or _", i, v.Name))
 		}
 		seen[v.Name] = true
-		if !workloads[v.Workload] {
+		if !isWorkload(v.Workload) {
 			errs = append(errs, fmt.Errorf("vm %s: workload %q: want spin, mem or io", v.Name, v.Workload))
 		}
 		if v.Stop == 0 {
