@@ -4,8 +4,10 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +34,10 @@ func realNice() int {
 }
 
 func runExperiment(t *testing.T, name string) *Summary {
+	return runExperimentFor(t, name, realDuration)
+}
+
+func runExperimentFor(t *testing.T, name string, d time.Duration) *Summary {
 	t.Helper()
 	k := os.Getenv("FVM_KERNEL")
 	if k == "" {
@@ -48,7 +54,7 @@ func runExperiment(t *testing.T, name string) *Summary {
 		t.Fatal(err)
 	}
 	base := Base(controller.Default().Signal)
-	specs := e.Specs(base, realDuration, k)
+	specs := e.Specs(base, d, k)
 	if len(specs) != 1 {
 		t.Fatalf("%s: %d runs, want 1", name, len(specs))
 	}
@@ -107,6 +113,19 @@ func TestRealPairIsFair(t *testing.T) {
 		a.Signal, a.Share, b.Share, a.MeanPause, b.MeanPause, s.JainFVM, s.Utilisation, s.ConvergenceS)
 	if s.JainFVM < 0.95 {
 		t.Errorf("pair: Jain index %.4f of the FVMs' shares, want >= 0.95", s.JainFVM)
+	}
+}
+
+func TestRealFourIsFair(t *testing.T) {
+	s := runExperimentFor(t, "four", 40*time.Second)
+	var shares []string
+	for _, v := range s.VMs {
+		shares = append(shares, fmt.Sprintf("%s %.3f", v.Name, v.Share))
+	}
+	t.Logf("four (%s): shares %s, Jain %.4f, utilisation %.3f, convergence %.1f s",
+		s.VMs[0].Signal, strings.Join(shares, ", "), s.JainFVM, s.Utilisation, s.ConvergenceS)
+	if s.JainFVM < 0.99 {
+		t.Errorf("four: Jain index %.4f of the FVMs' shares, want >= 0.99", s.JainFVM)
 	}
 }
 
