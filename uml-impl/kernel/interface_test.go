@@ -4,6 +4,7 @@ package kernel_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -94,6 +95,9 @@ func TestInterface(t *testing.T) {
 	script := `
 $P watch -for 9s -every 300ms -dir "$FVM_OUT" &
 W=$!
+mkdir -p late
+$P watch -for 7s -every 7500ms -dir "$FVM_OUT/late" &
+L=$!
 $P spin -for 1500ms -out "$FVM_OUT/spin1.json"
 sleep 1
 echo 20000 > /proc/fvm/period_us
@@ -103,7 +107,7 @@ echo 0 > /proc/fvm/pause_permille
 echo 10000 > /proc/fvm/period_us
 $P writes -cases "$FVM_OUT/cases.json" -out "$FVM_OUT/writes.json"
 $P fuzz -n ` + strconv.Itoa(fuzzN) + ` -seed "$(date +%s)" -out "$FVM_OUT/fuzz.json"
-wait $W
+wait $W $L
 cat /proc/fvm/windows > "$FVM_OUT/windows-final.txt"
 cat /proc/fvm/stats > "$FVM_OUT/stats-final.txt"
 `
@@ -153,13 +157,17 @@ cat /proc/fvm/stats > "$FVM_OUT/stats-final.txt"
 			bySeq[x.Seq] = x
 		}
 		checked := 0
+	snapshots:
 		for i, s := range all {
 			if s["seq"] == 0 || w.res.First != 1 || s["seq"] > w.res.Last {
 				continue
 			}
 			var sum [6]uint64
 			for q := uint64(1); q <= s["seq"]; q++ {
-				x := bySeq[q]
+				x, ok := bySeq[q]
+				if !ok {
+					continue snapshots // not every window was read (reported by the windows test)
+				}
 				for j, v := range []uint64{x.Wall, x.CPU, x.Idle, x.Pause, x.Want, x.Steal} {
 					sum[j] += v
 				}
@@ -231,6 +239,20 @@ cat /proc/fvm/stats > "$FVM_OUT/stats-final.txt"
 		if pauseSeen < 15 {
 			t.Errorf("only %d windows with pause 300‰ and period 20000 µs in force", pauseSeen)
 		}
+		// A reader that polls only every 7.5 s (> 64 windows) must see the
+		// ring overflow: exactly one gap, then the 64 newest windows.
+		var late struct {
+			Windows int      `json:"windows"`
+			First   uint64   `json:"first"`
+			Last    uint64   `json:"last"`
+			Gaps    []string `json:"gaps"`
+			Reads   int      `json:"reads"`
+		}
+		b.json(t, "late/watch.json", &late)
+		if late.Reads != 2 || len(late.Gaps) != 1 || late.Windows != int(late.Last-late.First)+1-gapLen(t, late.Gaps[0]) {
+			t.Errorf("late reader: %+v, want 2 reads and exactly one gap", late)
+		}
+		t.Logf("late reader (2 reads 7.5 s apart): %d windows, seq %d..%d, gap %v", late.Windows, late.First, late.Last, late.Gaps)
 		ring, err := host.ParseWindows(string(b.read(t, "windows-final.txt")))
 		if err != nil {
 			t.Fatal(err)
@@ -281,3 +303,13 @@ cat /proc/fvm/stats > "$FVM_OUT/stats-final.txt"
 }
 
 func sec(ns uint64) float64 { return float64(ns) / float64(time.Second) }
+
+// gapLen is the number of windows in a "a..b" gap.
+func gapLen(t *testing.T, g string) int {
+	t.Helper()
+	var a, b int
+	if _, err := fmt.Sscanf(g, "%d..%d", &a, &b); err != nil || b < a {
+		t.Fatalf("gap %q: want a..b", g)
+	}
+	return b - a + 1
+}
