@@ -1,0 +1,114 @@
+package refine
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/friendly-vm/fvm/trace"
+)
+
+// realRuns are recorded runs of the real system (uml-impl: patched UML
+// guests, fvmd, the host runner), committed under testdata/runs.
+var realRuns = []string{"four-steal", "four-vct", "greedy-steal", "greedy-vct"}
+
+func realRunFiles(t tb, run string) []string {
+	t.Helper()
+	files, err := Paths([]string{filepath.Join("..", "..", "testdata", "runs", run)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// Every recorded real run refines ref.
+func TestRealRunsRefine(t *testing.T) {
+	for _, run := range realRuns {
+		res, err := CheckFiles([]string{filepath.Join("..", "..", "testdata", "runs", run)}, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", run, err)
+		}
+		if !res.OK() {
+			t.Fatalf("%s does not refine ref: %v", run, res.Failure)
+		}
+		s := res.Summary
+		t.Logf("%s: %d files, %d events, %d windows, Jain %.3f, efficiency %.3f", run, len(s.Files), s.Events, s.Windows, s.Jain, s.Efficiency)
+	}
+}
+
+// Every mutation kind, applied to one FVM's trace of a real run, is
+// rejected while the other VMs' traces stay as recorded.
+func TestRealRunMutationsRejected(t *testing.T) {
+	type file struct {
+		name string
+		raw  []byte
+		evs  []trace.Event
+		fvm  bool
+	}
+	var runs [][]file
+	for _, run := range realRuns {
+		var fs []file
+		for _, path := range realRunFiles(t, run) {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs, err := trace.ReadAll(bytes.NewReader(raw), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fvm := false
+			for _, e := range evs {
+				fvm = fvm || e.Kind == trace.KindDecide
+			}
+			fs = append(fs, file{path, raw, evs, fvm})
+		}
+		runs = append(runs, fs)
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		fs := rapid.SampledFrom(runs).Draw(t, "run")
+		var fvms []int
+		for i, f := range fs {
+			if f.fvm {
+				fvms = append(fvms, i)
+			}
+		}
+		k := rapid.SampledFrom(fvms).Draw(t, "file")
+		f := fs[k]
+		var hdr *trace.Header
+		vm := 0
+		for _, e := range f.evs {
+			if e.Kind == trace.KindHeader {
+				hdr, vm = e.Header, e.VM
+				break
+			}
+		}
+		p, err := Params(hdr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for len(p.FVMs) <= vm { // mutate indexes the FVM by the event's vm
+			p.FVMs = append(p.FVMs, p.FVMs[0])
+		}
+		kind := rapid.SampledFrom(mutations).Draw(t, "mutation")
+		b, ok := mutate(t, kind, p, f.evs)
+		if !ok {
+			t.Skip("nothing to mutate")
+		}
+		var inputs []Input
+		for i, g := range fs {
+			data := g.raw
+			if i == k {
+				data = b
+			}
+			inputs = append(inputs, Input{Name: g.name, R: bytes.NewReader(data)})
+		}
+		res, err := Check(inputs, Options{})
+		if err == nil && res.OK() {
+			t.Fatalf("mutation %s of %s accepted", kind, f.name)
+		}
+	})
+}
