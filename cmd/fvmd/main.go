@@ -68,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&c.VM, "vm", c.VM, "this VM's index in the run (0-based)")
 	fs.IntVar(&c.N, "n", c.N, "number of VMs in the run")
 	fs.StringVar(&signalName, "signal", c.Signal.String(), "congestion signal: steal or vct")
-	fs.IntVar(&theta, "theta", -1, "threshold in permille (default 250 for steal, 1500 for vct)")
+	fs.IntVar(&theta, "theta", -1, "threshold in permille (default 200 for steal, 1500 for vct)")
 	fs.StringVar(&ruleName, "rule", c.Rule.String(), "rule: aimd, mimd or aiad")
 	fs.IntVar(&c.Alpha, "alpha", c.Alpha, "additive increase (units of 1/u)")
 	fs.StringVar(&beta, "beta", c.Beta.String(), "multiplicative decrease factor")

@@ -280,7 +280,7 @@ func TestObserve(t *testing.T) {
 			name:  "ewma smooths the signal",
 			mut:   func(c *Config) { c.EWMA = R(1, 2) },
 			reads: []read{{100, wins(1, 1, 0)}, {200, wins(2, 2, 600)}, {300, wins(3, 3, 300)}},
-			// s = 0, then (600+0)/2 = 300 > 250, then (300+300)/2 = 300.
+			// s = 0, then (600+0)/2 = 300 > 200, then (300+300)/2 = 300.
 			want: []string{"sample 1", "decide 1 10->11 increase", "sample 2 c", "decide 2 11->5 decrease", "sample 3 c", "decide 3 5->2 decrease"},
 			d:    2,
 		},

@@ -21,7 +21,7 @@ func window(seq uint64, steal uint64) controller.Window {
 // trace events; here a read repeats window 1, brings 2 and 3, and the
 // third read shows nothing new for more than a second.
 func ExampleCore() {
-	cfg := controller.Default() // U=100, AIMD +5 / x1/2, steal > 250‰
+	cfg := controller.Default() // U=100, AIMD +5 / x1/2, steal > 200‰
 	core, err := controller.NewCore(cfg, 0, 0)
 	if err != nil {
 		fmt.Println(err)

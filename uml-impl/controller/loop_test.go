@@ -211,7 +211,7 @@ func TestTraceFile(t *testing.T) {
 		t.Fatalf("kinds %q, want %q", got, want)
 	}
 	hh := evs[0].Header
-	if hh.Beta.String() != "1/2" || hh.Theta.String() != "1/4" || hh.Signal != "steal" || hh.Rule != "aimd" || hh.N != 2 || evs[0].VM != 1 || hh.InitD != 10 {
+	if hh.Beta.String() != "1/2" || hh.Theta.String() != "1/5" || hh.Signal != "steal" || hh.Rule != "aimd" || hh.N != 2 || evs[0].VM != 1 || hh.InitD != 10 {
 		t.Errorf("header %+v", hh)
 	}
 	if s := evs[2].Sample; s.Seq != 1 || !s.Congested || s.StealPermille != 600 || s.SignalPermille != 600 {

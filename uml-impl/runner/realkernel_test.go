@@ -117,7 +117,7 @@ func TestRealPairIsFair(t *testing.T) {
 }
 
 func TestRealFourIsFair(t *testing.T) {
-	s := runExperimentFor(t, "four", 40*time.Second)
+	s := runExperimentFor(t, "four", 60*time.Second)
 	var shares []string
 	for _, v := range s.VMs {
 		shares = append(shares, fmt.Sprintf("%s %.3f", v.Name, v.Share))

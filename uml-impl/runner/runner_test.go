@@ -258,7 +258,7 @@ func TestMergeAndSummarize(t *testing.T) {
 	if !near(a.ProgressRate, 10000, 1e-6) || a.Progress != 99000 {
 		t.Errorf("progress %d, rate %v/s: want 99000, 10000/s", a.Progress, a.ProgressRate)
 	}
-	// Steal 500 > 250 every window: both decrease to dmin and stay there.
+	// Steal 500 > 200 every window: both decrease to dmin and stay there.
 	if a.MeanD != 5 || a.MeanPause != 950 || !a.CleanEnd || a.Holds != 0 {
 		t.Errorf("A: mean d %v, mean pause %v, clean %v, holds %d", a.MeanD, a.MeanPause, a.CleanEnd, a.Holds)
 	}
