@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -172,6 +173,11 @@ func runCheck(cmd *cobra.Command, f checkFlags) error {
 	opt := spec.Options{
 		Symmetry: cfg.Check.Symmetry, Liveness: cfg.Check.Liveness,
 		Workers: f.workers, ExpectedStates: f.expectedStates, MaxMemory: f.maxMemoryMiB << 20,
+	}
+	if opt.ExpectedStates == 0 && !overridden(f.config, p) {
+		// The configuration's measured size pre-sizes the visited set; it
+		// no longer applies once a flag changed the model.
+		opt.ExpectedStates = cfg.Check.ExpectedStates
 	}
 	if !f.quiet {
 		opt.Progress = cmd.ErrOrStderr()
@@ -505,4 +511,15 @@ func writeModelCheckJSON(w io.Writer, cfg *configs.Config, res *spec.Result, fil
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// overridden reports whether p differs from the parameters of the named
+// configuration as it is stored (that is, whether a flag changed the model).
+func overridden(name string, p *ref.Params) bool {
+	c, err := configs.Load(name)
+	if err != nil {
+		return true
+	}
+	orig, err := c.Params()
+	return err != nil || !reflect.DeepEqual(orig, p)
 }

@@ -65,6 +65,10 @@ type Check struct {
 	Expect map[string]Verdict `json:"expect,omitempty"`
 	// TLC marks configurations small enough for TLC in CI.
 	TLC bool `json:"tlc"`
+	// ExpectedStates, if set, pre-sizes the checker's visited set (the
+	// distinct states without symmetry, as measured), so that a large
+	// benchmark configuration does not pay for growing the table.
+	ExpectedStates int64 `json:"expected_states,omitempty"`
 }
 
 // Config is one configuration file.
