@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -269,46 +270,64 @@ func expectedVerdict(c *configs.Config, prop string) Verdict {
 // crosscheck_spec_test.go).
 func TestTLCCrossCheck(t *testing.T) {
 	r := tlcRunner(t)
+	// TLC's liveness checking is mostly sequential, so two TLCs with one
+	// worker each (go test's -parallel defaults to GOMAXPROCS) finish the
+	// set sooner than one TLC at a time with -workers auto.
+	r.Workers = "1"
+	var mu sync.Mutex
 	var total, cpu time.Duration
 	var summary bytes.Buffer
 	ran := 0
-	for _, m := range tlcConfigs(t) {
-		t.Run(m.Config.Name, func(t *testing.T) {
-			rs := newRefSearch(m.Params)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			rep, err := r.Check(ctx, m, CheckOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			total += rep.Duration
-			cpu += rep.CPU
-			ran++
-			fmt.Fprintf(&summary, "%-14s distinct %8d  symmetric %7d  runs %d  %6.1fs (CPU %6.1fs)  %v\n",
-				m.Config.Name, rep.Distinct, rep.SymDistinct, len(rep.Runs), rep.Duration.Seconds(), rep.CPU.Seconds(), rep.Verdicts)
-			if rep.Distinct != int64(len(rs.depth)) {
-				t.Errorf("TLC found %d distinct states, the reference model has %d reachable states", rep.Distinct, len(rs.depth))
-			}
-			if m.Config.Check.Symmetry {
-				if !allIdentical(m.Params) {
-					t.Fatalf("check.symmetry with non-identical FVMs")
-				}
-				if rep.SymDistinct != int64(rs.symmetric) {
-					t.Errorf("TLC with symmetry found %d distinct states, the reference model has %d orbits", rep.SymDistinct, rs.symmetric)
-				}
-			}
-			props := append(Invariants(), m.Temporal()...)
-			props = append(props, Deadlock)
-			for _, prop := range props {
-				want := expectedVerdict(m.Config, prop)
-				if got := rep.Verdicts[prop]; got != want {
-					t.Errorf("%s: TLC says %q, the configuration expects %q", prop, got, want)
-				}
-			}
-			crossCheckSpec(t, m, rep)
-		})
+	start := time.Now()
+	t.Run("configs", func(t *testing.T) {
+		for _, m := range tlcConfigs(t) {
+			t.Run(m.Config.Name, func(t *testing.T) {
+				t.Parallel()
+				crossCheckConfig(t, r, m, func(rep *Report) {
+					mu.Lock()
+					defer mu.Unlock()
+					total += rep.Duration
+					cpu += rep.CPU
+					ran++
+					fmt.Fprintf(&summary, "%-14s distinct %8d  symmetric %7d  runs %d  %6.1fs (CPU %6.1fs)  %v\n",
+						m.Config.Name, rep.Distinct, rep.SymDistinct, len(rep.Runs), rep.Duration.Seconds(), rep.CPU.Seconds(), rep.Verdicts)
+				})
+			})
+		}
+	})
+	t.Logf("TLC on %d configurations: %.1fs wall for the set, runs %.1fs, CPU %.1fs\n%s",
+		ran, time.Since(start).Seconds(), total.Seconds(), cpu.Seconds(), summary.String())
+}
+
+func crossCheckConfig(t *testing.T, r *Runner, m *Model, record func(*Report)) {
+	rs := newRefSearch(m.Params)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	rep, err := r.Check(ctx, m, CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("TLC on %d configurations: %.1fs (CPU %.1fs)\n%s", ran, total.Seconds(), cpu.Seconds(), summary.String())
+	record(rep)
+	if rep.Distinct != int64(len(rs.depth)) {
+		t.Errorf("TLC found %d distinct states, the reference model has %d reachable states", rep.Distinct, len(rs.depth))
+	}
+	if m.Config.Check.Symmetry {
+		if !allIdentical(m.Params) {
+			t.Fatalf("check.symmetry with non-identical FVMs")
+		}
+		if rep.SymDistinct != int64(rs.symmetric) {
+			t.Errorf("TLC with symmetry found %d distinct states, the reference model has %d orbits", rep.SymDistinct, rs.symmetric)
+		}
+	}
+	props := append(Invariants(), m.Temporal()...)
+	props = append(props, Deadlock)
+	for _, prop := range props {
+		want := expectedVerdict(m.Config, prop)
+		if got := rep.Verdicts[prop]; got != want {
+			t.Errorf("%s: TLC says %q, the configuration expects %q", prop, got, want)
+		}
+	}
+	crossCheckSpec(t, m, rep)
 }
 
 // TestTLCCounterexampleLength checks that TLC's and the Go checker's
@@ -322,6 +341,7 @@ func TestTLCCounterexampleLength(t *testing.T) {
 	r.Workers = "1" // a single worker makes TLC's BFS strictly level by level
 	for _, name := range []string{"default", "hetero-delay", "fair-host", "duty-vct"} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			m, err := Load(name)
 			if err != nil {
 				t.Fatal(err)

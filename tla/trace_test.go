@@ -88,6 +88,7 @@ func TestTraceAccepts(t *testing.T) {
 		seed   uint64
 	}{{"default", 1}, {"hetero-delay", 2}, {"fair-host", 3}, {"duty-steal", 4}, {"greedy", 5}} {
 		t.Run(tc.config, func(t *testing.T) {
+			t.Parallel()
 			m, err := Load(tc.config)
 			if err != nil {
 				t.Fatal(err)
@@ -99,6 +100,7 @@ func TestTraceAccepts(t *testing.T) {
 		})
 	}
 	t.Run("hidden initial demands", func(t *testing.T) {
+		t.Parallel()
 		m, err := Load("default")
 		if err != nil {
 			t.Fatal(err)
@@ -127,6 +129,7 @@ func TestTraceRejectsMutations(t *testing.T) {
 	}
 
 	t.Run("wrong decrease", func(t *testing.T) {
+		t.Parallel()
 		_, evs := simTrace(t, m.Params, 21, 200)
 		k := findEvent(t, evs, func(e trace.Event) bool {
 			return e.Kind == trace.KindDecide && e.Decide.Branch == trace.BranchDecrease && e.Decide.DAfter+1 < e.Decide.DBefore
@@ -136,6 +139,7 @@ func TestTraceRejectsMutations(t *testing.T) {
 	})
 
 	t.Run("reordered sample", func(t *testing.T) {
+		t.Parallel()
 		// Two of FVM 0's samples with different bits trade places: each
 		// keeps its window number, so the order looks valid, but the bits
 		// no longer follow the host model.
@@ -157,6 +161,7 @@ func TestTraceRejectsMutations(t *testing.T) {
 	})
 
 	t.Run("decision out of order", func(t *testing.T) {
+		t.Parallel()
 		// A decision claims to consume a later window than the oldest.
 		_, evs := simTrace(t, m.Params, 23, 200)
 		k := findEvent(t, evs, func(e trace.Event) bool {
@@ -167,6 +172,7 @@ func TestTraceRejectsMutations(t *testing.T) {
 	})
 
 	t.Run("delay beyond D", func(t *testing.T) {
+		t.Parallel()
 		// A genuine run of the same system with FVM 1's delay bound one
 		// larger, in which FVM 1 does act on a sample D+1 ticks old.
 		wide := *m.Params
