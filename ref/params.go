@@ -185,13 +185,15 @@ func (p *Params) Validate() error {
 		}
 	case Fair, Duty:
 		switch p.Signal {
+		// The denominator bound keeps theta's cross-multiplications with the
+		// duty host's observables (denominators up to 2^36 * U) in int64.
 		case VCT:
-			if p.Theta.Den <= 0 || p.Theta.Num < p.Theta.Den || p.Theta.Num > 100*p.Theta.Den {
-				bad("theta", p.Theta, "in [1, 100] for signal vct (a ratio of times)")
+			if p.Theta.Den <= 0 || p.Theta.Den > 1000 || p.Theta.Num < p.Theta.Den || p.Theta.Num > 100*p.Theta.Den {
+				bad("theta", p.Theta, "in [1, 100] with denominator <= 1000 for signal vct (a ratio of times)")
 			}
 		case Steal:
-			if p.Theta.Den <= 0 || p.Theta.Num < 0 || p.Theta.Num >= p.Theta.Den {
-				bad("theta", p.Theta, "in [0, 1) for signal steal (a fraction of wall time)")
+			if p.Theta.Den <= 0 || p.Theta.Den > 1000 || p.Theta.Num < 0 || p.Theta.Num >= p.Theta.Den {
+				bad("theta", p.Theta, "in [0, 1) with denominator <= 1000 for signal steal (a fraction of wall time)")
 			}
 		default:
 			bad("signal", p.Signal, "one of %s", strings.Join(signalNames, ", "))

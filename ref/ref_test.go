@@ -34,6 +34,11 @@ func TestValidate(t *testing.T) {
 		{"greedy above u", func(p *Params) { p.Greedy = []int{30} }, "greedy[0] = 30: must be in [0, u=20]"},
 		{"vct theta below one", func(p *Params) { p.Host, p.Theta = Fair, R(1, 2) }, "theta = 1/2: must be in [1, 100]"},
 		{"steal theta one", func(p *Params) { p.Host, p.Signal, p.Theta = Fair, Steal, R(1, 1) }, "theta = 1: must be in [0, 1)"},
+		// Found by the TLA+ cross-check: with this theta, Rat.Less overflowed
+		// int64 under the duty host and a congested FVM read as uncongested.
+		{"theta denominator", func(p *Params) {
+			p.Host, p.Theta, p.U, p.Capacity, p.Dmax = Duty, R(1000000001, 1000000000), 1000, 1000, 1000
+		}, "theta = 1000000001/1000000000: must be in [1, 100] with denominator <= 1000"},
 		{"duty needs one core", func(p *Params) { p.Host, p.Theta, p.Capacity = Duty, R(3, 2), 40 }, "capacity = 40: must be equal to u=20"},
 		{"duty overflow", func(p *Params) {
 			p.Host, p.Theta, p.U, p.Capacity, p.Dmax = Duty, R(3, 2), 1000, 1000, 1000
