@@ -220,6 +220,7 @@ func newUMLExperimentCmd() *cobra.Command {
 		duration time.Duration
 		nice     int
 		theta    int
+		ewma     string
 	)
 	var names []string
 	for _, e := range runner.Experiments() {
@@ -269,6 +270,11 @@ the duty model's prediction. Experiments:
 				if theta >= 0 {
 					base.ThetaPermille = theta
 				}
+				if ewma != "" {
+					if base.EWMA, err = controller.ParseRat(ewma); err != nil {
+						return badInput(fmt.Errorf("--ewma: %w", err))
+					}
+				}
 				for _, spec := range e.Specs(base, duration, k) {
 					spec.Nice = nice
 					res, err := runner.Run(ctx, spec, bins, filepath.Join(out, spec.Name), cmd.ErrOrStderr())
@@ -293,6 +299,7 @@ the duty model's prediction. Experiments:
 	c.Flags().StringVar(&sig, "signal", "both", "vct, steal or both")
 	c.Flags().DurationVar(&duration, "duration", 0, "length of each run (default: the experiment's)")
 	c.Flags().IntVar(&theta, "theta", -1, "threshold in permille for every run (default: each signal's)")
+	c.Flags().StringVar(&ewma, "ewma", "", "EWMA weight of the newest window for every run (default: the controller's)")
 	c.Flags().IntVar(&nice, "nice", 0, "host nice value of the guests' processes (e.g. -10 to measure on a busy shared machine)")
 	return c
 }
