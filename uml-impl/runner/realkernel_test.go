@@ -19,8 +19,9 @@ import (
 // greedy scenarios with the default signal, on the patched kernel in
 // $FVM_KERNEL, serially, with the machine to themselves.
 
-// realDuration keeps CI short: 30 s of workload per run (the experiments'
-// default; shorter runs leave fewer AIMD cycles in the measured half).
+// realDuration keeps CI short: 30 s of workload for the greedy run.
+// The fairness runs take 60 s (their experiments' default): a pair's
+// desynchronised AIMD cycles need a long second half to average out.
 const realDuration = 30 * time.Second
 
 // realNice is the guests' host nice (their autogroups'), as root: the
@@ -107,7 +108,7 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 func TestRealPairIsFair(t *testing.T) {
-	s := runExperiment(t, "pair")
+	s := runExperimentFor(t, "pair", 60*time.Second)
 	a, b := s.VMs[0], s.VMs[1]
 	t.Logf("pair (%s): shares A %.3f B %.3f, mean pause A %.0f‰ B %.0f‰, Jain %.4f, utilisation %.3f, convergence %.1f s",
 		a.Signal, a.Share, b.Share, a.MeanPause, b.MeanPause, s.JainFVM, s.Utilisation, s.ConvergenceS)
