@@ -207,7 +207,7 @@ func TestTraceFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := kinds(evs), "header actuate sample decide actuate gap sample decide actuate sample decide actuate end"; got != want {
+	if got, want := kinds(evs), "header actuate sample decide actuate gap sample decide actuate sample decide end"; got != want {
 		t.Fatalf("kinds %q, want %q", got, want)
 	}
 	hh := evs[0].Header
@@ -350,5 +350,30 @@ func TestProcFiles(t *testing.T) {
 	}
 	if _, err := (&ProcSource{Dir: filepath.Join(dir, "none")}).Windows(); err == nil {
 		t.Error("Windows() on a missing directory succeeded")
+	}
+}
+
+// TestLoopSkipsUnchangedActuation checks that a decision keeping a pause
+// already confirmed in force is neither written nor read back, and that a
+// changed one always is.
+func TestLoopSkipsUnchangedActuation(t *testing.T) {
+	cfg := testConfig()
+	cfg.Init = cfg.Dmin // at dmin: congested windows clamp and keep d
+	l, src, act, sink := newLoop(t, cfg)
+	for s := uint64(1); s <= 3; s++ {
+		src.Push(win(s, 900))
+		if err := l.Poll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src.Push(win(4, 0)) // increase: actuated
+	if err := l.Poll(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(sink.Events), "header actuate sample decide sample decide sample decide sample decide actuate"; got != want {
+		t.Errorf("events %q, want %q", got, want)
+	}
+	if len(act.Writes) != 2 {
+		t.Errorf("writes %v, want the initial one and the increase", act.Writes)
 	}
 }
