@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,21 @@ import (
 // The fairness runs take 60 s (their experiments' default): a pair's
 // desynchronised AIMD cycles need a long second half to average out.
 const realDuration = 30 * time.Second
+
+// guestCPU is the host CPU the guests are pinned to: FVM_GUEST_CPU (as for
+// the kernel tests), default 0.
+func guestCPU(t *testing.T) int {
+	t.Helper()
+	c := os.Getenv("FVM_GUEST_CPU")
+	if c == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(c)
+	if err != nil || n < 0 {
+		t.Fatalf("FVM_GUEST_CPU=%q: want a CPU number", c)
+	}
+	return n
+}
 
 // realNice is the guests' host nice (their autogroups'), as root: the
 // guests compete with each other at equal weights, and background load on
@@ -59,7 +75,7 @@ func runExperimentFor(t *testing.T, name string, d time.Duration) *Summary {
 	if len(specs) != 1 {
 		t.Fatalf("%s: %d runs, want 1", name, len(specs))
 	}
-	specs[0].Nice = realNice()
+	specs[0].Nice, specs[0].CPU = realNice(), guestCPU(t)
 	dir := filepath.Join(t.TempDir(), specs[0].Name)
 	if d := os.Getenv("FVM_RUN_DIR"); d != "" {
 		dir = filepath.Join(d, specs[0].Name)
@@ -159,7 +175,7 @@ func TestRealDeadlineKeepsWhatWasWritten(t *testing.T) {
 	}
 	b := Base(controller.Default().Signal)
 	spec := Spec{Name: "deadline", Kernel: k, Duration: 20 * time.Second, Slack: -15 * time.Second,
-		Nice: realNice(), VMs: []VM{fvm("A", b, 100)}}
+		Nice: realNice(), CPU: guestCPU(t), VMs: []VM{fvm("A", b, 100)}}
 	dir := filepath.Join(t.TempDir(), "deadline")
 	start := time.Now()
 	res, err := Run(ctx, spec, bins, dir, nil)
