@@ -323,11 +323,7 @@ func TestSpecCheckFigures(t *testing.T) {
 	// ~15 s and no proved bound applies to them (hosts.md records them).
 	for _, name := range []string{"default", "greedy", "hetero-delay", "hetero-params", "duty-vct"} {
 		t.Run(name, func(t *testing.T) {
-			c, err := configs.Load(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := c.Params()
+			p, err := configs.LoadParams(name)
 			if err != nil {
 				t.Fatal(err)
 			}

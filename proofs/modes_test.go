@@ -12,11 +12,7 @@ import (
 
 func loadParams(t testing.TB, name string) *ref.Params {
 	t.Helper()
-	c, err := configs.Load(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := c.Params()
+	p, err := configs.LoadParams(name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,11 +16,7 @@ import (
 // directory with one trace file.
 func writeSimulatedRun(t *testing.T, mutate func([]trace.Event)) string {
 	t.Helper()
-	c, err := configs.Load("default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := c.Params()
+	p, err := configs.LoadParams("default")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -201,3 +201,17 @@ func (c *Config) Params() (*ref.Params, error) {
 	}
 	return p, nil
 }
+
+// LoadParams loads a configuration (see Load) and returns its validated
+// reference parameters.
+func LoadParams(name string) (*ref.Params, error) {
+	c, err := Load(name)
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.Params()
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", c.Name, err)
+	}
+	return p, nil
+}

@@ -21,11 +21,7 @@ type tb interface {
 
 func loadParams(t tb, name string) *ref.Params {
 	t.Helper()
-	cfg, err := configs.Load(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Params()
+	p, err := configs.LoadParams(name)
 	if err != nil {
 		t.Fatal(err)
 	}
