@@ -38,7 +38,7 @@ func benchConfig(b *testing.B, name string) {
 }
 
 // BenchmarkLarge is the safety-only benchmark of issue 3 (make bench):
-// the large configuration without symmetry, about 73 million states.
+// the large configuration without symmetry, about 349 million states.
 func BenchmarkLarge(b *testing.B) { benchConfig(b, "large") }
 
 // BenchmarkMedium is the configuration make bench-mc compares with TLC.
