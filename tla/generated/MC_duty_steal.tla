@@ -16,7 +16,7 @@ const_Kappa == [num |-> 0, den |-> 0]
 const_Greedy == <<>>
 const_Host == "duty"
 const_Signal == "steal"
-const_Theta == [num |-> 1, den |-> 4]
+const_Theta == [num |-> 1, den |-> 5]
 const_Rule == "aimd"
 const_Alpha == (fvm0 :> 1 @@ fvm1 :> 1 @@ fvm2 :> 1)
 const_Beta == (fvm0 :> [num |-> 1, den |-> 2] @@ fvm1 :> [num |-> 1, den |-> 2] @@ fvm2 :> [num |-> 1, den |-> 2])

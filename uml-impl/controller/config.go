@@ -219,7 +219,7 @@ func Default() Config {
 // configuration's). For steal, the duty model puts a lone FVM beside a
 // greedy VM at steal = r/2, so AIMD keeps it between r = θ and 2θ and the
 // greedy VM gets about 1 − 0.75θ of the core: θ = 200‰ leaves it 85%
-// (measured: 80-83%; with θ = 250‰, the model's duty-steal value,
+// (measured: 80-83%; with θ = 250‰, the model's first duty-steal value,
 // 74-78%, too close to the 75% friendliness target on a noisy host). The
 // price is utilisation with FVMs only (a pair: about 75% instead of 82%).
 func DefaultTheta(s Signal) int {
