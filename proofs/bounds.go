@@ -64,12 +64,7 @@ func EfficiencyBand(p *ref.Params) (Band, error) {
 		inc[i] = make([]int, p.Dmax-p.Dmin+1)
 		dec[i] = make([]int, p.Dmax-p.Dmin+1)
 		for x := p.Dmin; x <= p.Dmax; x++ {
-			up, down := x, x
-			for range p.FVMs[i].D + 1 {
-				up, _ = p.Apply(i, up, false)
-				down, _ = p.Apply(i, down, true)
-			}
-			inc[i][x-p.Dmin], dec[i][x-p.Dmin] = up, down
+			inc[i][x-p.Dmin], dec[i][x-p.Dmin] = PendingReach(p, i, x)
 		}
 	}
 	b.Hi = optimise(p, inc, func(sum int) bool { return sum <= s }, true)
@@ -174,4 +169,16 @@ func BandClosedForm(p *ref.Params) (lo, hi float64, err error) {
 	hi = math.Min(hi, n*float64(p.Dmax))
 	lo = math.Max(n*float64(p.Dmin), b*(s+1)-loss)
 	return lo, hi, nil
+}
+
+// PendingReach returns FVM i's demand after D_i+1 increases (up) and after
+// D_i+1 decreases (down) from x: the furthest its pending samples can move
+// it, since a FIFO holds at most D_i+1 samples.
+func PendingReach(p *ref.Params, i, x int) (up, down int) {
+	up, down = x, x
+	for range p.FVMs[i].D + 1 {
+		up, _ = p.Apply(i, up, false)
+		down, _ = p.Apply(i, down, true)
+	}
+	return up, down
 }

@@ -171,11 +171,7 @@ func TestCheckerWithinProvedBounds(t *testing.T) {
 				delta := make([]int, n)
 				for i := range n {
 					for x := p.Dmin; x <= p.Dmax; x++ {
-						up, down := x, x
-						for range p.FVMs[i].D + 1 {
-							up, _ = p.Apply(i, up, false)
-							down, _ = p.Apply(i, down, true)
-						}
+						up, down := proofs.PendingReach(p, i, x)
 						delta[i] = max(delta[i], up-x, x-down)
 					}
 				}
@@ -369,11 +365,7 @@ func TestSpecCheckFigures(t *testing.T) {
 				delta := make([]int, n)
 				for i := range n {
 					for x := p.Dmin; x <= p.Dmax; x++ {
-						up, down := x, x
-						for range p.FVMs[i].D + 1 {
-							up, _ = p.Apply(i, up, false)
-							down, _ = p.Apply(i, down, true)
-						}
+						up, down := proofs.PendingReach(p, i, x)
 						delta[i] = max(delta[i], up-x, x-down)
 					}
 				}

@@ -175,11 +175,7 @@ func TestHeteroDelayAverages(t *testing.T) {
 	delta := make([]int, n)
 	for i := range n {
 		for x := p.Dmin; x <= p.Dmax; x++ {
-			up, down := x, x
-			for range p.FVMs[i].D + 1 {
-				up, _ = p.Apply(i, up, false)
-				down, _ = p.Apply(i, down, true)
-			}
+			up, down := PendingReach(p, i, x)
 			delta[i] = max(delta[i], up-x, x-down)
 		}
 	}
