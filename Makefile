@@ -64,7 +64,7 @@ bench:
 tlc: setup-java
 	$(GO) run ./cmd/fvm tlc --all --skip-missing
 
-# bench-mc: TLC (-workers auto) against the Go checker on spec/configs/medium.json, safety
+# bench-mc: TLC (-workers auto) against the Go checker on configs/medium.json, safety
 # only: distinct states/s and their ratio with symmetry off in both, then the time to a
 # verdict with symmetry on in both.
 bench-mc: setup-java

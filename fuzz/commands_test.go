@@ -11,6 +11,7 @@ import (
 	"github.com/friendly-vm/fvm/ref"
 	"github.com/friendly-vm/fvm/trace"
 	"github.com/friendly-vm/fvm/uml-impl/controller"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // The gopter suite tests the controller's external interface — start,
@@ -43,7 +44,6 @@ func (s *ifSUT) start() error {
 	if err != nil {
 		return err
 	}
-	core.SetFault(faultFromEnv())
 	s.loop = &controller.Loop{Core: core, Source: s.src, Act: s.act, Sink: s.sink, Now: func() int64 { return s.now }}
 	h := core.Header()
 	h.Kernel, h.Controller, h.Workload, h.PeriodUs = "mem", "fuzz commands", "scripted", 10000
@@ -62,9 +62,9 @@ func window(seq uint64, start int64, pause int, cpuPermille uint64) controller.W
 // ruleOf mirrors a controller configuration as reference parameters: the
 // model applies the rule with ref.Params.Apply.
 func ruleOf(cfg controller.Config) *ref.Params {
-	rule := map[controller.Rule]ref.Rule{controller.AIMD: ref.AIMD, controller.MIMD: ref.MIMD, controller.AIAD: ref.AIAD}[cfg.Rule]
+	rule := map[vocab.Rule]vocab.Rule{vocab.AIMD: vocab.AIMD, vocab.MIMD: vocab.MIMD, vocab.AIAD: vocab.AIAD}[cfg.Rule]
 	return &ref.Params{U: cfg.U, Rule: rule, Dmin: cfg.Dmin, Dmax: cfg.Dmax, FVMs: []ref.FVM{{
-		Alpha: cfg.Alpha, Beta: ref.R(cfg.Beta.Num, cfg.Beta.Den), Mu: ref.R(cfg.Mu.Num, cfg.Mu.Den), Delta: cfg.Delta}}}
+		Alpha: cfg.Alpha, Beta: vocab.R(cfg.Beta.Num, cfg.Beta.Den), Mu: vocab.R(cfg.Mu.Num, cfg.Mu.Den), Delta: cfg.Delta}}}
 }
 
 // invariants hold after every command.
@@ -77,7 +77,7 @@ func invariants(m ifModel, s *ifSUT) *gopter.PropResult {
 	if s.loop == nil {
 		return gopter.NewPropResult(true, "")
 	}
-	d := s.loop.Core.D()
+	d := s.loop.Core.Demand()
 	if d < s.cfg.Dmin || d > s.cfg.Dmax {
 		return fail("demand %d outside [%d, %d]", d, s.cfg.Dmin, s.cfg.Dmax)
 	}
@@ -93,7 +93,7 @@ func invariants(m ifModel, s *ifSUT) *gopter.PropResult {
 		case trace.KindHeader:
 			last = 0 // a restart starts a new run
 		case trace.KindDecide:
-			if e.Decide.Branch == trace.BranchHold || e.Decide.SampleSeq == 0 {
+			if e.Decide.Branch == vocab.Hold || e.Decide.SampleSeq == 0 {
 				continue
 			}
 			if e.Decide.SampleSeq <= last {
@@ -212,9 +212,9 @@ func TestControllerInterfaceCommands(t *testing.T) {
 			m := st.(ifModel)
 			return &ifSUT{cfg: m.cfg, src: &controller.MemSource{}, act: &controller.MemActuator{}, sink: &controller.MemSink{}, now: 1_000_000_000}
 		},
-		InitialStateGen: gen.IntRange(0, 1).Map(func(signal int) ifModel {
+		InitialStateGen: gen.IntRange(1, 2).Map(func(signal int) ifModel {
 			cfg := base
-			cfg.Signal = controller.Signal(signal)
+			cfg.Signal = vocab.Signal(signal)
 			cfg.ThetaPermille = controller.DefaultTheta(cfg.Signal)
 			return ifModel{cfg: cfg}
 		}),

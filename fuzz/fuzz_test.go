@@ -7,6 +7,7 @@ import (
 
 	"github.com/friendly-vm/fvm/trace"
 	"github.com/friendly-vm/fvm/uml-impl/controller"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // FuzzControllerUnderDelay feeds the controller reads chosen by the fuzzer:
@@ -22,10 +23,10 @@ func FuzzControllerUnderDelay(f *testing.F) {
 	f.Add([]byte{2, 0, 255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 3, 9})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg := controller.Default()
-		cfg.D = 2
+		cfg.Delay = 2
 		cfg.HoldAfterNs = 5 * windowNs
 		if len(data) > 0 && data[0]&1 == 1 {
-			cfg.Signal = controller.VCT
+			cfg.Signal = vocab.VCT
 			cfg.ThetaPermille = 1500
 		}
 		now := int64(1_000_000_000)
@@ -82,8 +83,8 @@ func FuzzControllerUnderDelay(f *testing.F) {
 				lastNew = now
 			}
 			check(t, cfg, core, ev, used)
-			if now-lastNew >= cfg.HoldAfterNs && core.D() != cfg.Safe {
-				t.Fatalf("no new window for %d ns (hold after %d): demand %d, want the safe %d", now-lastNew, cfg.HoldAfterNs, core.D(), cfg.Safe)
+			if now-lastNew >= cfg.HoldAfterNs && core.Demand() != cfg.Safe {
+				t.Fatalf("no new window for %d ns (hold after %d): demand %d, want the safe %d", now-lastNew, cfg.HoldAfterNs, core.Demand(), cfg.Safe)
 			}
 		}
 	})
@@ -99,19 +100,19 @@ func check(t *testing.T, cfg controller.Config, core *controller.Core, ev []trac
 		if d.DAfter < cfg.Dmin || d.DAfter > cfg.Dmax {
 			t.Fatalf("decide %d: demand %d outside [%d, %d]", d.Seq, d.DAfter, cfg.Dmin, cfg.Dmax)
 		}
-		if d.Branch == trace.BranchHold {
+		if d.Branch == vocab.Hold {
 			continue
 		}
 		if used[d.SampleSeq] {
 			t.Fatalf("decide %d applies the rule to window %d twice", d.Seq, d.SampleSeq)
 		}
 		used[d.SampleSeq] = true
-		if d.NewestSeq-d.SampleSeq > int64(cfg.D) {
-			t.Fatalf("decide %d uses window %d, %d behind the newest (D=%d)", d.Seq, d.SampleSeq, d.NewestSeq-d.SampleSeq, cfg.D)
+		if d.NewestSeq-d.SampleSeq > int64(cfg.Delay) {
+			t.Fatalf("decide %d uses window %d, %d behind the newest (D=%d)", d.Seq, d.SampleSeq, d.NewestSeq-d.SampleSeq, cfg.Delay)
 		}
 	}
-	if core.D() < cfg.Dmin || core.D() > cfg.Dmax {
-		t.Fatalf("demand %d outside [%d, %d]", core.D(), cfg.Dmin, cfg.Dmax)
+	if core.Demand() < cfg.Dmin || core.Demand() > cfg.Dmax {
+		t.Fatalf("demand %d outside [%d, %d]", core.Demand(), cfg.Dmin, cfg.Dmax)
 	}
 }
 

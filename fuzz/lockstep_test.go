@@ -11,6 +11,7 @@ import (
 	"github.com/friendly-vm/fvm/trace"
 	"github.com/friendly-vm/fvm/trace/refine"
 	"github.com/friendly-vm/fvm/uml-impl/controller"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // lockstep drives the guest controller (its Loop, fed by an in-memory
@@ -44,32 +45,32 @@ type lockstep struct {
 func configFor(t *rapid.T) (controller.Config, *ref.Params) {
 	cfg := controller.Default()
 	cfg.U = rapid.SampledFrom([]int{10, 20, 50, 100}).Draw(t, "u")
-	minD := (1000 - controller.MaxPausePermille + 1000/cfg.U - 1) / (1000 / cfg.U)
+	minD := (1000 - vocab.MaxPausePermille + 1000/cfg.U - 1) / (1000 / cfg.U)
 	cfg.Dmin = rapid.IntRange(minD, cfg.U).Draw(t, "dmin")
 	cfg.Dmax = rapid.IntRange(cfg.Dmin, cfg.U).Draw(t, "dmax")
 	cfg.Init = rapid.IntRange(cfg.Dmin, cfg.Dmax).Draw(t, "init")
 	cfg.Safe = rapid.IntRange(cfg.Dmin, cfg.Dmax).Draw(t, "safe")
-	cfg.Rule = controller.Rule(rapid.IntRange(0, 2).Draw(t, "rule"))
+	cfg.Rule = vocab.Rule(rapid.IntRange(0, 2).Draw(t, "rule"))
 	cfg.Alpha = rapid.IntRange(1, cfg.U).Draw(t, "alpha")
-	cfg.Beta = controller.R(int64(rapid.IntRange(1, 7).Draw(t, "beta/8")), 8)
-	cfg.Mu = controller.R(int64(rapid.IntRange(5, 12).Draw(t, "mu*4")), 4)
+	cfg.Beta = vocab.R(int64(rapid.IntRange(1, 7).Draw(t, "beta/8")), 8)
+	cfg.Mu = vocab.R(int64(rapid.IntRange(5, 12).Draw(t, "mu*4")), 4)
 	cfg.Delta = rapid.IntRange(1, cfg.U).Draw(t, "delta")
-	cfg.Signal = controller.Signal(rapid.IntRange(0, 1).Draw(t, "signal"))
-	if cfg.Signal == controller.Steal {
+	cfg.Signal = rapid.SampledFrom(vocab.Signals()).Draw(t, "signal")
+	if cfg.Signal == vocab.Steal {
 		cfg.ThetaPermille = rapid.IntRange(0, 999).Draw(t, "theta")
 	} else {
 		cfg.ThetaPermille = rapid.IntRange(1000, 3000).Draw(t, "theta")
 	}
-	cfg.D = rapid.IntRange(0, 6).Draw(t, "D")
+	cfg.Delay = rapid.IntRange(0, 6).Draw(t, "D")
 	cfg.HoldGarbage = rapid.IntRange(1, 4).Draw(t, "hold_garbage")
 	cfg.HoldAfterNs = int64(rapid.IntRange(2, 10).Draw(t, "hold_after_windows")) * windowNs
 
-	rule := map[controller.Rule]ref.Rule{controller.AIMD: ref.AIMD, controller.MIMD: ref.MIMD, controller.AIAD: ref.AIAD}[cfg.Rule]
-	signal := map[controller.Signal]ref.Signal{controller.VCT: ref.VCT, controller.Steal: ref.Steal}[cfg.Signal]
+	rule := map[vocab.Rule]vocab.Rule{vocab.AIMD: vocab.AIMD, vocab.MIMD: vocab.MIMD, vocab.AIAD: vocab.AIAD}[cfg.Rule]
+	signal := map[vocab.Signal]vocab.Signal{vocab.VCT: vocab.VCT, vocab.Steal: vocab.Steal}[cfg.Signal]
 	p := &ref.Params{
-		U: cfg.U, Capacity: cfg.U, Host: ref.Duty, Signal: signal, Theta: ref.R(int64(cfg.ThetaPermille), 1000),
+		U: cfg.U, Capacity: cfg.U, Host: vocab.Duty, Signal: signal, Theta: vocab.R(int64(cfg.ThetaPermille), 1000),
 		Rule: rule, Dmin: cfg.Dmin, Dmax: cfg.Dmax,
-		FVMs: []ref.FVM{{Alpha: cfg.Alpha, Beta: ref.R(cfg.Beta.Num, cfg.Beta.Den), Mu: ref.R(cfg.Mu.Num, cfg.Mu.Den), Delta: cfg.Delta, D: cfg.D}},
+		FVMs: []ref.FVM{{Alpha: cfg.Alpha, Beta: vocab.R(cfg.Beta.Num, cfg.Beta.Den), Mu: vocab.R(cfg.Mu.Num, cfg.Mu.Den), Delta: cfg.Delta, Delay: cfg.Delay}},
 	}
 	return cfg, p
 }
@@ -84,10 +85,8 @@ func newLockstep(t *rapid.T, cfg controller.Config, p *ref.Params) *lockstep {
 	if err != nil {
 		t.Fatalf("NewCore: %v", err)
 	}
-	core.SetFault(faultFromEnv())
 	m.loop = &controller.Loop{Core: core, Source: m.src, Act: m.act, Sink: m.sink, Now: func() int64 { return m.now }}
 	h := core.Header()
-	h.GapTolerated = true // the suite overflows the ring and delivers late windows on purpose
 	h.Kernel, h.Controller, h.Workload, h.PeriodUs = "mem", "fuzz lockstep", "scripted windows", 10000
 	if err := m.loop.Start(h); err != nil {
 		t.Fatalf("Start: %v", err)
@@ -139,7 +138,7 @@ func (m *lockstep) check(t *rapid.T) {
 				t.Fatalf("decide %d: d_before %d, but ref's demand is %d", d.Seq, d.DBefore, m.s.D[0])
 			}
 			var a ref.Action
-			if d.Branch == trace.BranchHold {
+			if d.Branch == vocab.Hold {
 				if d.DAfter == d.DBefore {
 					continue // a stuttering step
 				}
@@ -153,8 +152,8 @@ func (m *lockstep) check(t *rapid.T) {
 					t.Fatalf("decide %d applies the rule to window %d a second time", d.Seq, d.SampleSeq)
 				}
 				m.decided[d.SampleSeq] = true
-				if lag := d.NewestSeq - d.SampleSeq; lag > int64(m.cfg.D) || lag < 0 {
-					t.Fatalf("decide %d uses window %d with newest %d: delay %d outside [0, D=%d]", d.Seq, d.SampleSeq, d.NewestSeq, lag, m.cfg.D)
+				if lag := d.NewestSeq - d.SampleSeq; lag > int64(m.cfg.Delay) || lag < 0 {
+					t.Fatalf("decide %d uses window %d with newest %d: delay %d outside [0, D=%d]", d.Seq, d.SampleSeq, d.NewestSeq, lag, m.cfg.Delay)
 				}
 				var err error
 				if m.s, err = ref.Step(m.p, m.s, ref.OpenTick(b2u(bit))); err != nil {
@@ -179,7 +178,7 @@ func (m *lockstep) check(t *rapid.T) {
 			m.gaps++
 		}
 	}
-	if d := m.loop.Core.D(); d < m.cfg.Dmin || d > m.cfg.Dmax {
+	if d := m.loop.Core.Demand(); d < m.cfg.Dmin || d > m.cfg.Dmax {
 		t.Fatalf("controller demand %d outside [%d, %d]", d, m.cfg.Dmin, m.cfg.Dmax)
 	}
 }

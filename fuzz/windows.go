@@ -1,9 +1,12 @@
 package fuzz
 
-import "github.com/friendly-vm/fvm/uml-impl/controller"
+import (
+	"github.com/friendly-vm/fvm/uml-impl/controller"
+	"github.com/friendly-vm/fvm/vocab"
+)
 
 // windowNs is the kernel's nominal window (uml-impl/README.md).
-const windowNs = controller.DefaultWindowNs
+const windowNs = vocab.WindowNs
 
 // kernelWindow returns the window the patched kernel would report for
 // window seq starting at start, lasting wall ns, in which the VM used cpu ns
@@ -32,7 +35,7 @@ func kernelWindow(seq, start, wall, cpu, idle, pause, pausePermille uint64) cont
 // signalPermille is the controller's raw signal for a valid window: the
 // value the tests compare with theta independently of the controller.
 func signalPermille(cfg controller.Config, w controller.Window) uint64 {
-	if cfg.Signal == controller.Steal {
+	if cfg.Signal == vocab.Steal {
 		return w.StealPermille
 	}
 	switch {

@@ -1,6 +1,8 @@
 package proofs
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"errors"
 	"fmt"
 	"io"
@@ -14,9 +16,9 @@ import (
 
 // Analysis is everything the proofs predict for one configuration.
 type Analysis struct {
-	Host      ref.Host
-	Signal    ref.Signal
-	Rule      ref.Rule
+	Host      vocab.Host
+	Signal    vocab.Signal
+	Rule      vocab.Rule
 	N         int
 	Identical bool // all FVMs have the same rule parameters (delays may differ)
 
@@ -43,7 +45,7 @@ type Analysis struct {
 	// number of decreases (shared.md, Corollary 2; Hi = -1: never).
 	Epochs EpochPrediction
 	// Band is the efficiency band (shared host only; HasBand).
-	Band    Band
+	Band    ref.Band
 	HasBand bool
 	// Fluid is the delayed fluid model (shared host, AIMD; HasFluid).
 	Fluid    Fluid
@@ -75,7 +77,7 @@ func Analyze(p *ref.Params) (Analysis, error) {
 	}
 	n := p.N()
 	a := Analysis{Host: p.Host, Signal: p.Signal, Rule: p.Rule, N: n, Identical: true,
-		FairTolerance: FairTolerance(p)}
+		FairTolerance: ref.FairTolerance(p)}
 	for i := range p.FVMs {
 		f, g := p.FVMs[i], p.FVMs[0]
 		if f.Alpha != g.Alpha || f.Beta != g.Beta || f.Mu != g.Mu || f.Delta != g.Delta {
@@ -83,7 +85,7 @@ func Analyze(p *ref.Params) (Analysis, error) {
 		}
 	}
 	switch p.Rule {
-	case ref.AIMD:
+	case vocab.AIMD:
 		for _, f := range p.FVMs {
 			a.Alpha = append(a.Alpha, float64(f.Alpha))
 			a.Beta = append(a.Beta, f.Beta.Float())
@@ -107,10 +109,10 @@ func Analyze(p *ref.Params) (Analysis, error) {
 		for i := range n {
 			a.AverageShares[i] /= sum
 		}
-	case ref.MIMD:
+	case vocab.MIMD:
 		a.Rate = 1
 		a.Notes = append(a.Notes, "MIMD: every update multiplies all demands alike, so the ratio d_i/d_j never changes away from the clamps (rate 1): no convergence to fairness (nonaimd.md).")
-	case ref.AIAD:
+	case vocab.AIAD:
 		a.Rate = 1
 		a.Notes = append(a.Notes, "AIAD: every update adds the same amount to all demands, so d_i - d_j never changes away from the clamps (rate 1): no convergence to fairness (nonaimd.md).")
 	}
@@ -119,20 +121,20 @@ func Analyze(p *ref.Params) (Analysis, error) {
 	}
 	a.Epochs = EpochPrediction{Gap0: p.Dmax - p.Dmin, Target: a.FairTolerance}
 	a.Epochs.Predicted = PredictedDecreases(a.Rate, float64(a.Epochs.Gap0), float64(max(a.Epochs.Target, 1)))
-	if p.Rule == ref.AIMD && a.Identical && p.Host == ref.Shared {
+	if p.Rule == vocab.AIMD && a.Identical && p.Host == vocab.Shared {
 		a.Epochs.Lo, a.Epochs.Hi = DecreasesToGap(p.FVMs[0].Beta, a.Epochs.Gap0, a.Epochs.Target)
 		a.Epochs.HasBracket = true
 	}
-	if p.Host == ref.Shared {
-		b, err := EfficiencyBand(p)
+	if p.Host == vocab.Shared {
+		b, err := ref.EfficiencyBand(p)
 		if err != nil {
 			return a, fmt.Errorf("analyze: %w", err)
 		}
 		a.Band, a.HasBand = b, true
-		if p.Rule == ref.AIMD && b.Hi > b.Lo {
+		if p.Rule == vocab.AIMD && b.Hi > b.Lo {
 			tau := 0.0
 			for _, f := range p.FVMs {
-				tau = math.Max(tau, float64(f.D+1))
+				tau = math.Max(tau, float64(f.Delay+1))
 			}
 			fl, err := FluidModel(a.Alpha, a.Beta, float64(b.Lo), float64(b.Hi), tau)
 			if err != nil {
@@ -140,7 +142,7 @@ func Analyze(p *ref.Params) (Analysis, error) {
 			}
 			a.Fluid, a.HasFluid = fl, true
 		}
-		if p.Rule == ref.AIMD {
+		if p.Rule == vocab.AIMD {
 			h, err := HeteroPeakBound(p)
 			if err == nil {
 				a.Hetero, a.HasHetero = h, true
@@ -149,14 +151,14 @@ func Analyze(p *ref.Params) (Analysis, error) {
 			}
 		}
 	}
-	if p.Rule == ref.AIMD && a.Identical {
+	if p.Rule == vocab.AIMD && a.Identical {
 		m, err := modeOf(p)
 		if err != nil {
 			return a, fmt.Errorf("analyze: %w", err)
 		}
 		a.Mode, a.HasMode = m, true
 	}
-	if p.Rule == ref.AIMD && !a.Identical && p.Host == ref.Shared {
+	if p.Rule == vocab.AIMD && !a.Identical && p.Host == vocab.Shared {
 		a.Notes = append(a.Notes, "heterogeneous AIMD: the peaks converge to the Perron vector, not to equal shares (hetero.md).")
 	}
 	if a.HasMode && a.Mode.Verdict == AntiFair {
@@ -180,7 +182,7 @@ func (a Analysis) PredictedEpochs(g0, target float64) float64 {
 func (a Analysis) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "host %v, rule %v, N = %d FVMs", a.Host, a.Rule, a.N)
-	if a.Host != ref.Shared {
+	if a.Host != vocab.Shared {
 		fmt.Fprintf(&b, ", signal %v", a.Signal)
 	}
 	if a.Identical {
@@ -212,7 +214,7 @@ func (a Analysis) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, " (gap halves every %.3g epochs; 10x in %.3g)", math.Log(2)/math.Log(1/a.Rate), math.Log(10)/math.Log(1/a.Rate))
 	}
 	b.WriteString("\n")
-	if a.Host != ref.Shared {
+	if a.Host != vocab.Shared {
 		b.WriteString("  (the epoch matrix and rate idealise a shared signal; with per-FVM signals see the difference mode below)\n")
 	}
 	fmt.Fprintf(&b, "fair tolerance (projected-gap rounding residual): %d units\n", a.FairTolerance)

@@ -1,6 +1,8 @@
 package proofs
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"io"
 	"math"
 	"testing"
@@ -17,23 +19,23 @@ func TestAnalyzeAnyValidConfig(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(1, 4).Draw(t, "n")
 		u := rapid.IntRange(2, 12).Draw(t, "u")
-		p := &ref.Params{U: u, Capacity: u, Kappa: ref.R(int64(rapid.IntRange(1, 4).Draw(t, "kappa")), 4),
-			Host: ref.Host(rapid.IntRange(0, 2).Draw(t, "host")), Signal: ref.Signal(rapid.IntRange(0, 1).Draw(t, "signal")),
-			Rule: ref.Rule(rapid.IntRange(0, 2).Draw(t, "rule")), Dmin: 1, Dmax: u}
-		if p.Host == ref.Shared {
+		p := &ref.Params{U: u, Capacity: u, Kappa: vocab.R(int64(rapid.IntRange(1, 4).Draw(t, "kappa")), 4),
+			Host: vocab.Host(rapid.IntRange(0, 2).Draw(t, "host")), Signal: vocab.Signal(rapid.IntRange(0, 1).Draw(t, "signal")),
+			Rule: vocab.Rule(rapid.IntRange(0, 2).Draw(t, "rule")), Dmin: 1, Dmax: u}
+		if p.Host == vocab.Shared {
 			p.Capacity = rapid.IntRange(1, n*u).Draw(t, "capacity")
 		}
-		if p.Signal == ref.VCT {
-			p.Theta = ref.R(int64(rapid.IntRange(4, 12).Draw(t, "thetaNum")), 4)
+		if p.Signal == vocab.VCT {
+			p.Theta = vocab.R(int64(rapid.IntRange(4, 12).Draw(t, "thetaNum")), 4)
 		} else {
-			p.Theta = ref.R(int64(rapid.IntRange(0, 3).Draw(t, "thetaNum")), 4)
+			p.Theta = vocab.R(int64(rapid.IntRange(0, 3).Draw(t, "thetaNum")), 4)
 		}
 		if rapid.Bool().Draw(t, "greedy") {
 			p.Greedy = []int{rapid.IntRange(0, u).Draw(t, "g")}
 		}
 		for range n {
-			p.FVMs = append(p.FVMs, ref.FVM{Alpha: rapid.IntRange(1, 3).Draw(t, "alpha"), Beta: ref.R(int64(rapid.IntRange(1, 3).Draw(t, "betaNum")), 4),
-				Mu: ref.R(3, 2), Delta: 1, D: rapid.IntRange(0, 2).Draw(t, "d")})
+			p.FVMs = append(p.FVMs, ref.FVM{Alpha: rapid.IntRange(1, 3).Draw(t, "alpha"), Beta: vocab.R(int64(rapid.IntRange(1, 3).Draw(t, "betaNum")), 4),
+				Mu: vocab.R(3, 2), Delta: 1, Delay: rapid.IntRange(0, 2).Draw(t, "d")})
 		}
 		if err := p.Validate(); err != nil {
 			t.Skip(err)

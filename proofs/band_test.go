@@ -6,6 +6,8 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/sim"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // Theorem 5 (efficiency.md): once the run has seen an uncongested tick the
@@ -20,17 +22,17 @@ func TestBandHoldsInSimulation(t *testing.T) {
 		aimd := true
 		switch rapid.IntRange(0, 2).Draw(t, "rule") {
 		case 1:
-			p.Rule, aimd = ref.MIMD, false
+			p.Rule, aimd = vocab.MIMD, false
 			for i := range p.FVMs {
-				p.FVMs[i].Mu = ref.R(int64(rapid.IntRange(3, 8).Draw(t, "muNum")), 2)
+				p.FVMs[i].Mu = vocab.R(int64(rapid.IntRange(3, 8).Draw(t, "muNum")), 2)
 			}
 		case 2:
-			p.Rule, aimd = ref.AIAD, false
+			p.Rule, aimd = vocab.AIAD, false
 			for i := range p.FVMs {
 				p.FVMs[i].Delta = rapid.IntRange(1, 6).Draw(t, "delta")
 			}
 		}
-		b, err := EfficiencyBand(p)
+		b, err := ref.EfficiencyBand(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +48,7 @@ func TestBandHoldsInSimulation(t *testing.T) {
 			cfHi += hi - float64(b.Hi)
 			cfLo += float64(b.Lo) - lo
 		}
-		run, err := ref.Simulate(p, ref.SimOptions{Seed: rapid.Uint64().Draw(t, "seed"), Steps: 3000, Init: drawInit(t, p)})
+		run, err := sim.Simulate(p, sim.Options{Seed: rapid.Uint64().Draw(t, "seed"), Steps: 3000, Init: drawInit(t, p)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,8 @@
 package proofs
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"testing"
 
 	"github.com/friendly-vm/fvm/ref"
@@ -8,14 +10,14 @@ import (
 
 func TestFairTolerance(t *testing.T) {
 	tests := []struct {
-		beta ref.Rat
+		beta vocab.Rat
 		want int
-	}{{ref.R(1, 2), 1}, {ref.R(7, 8), 7}, {ref.R(3, 4), 3}, {ref.R(2, 3), 2}, {ref.R(1, 10), 1}}
+	}{{vocab.R(1, 2), 1}, {vocab.R(7, 8), 7}, {vocab.R(3, 4), 3}, {vocab.R(2, 3), 2}, {vocab.R(1, 10), 1}}
 	for _, tc := range tests {
-		p := &ref.Params{Rule: ref.AIMD, FVMs: []ref.FVM{{Beta: tc.beta}}}
-		got := FairTolerance(p)
+		p := &ref.Params{Rule: vocab.AIMD, FVMs: []ref.FVM{{Beta: tc.beta}}}
+		got := ref.FairTolerance(p)
 		if got != tc.want {
-			t.Errorf("FairTolerance(beta=%v) = %d, want %d", tc.beta, got, tc.want)
+			t.Errorf("ref.FairTolerance(beta=%v) = %d, want %d", tc.beta, got, tc.want)
 		}
 		// The residual is the largest fixed point of g -> ceil(beta*g),
 		// checked here by brute force.
@@ -32,14 +34,14 @@ func TestFairTolerance(t *testing.T) {
 }
 
 func TestEfficiencyBandDegenerate(t *testing.T) {
-	p := &ref.Params{U: 20, Capacity: 20, Kappa: ref.R(1, 1), Host: ref.Shared, Rule: ref.AIMD, Dmin: 1, Dmax: 5,
-		FVMs: []ref.FVM{{Alpha: 1, Beta: ref.R(1, 2), D: 1}, {Alpha: 1, Beta: ref.R(1, 2), D: 1}}}
-	b, err := EfficiencyBand(p)
+	p := &ref.Params{U: 20, Capacity: 20, Kappa: vocab.R(1, 1), Host: vocab.Shared, Rule: vocab.AIMD, Dmin: 1, Dmax: 5,
+		FVMs: []ref.FVM{{Alpha: 1, Beta: vocab.R(1, 2), Delay: 1}, {Alpha: 1, Beta: vocab.R(1, 2), Delay: 1}}}
+	b, err := ref.EfficiencyBand(p)
 	if err != nil || b.Lo != 10 || b.Hi != 10 {
 		t.Fatalf("never congested: band %+v, %v; want [10, 10]", b, err)
 	}
 	p.Dmax, p.Dmin = 20, 11
-	b, err = EfficiencyBand(p)
+	b, err = ref.EfficiencyBand(p)
 	if err != nil || b.Lo != 22 || b.Hi != 22 {
 		t.Fatalf("always congested: band %+v, %v; want [22, 22]", b, err)
 	}
@@ -48,9 +50,9 @@ func TestEfficiencyBandDegenerate(t *testing.T) {
 func TestEfficiencyBandByHand(t *testing.T) {
 	// One FVM, D=0, alpha 1, beta 1/2, threshold 10: from sum <= 10 one
 	// increase gives at most 11; from sum >= 11 one halving gives at least 5.
-	p := &ref.Params{U: 20, Capacity: 10, Kappa: ref.R(1, 1), Host: ref.Shared, Rule: ref.AIMD, Dmin: 1, Dmax: 20,
-		FVMs: []ref.FVM{{Alpha: 1, Beta: ref.R(1, 2), D: 0}}}
-	b, err := EfficiencyBand(p)
+	p := &ref.Params{U: 20, Capacity: 10, Kappa: vocab.R(1, 1), Host: vocab.Shared, Rule: vocab.AIMD, Dmin: 1, Dmax: 20,
+		FVMs: []ref.FVM{{Alpha: 1, Beta: vocab.R(1, 2), Delay: 0}}}
+	b, err := ref.EfficiencyBand(p)
 	if err != nil || b.Lo != 5 || b.Hi != 11 || b.Threshold != 10 {
 		t.Fatalf("band %+v, %v; want Lo 5, Hi 11, threshold 10", b, err)
 	}

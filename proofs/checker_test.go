@@ -1,16 +1,18 @@
 package proofs_test
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"math"
 	"testing"
 	"time"
 
 	"pgregory.net/rapid"
 
+	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/proofs"
 	"github.com/friendly-vm/fvm/ref"
 	"github.com/friendly-vm/fvm/spec"
-	"github.com/friendly-vm/fvm/spec/configs"
 	"github.com/friendly-vm/fvm/spec/mc"
 )
 
@@ -26,7 +28,7 @@ type limitFigures struct {
 
 // checkLimitSets runs the model checker (liveness, no symmetry) on p and
 // returns the figures of every limit set and the verdicts.
-func checkLimitSets(t *testing.T, p *ref.Params) ([]limitFigures, *mc.Result, spec.Bounds) {
+func checkLimitSets(t *testing.T, p *ref.Params) ([]limitFigures, *mc.Result, spec.LivenessBounds) {
 	t.Helper()
 	m, err := spec.NewModel(p)
 	if err != nil {
@@ -38,7 +40,7 @@ func checkLimitSets(t *testing.T, p *ref.Params) ([]limitFigures, *mc.Result, sp
 	}
 	n := p.N()
 	var figs []limitFigures
-	opt := mc.Options{Workers: 2, KeepGoing: true, LimitSets: func(ls mc.LimitSet) {
+	opt := mc.Options{Workers: 2, KeepGoing: true, LimitSetProperties: m.LimitSetProperties(b), LimitSets: func(ls mc.LimitSet) {
 		f := limitFigures{states: len(ls.States), minSum: math.MaxInt, shares: make([]float64, n)}
 		seen := map[[ref.MaxN]uint16]bool{}
 		for _, s := range ls.States {
@@ -97,7 +99,7 @@ func verdictOf(res *mc.Result, name string) mc.Status {
 //   - shared host: every limit set's total demand lies in the band
 //     (Theorem 5), and the slack to the exact extremes is logged;
 //   - identical AIMD on the shared host: every limit set's projected gap
-//     is at most FairTolerance (Theorem 4), and the uniform-average Jain
+//     is at most ref.FairTolerance (Theorem 4), and the uniform-average Jain
 //     index is at least m^2/(m^2 + delta^2/4) with m = Lo/(N U) and
 //     delta = max (eps + Delta_i + Delta_j)/U (Corollary 4);
 //   - hetero-params, mimd, aiad: Fair fails (Theorems 6 and 16);
@@ -138,7 +140,7 @@ func TestCheckerWithinProvedBounds(t *testing.T) {
 				worstJain = math.Min(worstJain, jainOf(f.shares))
 				exLo, exHi, exGap = min(exLo, f.minSum), max(exHi, f.maxSum), max(exGap, f.maxGap)
 			}
-			t.Logf("%s: worst long-run Jain %.4f; Efficient %v, Fair %v", name, worstJain, verdictOf(res, "Efficient"), verdictOf(res, "Fair"))
+			t.Logf("%s: worst long-run Jain %.4f; Efficient %v, DemandsConverge %v", name, worstJain, verdictOf(res, spec.Efficient), verdictOf(res, spec.DemandsConverge))
 			for k, f := range figs {
 				if k < 8 {
 					t.Logf("  limit set %d: %d states, totals [%d, %d], projected gap <= %d, shares %.4f, Jain %.4f", k, f.states, f.minSum, f.maxSum, f.maxGap, f.shares, jainOf(f.shares))
@@ -157,9 +159,9 @@ func TestCheckerWithinProvedBounds(t *testing.T) {
 				}
 			}
 			switch {
-			case p.Host == ref.Shared && p.Rule == ref.AIMD && a.Identical:
+			case p.Host == vocab.Shared && p.Rule == vocab.AIMD && a.Identical:
 				if exGap > a.FairTolerance {
-					t.Errorf("a limit set has projected gap %d > FairTolerance %d", exGap, a.FairTolerance)
+					t.Errorf("a limit set has projected gap %d > ref.FairTolerance %d", exGap, a.FairTolerance)
 				}
 				t.Logf("largest projected gap in a limit set: %d (tolerance %d)", exGap, a.FairTolerance)
 				// Theorem 4.3 says eps is exact for one decrease; here the
@@ -171,7 +173,7 @@ func TestCheckerWithinProvedBounds(t *testing.T) {
 				delta := make([]int, n)
 				for i := range n {
 					for x := p.Dmin; x <= p.Dmax; x++ {
-						up, down := proofs.PendingReach(p, i, x)
+						up, down := ref.PendingReach(p, i, x)
 						delta[i] = max(delta[i], up-x, x-down)
 					}
 				}
@@ -191,9 +193,9 @@ func TestCheckerWithinProvedBounds(t *testing.T) {
 				// This bound is loose (Delta_i allows D_i+1 pending
 				// operations on the largest demand); logged, not asserted tight.
 				t.Logf("Jain: proved >= %.4f (loose), checker %.4f", bound, worstJain)
-			case name == "hetero-params" || p.Rule != ref.AIMD:
-				if verdictOf(res, "Fair") != mc.Violated {
-					t.Errorf("Fair %v; Theorems 6/16 say it fails", verdictOf(res, "Fair"))
+			case name == "hetero-params" || p.Rule != vocab.AIMD:
+				if verdictOf(res, spec.DemandsConverge) != mc.Violated || verdictOf(res, spec.FairShares) != mc.Violated {
+					t.Errorf("DemandsConverge %v, FairShares %v; Theorems 6/16 say both fail", verdictOf(res, spec.DemandsConverge), verdictOf(res, spec.FairShares))
 				}
 				if a.FairPoint != nil {
 					for _, f := range figs {
@@ -236,7 +238,7 @@ func TestCheckerWithinProvedBounds(t *testing.T) {
 // configurations (N <= 3, U <= 14, D_i <= 3, identical FVMs, greedy VMs;
 // AIMD, MIMD or AIAD): Efficient holds and every limit set's totals lie in
 // the band (any monotone rule), and for AIMD Fair holds — every fair
-// behaviour of every interleaving ends with projected gap <= FairTolerance.
+// behaviour of every interleaving ends with projected gap <= ref.FairTolerance.
 func TestCheckerRandomShared(t *testing.T) {
 	if testing.Short() {
 		t.Skip("model checking")
@@ -246,20 +248,20 @@ func TestCheckerRandomShared(t *testing.T) {
 		n := rapid.IntRange(2, 3).Draw(rt, "n")
 		u := rapid.IntRange(4, 14).Draw(rt, "u")
 		den := int64(rapid.IntRange(2, 5).Draw(rt, "betaDen"))
-		f := ref.FVM{Alpha: rapid.IntRange(1, 3).Draw(rt, "alpha"), Beta: ref.R(int64(rapid.IntRange(1, int(den)-1).Draw(rt, "betaNum")), den)}
-		p := &ref.Params{U: u, Capacity: rapid.IntRange(2, n*u).Draw(rt, "capacity"), Kappa: ref.R(int64(rapid.IntRange(2, 4).Draw(rt, "kappa")), 4),
-			Host: ref.Shared, Rule: ref.AIMD, Dmin: rapid.IntRange(1, 2).Draw(rt, "dmin"), Dmax: u}
+		f := ref.FVM{Alpha: rapid.IntRange(1, 3).Draw(rt, "alpha"), Beta: vocab.R(int64(rapid.IntRange(1, int(den)-1).Draw(rt, "betaNum")), den)}
+		p := &ref.Params{U: u, Capacity: rapid.IntRange(2, n*u).Draw(rt, "capacity"), Kappa: vocab.R(int64(rapid.IntRange(2, 4).Draw(rt, "kappa")), 4),
+			Host: vocab.Shared, Rule: vocab.AIMD, Dmin: rapid.IntRange(1, 2).Draw(rt, "dmin"), Dmax: u}
 		if rapid.Bool().Draw(rt, "greedy") {
 			p.Greedy = []int{rapid.IntRange(0, u/2).Draw(rt, "g")}
 		}
 		switch rapid.IntRange(0, 3).Draw(rt, "rule") {
 		case 1:
-			p.Rule, f.Mu = ref.MIMD, ref.R(int64(rapid.IntRange(3, 6).Draw(rt, "muNum")), 2)
+			p.Rule, f.Mu = vocab.MIMD, vocab.R(int64(rapid.IntRange(3, 6).Draw(rt, "muNum")), 2)
 		case 2:
-			p.Rule, f.Delta = ref.AIAD, rapid.IntRange(1, 3).Draw(rt, "delta")
+			p.Rule, f.Delta = vocab.AIAD, rapid.IntRange(1, 3).Draw(rt, "delta")
 		}
 		for range n {
-			f.D = rapid.IntRange(0, 3).Draw(rt, "d")
+			f.Delay = rapid.IntRange(0, 3).Draw(rt, "d")
 			p.FVMs = append(p.FVMs, f)
 		}
 		if err := p.Validate(); err != nil {
@@ -286,7 +288,7 @@ func TestCheckerRandomShared(t *testing.T) {
 			rt.Fatal(err)
 		}
 		for _, v := range res.Verdicts {
-			if v.Name == "Fair" && p.Rule != ref.AIMD {
+			if (v.Name == spec.DemandsConverge || v.Name == spec.FairShares) && p.Rule != vocab.AIMD {
 				continue // Theorem 16: MIMD and AIAD need not be fair
 			}
 			if v.Status != mc.Holds {
@@ -359,13 +361,13 @@ func TestSpecCheckFigures(t *testing.T) {
 				if !(r.WorstJain < 1-1e-3) {
 					t.Errorf("worst Jain %v; Theorem 6 predicts unequal shares", r.WorstJain)
 				}
-			case p.Host == ref.Shared && a.Identical:
+			case p.Host == vocab.Shared && a.Identical:
 				// Corollary 4's loose bound (see TestCheckerWithinProvedBounds).
 				n, eps, worst := p.N(), a.FairTolerance, 0
 				delta := make([]int, n)
 				for i := range n {
 					for x := p.Dmin; x <= p.Dmax; x++ {
-						up, down := proofs.PendingReach(p, i, x)
+						up, down := ref.PendingReach(p, i, x)
 						delta[i] = max(delta[i], up-x, x-down)
 					}
 				}

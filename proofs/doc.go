@@ -7,8 +7,8 @@
 // of synchronous AIMD and its eigen-decomposition (gonum/mat): the fair
 // point (the Perron vector, proportional to alpha_i/(1-beta_i)), the
 // convergence rate per congestion epoch (the second eigenvalue), the
-// efficiency band of the shared host (EfficiencyBand), the rounding
-// residual of fairness (FairTolerance), the stability margin of the delayed
+// efficiency band of the shared host (ref.EfficiencyBand), the rounding
+// residual of fairness (ref.FairTolerance), the stability margin of the delayed
 // fluid model, the difference-mode verdict of the averaged dynamics for
 // the fair and duty hosts and their signals, and the integer model's
 // distance from the fair point.

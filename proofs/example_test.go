@@ -1,6 +1,8 @@
 package proofs_test
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"fmt"
 
 	"github.com/friendly-vm/fvm/proofs"
@@ -11,8 +13,8 @@ import (
 // equal shares, the gap halves per congestion epoch, and the total demand
 // settles in [3, 29] around the threshold 20.
 func ExampleAnalyze() {
-	f := ref.FVM{Alpha: 1, Beta: ref.R(1, 2), D: 2}
-	p := &ref.Params{U: 20, Capacity: 20, Kappa: ref.R(1, 1), Host: ref.Shared, Rule: ref.AIMD,
+	f := ref.FVM{Alpha: 1, Beta: vocab.R(1, 2), Delay: 2}
+	p := &ref.Params{U: 20, Capacity: 20, Kappa: vocab.R(1, 1), Host: vocab.Shared, Rule: vocab.AIMD,
 		Dmin: 1, Dmax: 20, FVMs: []ref.FVM{f, f, f}}
 	a, err := proofs.Analyze(p)
 	if err != nil {
@@ -56,7 +58,7 @@ func ExampleEpochMatrix() {
 // most 1 with beta = 1/2: the real prediction log(19)/log(2) = 4.2 lies in
 // the proved integer bracket.
 func ExampleDecreasesToGap() {
-	lo, hi := proofs.DecreasesToGap(ref.R(1, 2), 19, 1)
+	lo, hi := proofs.DecreasesToGap(vocab.R(1, 2), 19, 1)
 	fmt.Printf("[%d, %d], predicted %.2f\n", lo, hi, proofs.PredictedDecreases(0.5, 19, 1))
 	// Output: [4, 5], predicted 4.25
 }

@@ -7,6 +7,8 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/sim"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // Theorem 13 (friendliness.md): on the shared host greedy VMs enter only
@@ -16,13 +18,13 @@ import (
 func TestFriendlinessShared(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		p := genShared(t, rapid.Bool().Draw(t, "identical"), 4, 2)
-		p.Kappa = ref.R(1, 1)
+		p.Kappa = vocab.R(1, 1)
 		g := rapid.IntRange(0, min(p.U, p.Capacity-1)).Draw(t, "g")
 		p.Greedy = []int{g}
 		q := *p
 		q.Greedy, q.Capacity = nil, p.Capacity-g
-		b1, err1 := EfficiencyBand(p)
-		b2, err2 := EfficiencyBand(&q)
+		b1, err1 := ref.EfficiencyBand(p)
+		b2, err2 := ref.EfficiencyBand(&q)
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
@@ -42,9 +44,9 @@ func TestFriendlinessShared(t *testing.T) {
 
 // dutyWithGreedy is two identical FVMs beside an always-awake greedy VM
 // on the duty host.
-func dutyWithGreedy(sig ref.Signal, theta ref.Rat) *ref.Params {
-	return &ref.Params{U: 10, Capacity: 10, Greedy: []int{10}, Host: ref.Duty, Signal: sig, Theta: theta,
-		Rule: ref.AIMD, Dmin: 1, Dmax: 10, FVMs: []ref.FVM{{Alpha: 1, Beta: ref.R(1, 2), D: 1}, {Alpha: 1, Beta: ref.R(1, 2), D: 1}}}
+func dutyWithGreedy(sig vocab.Signal, theta vocab.Rat) *ref.Params {
+	return &ref.Params{U: 10, Capacity: 10, Greedy: []int{10}, Host: vocab.Duty, Signal: sig, Theta: theta,
+		Rule: vocab.AIMD, Dmin: 1, Dmax: 10, FVMs: []ref.FVM{{Alpha: 1, Beta: vocab.R(1, 2), Delay: 1}, {Alpha: 1, Beta: vocab.R(1, 2), Delay: 1}}}
 }
 
 // Theorem 14 (friendliness.md): beside an always-awake greedy VM on the
@@ -53,7 +55,7 @@ func dutyWithGreedy(sig ref.Signal, theta ref.Rat) *ref.Params {
 // never leaves); with steal they keep the operating share the closed form
 // gives (r^2 + 3r - 6 theta = 0 for two FVMs), checked to 1e-9.
 func TestFriendlinessDuty(t *testing.T) {
-	p := dutyWithGreedy(ref.VCT, ref.R(3, 2))
+	p := dutyWithGreedy(vocab.VCT, vocab.R(3, 2))
 	a, err := Analyze(p)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +63,7 @@ func TestFriendlinessDuty(t *testing.T) {
 	if a.Mode.Verdict != Saturated || a.Mode.Point != float64(p.Dmin) {
 		t.Fatalf("vct beside a greedy VM: %v at %v, want saturated at dmin", a.Mode.Verdict, a.Mode.Point)
 	}
-	run, err := ref.Simulate(p, ref.SimOptions{Seed: 3, Steps: 400, Init: []int{10, 7}})
+	run, err := sim.Simulate(p, sim.Options{Seed: 3, Steps: 400, Init: []int{10, 7}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +74,7 @@ func TestFriendlinessDuty(t *testing.T) {
 	}
 	t.Logf("vct beside a greedy VM: FVMs at dmin, share %.4f each, greedy %.4f", a.Mode.Share, a.Mode.GreedyShare)
 
-	p = dutyWithGreedy(ref.Steal, ref.R(1, 4))
+	p = dutyWithGreedy(vocab.Steal, vocab.R(1, 4))
 	if a, err = Analyze(p); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package proofs
 import (
 	"math"
 
-	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // GapBounds are the integer bounds of Theorem 4 (shared.md) on the
@@ -16,7 +16,7 @@ type GapBounds struct {
 }
 
 // IterateGap returns the bounds for m = 0..steps decreases from gap g0.
-func IterateGap(beta ref.Rat, g0, steps int) GapBounds {
+func IterateGap(beta vocab.Rat, g0, steps int) GapBounds {
 	b := GapBounds{Upper: make([]int, steps+1), Lower: make([]int, steps+1)}
 	b.Upper[0], b.Lower[0] = g0, g0
 	for m := 1; m <= steps; m++ {
@@ -31,9 +31,9 @@ func IterateGap(beta ref.Rat, g0, steps int) GapBounds {
 // at most target (Corollary 2, shared.md): hi is when the ceil
 // iterate reaches target (an upper bound that always holds), lo when the
 // floor iterate does (a lower bound while no clamp acts). hi is -1 when
-// target is below the rounding residual FairTolerance, which the ceil
+// target is below the rounding residual ref.FairTolerance, which the ceil
 // iterate never goes under.
-func DecreasesToGap(beta ref.Rat, g0, target int) (lo, hi int) {
+func DecreasesToGap(beta vocab.Rat, g0, target int) (lo, hi int) {
 	if target < 0 {
 		return -1, -1
 	}

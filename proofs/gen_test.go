@@ -1,6 +1,8 @@
 package proofs
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"pgregory.net/rapid"
 
 	"github.com/friendly-vm/fvm/ref"
@@ -14,8 +16,8 @@ func genShared(t *rapid.T, identical bool, maxN, maxD int) *ref.Params {
 	u := rapid.IntRange(10, 60).Draw(t, "u")
 	p := &ref.Params{
 		U: u, Capacity: rapid.IntRange(u/2, n*u).Draw(t, "capacity"),
-		Kappa: ref.R(int64(rapid.IntRange(1, 4).Draw(t, "kappaNum")), 4),
-		Host:  ref.Shared, Rule: ref.AIMD,
+		Kappa: vocab.R(int64(rapid.IntRange(1, 4).Draw(t, "kappaNum")), 4),
+		Host:  vocab.Shared, Rule: vocab.AIMD,
 		Dmin: rapid.IntRange(1, 3).Draw(t, "dmin"), Dmax: u,
 	}
 	if rapid.Bool().Draw(t, "hasGreedy") {
@@ -25,10 +27,10 @@ func genShared(t *rapid.T, identical bool, maxN, maxD int) *ref.Params {
 	for i := range n {
 		if i == 0 || !identical {
 			den := int64(rapid.IntRange(2, 10).Draw(t, "betaDen"))
-			f.Beta = ref.R(int64(rapid.IntRange(1, int(den)-1).Draw(t, "betaNum")), den)
+			f.Beta = vocab.R(int64(rapid.IntRange(1, int(den)-1).Draw(t, "betaNum")), den)
 			f.Alpha = rapid.IntRange(1, 4).Draw(t, "alpha")
 		}
-		f.D = rapid.IntRange(0, maxD).Draw(t, "d")
+		f.Delay = rapid.IntRange(0, maxD).Draw(t, "d")
 		p.FVMs = append(p.FVMs, f)
 	}
 	if err := p.Validate(); err != nil {

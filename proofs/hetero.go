@@ -1,6 +1,8 @@
 package proofs
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"fmt"
 	"math"
 
@@ -44,7 +46,7 @@ func (h HeteroBound) At(k int, y0 float64) float64 {
 
 // HeteroPeakBound computes the bound for an AIMD configuration.
 func HeteroPeakBound(p *ref.Params) (HeteroBound, error) {
-	if p.Rule != ref.AIMD {
+	if p.Rule != vocab.AIMD {
 		return HeteroBound{}, fmt.Errorf("rule %v: %w", p.Rule, ErrBadParams)
 	}
 	n := p.N()
@@ -93,8 +95,8 @@ func HeteroPeakBound(p *ref.Params) (HeteroBound, error) {
 	s := float64(p.Kappa.FloorMul(int64(p.Capacity)) - int64(p.GreedyTotal()))
 	h.Applies = true
 	for i, f := range p.FVMs {
-		if f.D != 0 {
-			h.Applies, h.Why = false, fmt.Sprintf("FVM %d has D = %d (the theorem is for D = 0)", i, f.D)
+		if f.Delay != 0 {
+			h.Applies, h.Why = false, fmt.Sprintf("FVM %d has D = %d (the theorem is for D = 0)", i, f.Delay)
 		}
 	}
 	if bmax := floats.Max(beta); h.Applies && bmax*(s+sa) > s {

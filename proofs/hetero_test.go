@@ -7,6 +7,8 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/sim"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // Theorem 7 (hetero.md): with D_i = 0 and no clamps, the integer peak
@@ -18,12 +20,12 @@ func TestIntegerPeaksNearFairPoint(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(2, 4).Draw(t, "n")
 		s := rapid.IntRange(150, 900).Draw(t, "threshold")
-		p := &ref.Params{U: 1000, Capacity: s, Kappa: ref.R(1, 1), Host: ref.Shared, Rule: ref.AIMD, Dmin: 1, Dmax: 1000}
+		p := &ref.Params{U: 1000, Capacity: s, Kappa: vocab.R(1, 1), Host: vocab.Shared, Rule: vocab.AIMD, Dmin: 1, Dmax: 1000}
 		for range n {
 			den := int64(rapid.IntRange(2, 10).Draw(t, "betaDen"))
 			p.FVMs = append(p.FVMs, ref.FVM{
 				Alpha: rapid.IntRange(1, 6).Draw(t, "alpha"),
-				Beta:  ref.R(int64(rapid.IntRange(1, int(den*4/5)).Draw(t, "betaNum")), den), // beta <= 0.8
+				Beta:  vocab.R(int64(rapid.IntRange(1, int(den*4/5)).Draw(t, "betaNum")), den), // beta <= 0.8
 			})
 		}
 		h, err := HeteroPeakBound(p)
@@ -51,12 +53,12 @@ func TestIntegerPeaksNearFairPoint(t *testing.T) {
 		}
 		perEpoch := int((1-bmin)*(float64(s)+sa)/sa) + 2
 		steps := (n + 1) * (settle + 40) * perEpoch
-		run, err := ref.Simulate(p, ref.SimOptions{Seed: rapid.Uint64().Draw(t, "seed"), Steps: steps, Init: init})
+		run, err := sim.Simulate(p, sim.Options{Seed: rapid.Uint64().Draw(t, "seed"), Steps: steps, Init: init})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, st := range run.Steps[len(run.Steps)/2:] {
-			if st.Action.Kind == ref.Act && st.Branch == ref.Clamp {
+			if st.Action.Kind == ref.Act && st.Branch == vocab.Clamp {
 				clamped++
 				t.Skip("a clamp acts in the limit: Theorem 7 does not apply")
 			}
@@ -175,12 +177,12 @@ func TestHeteroDelayAverages(t *testing.T) {
 	delta := make([]int, n)
 	for i := range n {
 		for x := p.Dmin; x <= p.Dmax; x++ {
-			up, down := PendingReach(p, i, x)
+			up, down := ref.PendingReach(p, i, x)
 			delta[i] = max(delta[i], up-x, x-down)
 		}
 	}
-	eps := FairTolerance(p)
-	run, err := ref.Simulate(p, ref.SimOptions{Seed: 7, Steps: 60000, Init: []int{20, 1, 10}})
+	eps := ref.FairTolerance(p)
+	run, err := sim.Simulate(p, sim.Options{Seed: 7, Steps: 60000, Init: []int{20, 1, 10}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,12 +223,12 @@ func TestHeteroRateTwoFVMs(t *testing.T) {
 	var ratios int
 	rapid.Check(t, func(t *rapid.T) {
 		s := rapid.IntRange(400, 1000).Draw(t, "threshold")
-		p := &ref.Params{U: 1000, Capacity: s, Kappa: ref.R(1, 1), Host: ref.Shared, Rule: ref.AIMD, Dmin: 1, Dmax: 1000}
+		p := &ref.Params{U: 1000, Capacity: s, Kappa: vocab.R(1, 1), Host: vocab.Shared, Rule: vocab.AIMD, Dmin: 1, Dmax: 1000}
 		for range 2 {
 			den := int64(rapid.IntRange(2, 10).Draw(t, "betaDen"))
 			p.FVMs = append(p.FVMs, ref.FVM{
 				Alpha: rapid.IntRange(1, 6).Draw(t, "alpha"),
-				Beta:  ref.R(int64(rapid.IntRange(1, int(den*4/5)).Draw(t, "betaNum")), den), // beta <= 0.8
+				Beta:  vocab.R(int64(rapid.IntRange(1, int(den*4/5)).Draw(t, "betaNum")), den), // beta <= 0.8
 			})
 		}
 		h, err := HeteroPeakBound(p)
@@ -265,7 +267,7 @@ func TestHeteroRateTwoFVMs(t *testing.T) {
 			init[0], init[1] = init[1], init[0]
 		}
 		perEpoch := int((1-math.Min(beta[0], beta[1]))*(float64(s)+sa)/sa) + 2
-		run, err := ref.Simulate(p, ref.SimOptions{Seed: rapid.Uint64().Draw(t, "seed"), Steps: 3 * 40 * perEpoch, Init: init})
+		run, err := sim.Simulate(p, sim.Options{Seed: rapid.Uint64().Draw(t, "seed"), Steps: 3 * 40 * perEpoch, Init: init})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -280,7 +282,7 @@ func TestHeteroRateTwoFVMs(t *testing.T) {
 		}
 		if len(at) > 0 {
 			for _, st := range run.Steps[at[0]:] {
-				if st.Action.Kind == ref.Act && st.Branch == ref.Clamp {
+				if st.Action.Kind == ref.Act && st.Branch == vocab.Clamp {
 					t.Skip("a clamp acted after the first peak: Theorem 7 does not apply")
 				}
 			}

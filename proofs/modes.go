@@ -1,6 +1,8 @@
 package proofs
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"fmt"
 	"math"
 
@@ -146,21 +148,21 @@ func (s signalModel) waterLevel(x float64) (level float64, saturated bool) {
 func (s signalModel) signal(x float64) float64 {
 	u := float64(s.p.U)
 	switch s.p.Host {
-	case ref.Fair:
+	case vocab.Fair:
 		l, sat := s.waterLevel(x)
 		if !sat || x <= l {
-			if s.p.Signal == ref.VCT {
+			if s.p.Signal == vocab.VCT {
 				return 1
 			}
 			return 0
 		}
-		if s.p.Signal == ref.VCT {
+		if s.p.Signal == vocab.VCT {
 			return x / l
 		}
 		return (x - l) / u
-	case ref.Duty:
+	case vocab.Duty:
 		e, _ := dutyE(s.others(x, 0))
-		if s.p.Signal == ref.VCT {
+		if s.p.Signal == vocab.VCT {
 			return 1 / e
 		}
 		return x / u * (1 - e)
@@ -170,7 +172,7 @@ func (s signalModel) signal(x float64) float64 {
 
 // threshold returns the signal level at which samples turn congested.
 func (s signalModel) threshold() float64 {
-	if s.p.Host == ref.Shared {
+	if s.p.Host == vocab.Shared {
 		return float64(s.p.Kappa.FloorMul(int64(s.p.Capacity))) - float64(s.p.GreedyTotal())
 	}
 	return s.p.Theta.Float()
@@ -181,22 +183,22 @@ func (s signalModel) threshold() float64 {
 func (s signalModel) sensitivities(x float64) (own, cross float64) {
 	u := float64(s.p.U)
 	switch s.p.Host {
-	case ref.Fair:
+	case vocab.Fair:
 		l, sat := s.waterLevel(x)
 		if !sat || x <= l {
 			return 0, 0
 		}
-		if s.p.Signal == ref.VCT {
+		if s.p.Signal == vocab.VCT {
 			return 1 / l, 0
 		}
 		return 1 / u, 0
-	case ref.Duty:
+	case vocab.Duty:
 		e, _ := dutyE(s.others(x, 0))
 		var m float64 // -dE/dr_j = E[1/((1+K')(2+K'))], K' without i and j
 		if s.p.N() > 1 {
 			_, m = dutyE(s.others(x, 1))
 		}
-		if s.p.Signal == ref.VCT {
+		if s.p.Signal == vocab.VCT {
 			return 0, m / (e * e) / u
 		}
 		return (1 - e) / u, x / u * m / u
@@ -207,7 +209,7 @@ func (s signalModel) sensitivities(x float64) (own, cross float64) {
 // modeOf computes the difference-mode linearisation for identical AIMD FVMs
 // (hosts.md). It uses FVM 0's alpha and beta.
 func modeOf(p *ref.Params) (Mode, error) {
-	if p.Rule != ref.AIMD {
+	if p.Rule != vocab.AIMD {
 		return Mode{}, fmt.Errorf("rule %v: the averaged linearisation is for AIMD", p.Rule)
 	}
 	s := signalModel{p}
@@ -220,7 +222,7 @@ func modeOf(p *ref.Params) (Mode, error) {
 	case s.signal(lo) > theta:
 		m.Point, m.Verdict = lo, Saturated
 	default:
-		if p.Host == ref.Shared {
+		if p.Host == vocab.Shared {
 			m.Point = theta / float64(p.N())
 		} else {
 			// largest x with signal(x) <= theta (signal is nondecreasing in x)
@@ -265,13 +267,13 @@ func modeOf(p *ref.Params) (Mode, error) {
 func (s signalModel) shares(x float64) (fvm, greedy float64) {
 	u := float64(s.p.U)
 	switch s.p.Host {
-	case ref.Fair:
+	case vocab.Fair:
 		l, _ := s.waterLevel(x)
 		fvm = math.Min(x, l) / u
 		for _, g := range s.p.Greedy {
 			greedy += math.Min(float64(g), l) / u
 		}
-	case ref.Duty:
+	case vocab.Duty:
 		e, _ := dutyE(s.others(x, 0))
 		fvm = x / u * e
 		for j, g := range s.p.Greedy {

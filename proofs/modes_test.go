@@ -6,8 +6,10 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/ref"
-	"github.com/friendly-vm/fvm/spec/configs"
+	"github.com/friendly-vm/fvm/sim"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 func loadParams(t testing.TB, name string) *ref.Params {
@@ -25,12 +27,12 @@ func TestDutySignalMatchesRef(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(2, 5).Draw(t, "n")
 		u := 10
-		p := &ref.Params{U: u, Capacity: u, Host: ref.Duty, Rule: ref.AIMD, Dmin: 1, Dmax: u, Theta: ref.R(3, 2)}
+		p := &ref.Params{U: u, Capacity: u, Host: vocab.Duty, Rule: vocab.AIMD, Dmin: 1, Dmax: u, Theta: vocab.R(3, 2)}
 		if rapid.Bool().Draw(t, "steal") {
-			p.Signal, p.Theta = ref.Steal, ref.R(1, 4)
+			p.Signal, p.Theta = vocab.Steal, vocab.R(1, 4)
 		}
 		for range n {
-			p.FVMs = append(p.FVMs, ref.FVM{Alpha: 1, Beta: ref.R(1, 2)})
+			p.FVMs = append(p.FVMs, ref.FVM{Alpha: 1, Beta: vocab.R(1, 2)})
 		}
 		if rapid.Bool().Draw(t, "greedy") {
 			p.Greedy = []int{rapid.IntRange(0, u).Draw(t, "g")}
@@ -45,7 +47,7 @@ func TestDutySignalMatchesRef(t *testing.T) {
 		}
 		o := p.Observe(d)[0]
 		want := o.VCT.Float()
-		if p.Signal == ref.Steal {
+		if p.Signal == vocab.Steal {
 			want = o.Steal.Float()
 		}
 		if got := (signalModel{p}).signal(float64(x)); math.Abs(got-want) > 1e-12 {
@@ -77,14 +79,14 @@ func TestDutyDerivative(t *testing.T) {
 // no greedy VM); for vct it is -Cross < 0.
 func TestDutyModeSigns(t *testing.T) {
 	for n := 2; n <= 5; n++ {
-		for _, sig := range []ref.Signal{ref.Steal, ref.VCT} {
+		for _, sig := range []vocab.Signal{vocab.Steal, vocab.VCT} {
 			for x := 1.0; x <= 9; x++ {
-				p := &ref.Params{U: 10, Capacity: 10, Host: ref.Duty, Signal: sig, Rule: ref.AIMD, Dmin: 1, Dmax: 10}
+				p := &ref.Params{U: 10, Capacity: 10, Host: vocab.Duty, Signal: sig, Rule: vocab.AIMD, Dmin: 1, Dmax: 10}
 				for range n {
-					p.FVMs = append(p.FVMs, ref.FVM{Alpha: 1, Beta: ref.R(1, 2)})
+					p.FVMs = append(p.FVMs, ref.FVM{Alpha: 1, Beta: vocab.R(1, 2)})
 				}
 				own, cross := (signalModel{p}).sensitivities(x)
-				if sig == ref.VCT {
+				if sig == vocab.VCT {
 					if own != 0 || !(cross > 0) {
 						t.Errorf("vct n=%d x=%v: own %v cross %v, want 0 and > 0", n, x, own, cross)
 					}
@@ -129,7 +131,7 @@ func TestHostVerdicts(t *testing.T) {
 		t.Errorf("duty-vct: critical blur %v units; the integer model (quantum 1) would not be unstable", a.Mode.CriticalDemand)
 	}
 	for seed := range uint64(20) {
-		run, err := ref.Simulate(p, ref.SimOptions{Seed: seed, Steps: 500, Init: a.Mode.Absorbing})
+		run, err := sim.Simulate(p, sim.Options{Seed: seed, Steps: 500, Init: a.Mode.Absorbing})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +155,7 @@ func TestHostVerdictsInSimulation(t *testing.T) {
 		a, _ := Analyze(p)
 		for seed := range uint64(6) {
 			init := []int{5, 4, 4}
-			run, err := ref.Simulate(p, ref.SimOptions{Seed: seed, Steps: 20000, Init: init})
+			run, err := sim.Simulate(p, sim.Options{Seed: seed, Steps: 20000, Init: init})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -207,7 +209,7 @@ func TestDiffEigenvalue(t *testing.T) {
 		n, u := p.N(), float64(p.U)
 		alpha, beta := a.Alpha[0], a.Beta[0]
 		sigma := func(d []float64, i int) float64 {
-			if p.Host == ref.Shared {
+			if p.Host == vocab.Shared {
 				s := 0.0
 				for _, x := range d {
 					s += x
@@ -224,7 +226,7 @@ func TestDiffEigenvalue(t *testing.T) {
 				r = append(r, float64(g)/u)
 			}
 			e, _ := dutyE(r)
-			if p.Signal == ref.VCT {
+			if p.Signal == vocab.VCT {
 				return 1 / e
 			}
 			return d[i] / u * (1 - e)

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/sim"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // Theorem 16 (nonaimd.md): MIMD and AIAD have no contraction. The D = 0
@@ -17,8 +19,9 @@ func TestNonAIMDNoContraction(t *testing.T) {
 		init []int
 	}{{"mimd", []int{4, 10}}, {"aiad", []int{5, 10}}} {
 		p := loadParams(t, tc.name)
+		p.Loss = false // a lossless, undelayed run follows the rule's cycle exactly
 		for i := range p.FVMs {
-			p.FVMs[i].D = 0
+			p.FVMs[i].Delay = 0
 		}
 		a, err := Analyze(p)
 		if err != nil {
@@ -27,11 +30,11 @@ func TestNonAIMDNoContraction(t *testing.T) {
 		if a.Rate != 1 {
 			t.Errorf("%s: rate %v, want 1", tc.name, a.Rate)
 		}
-		run, err := ref.Simulate(p, ref.SimOptions{Seed: 1, Steps: 3000, Init: tc.init})
+		run, err := sim.Simulate(p, sim.Options{Seed: 1, Steps: 3000, Init: tc.init})
 		if err != nil {
 			t.Fatal(err)
 		}
-		eps := FairTolerance(p)
+		eps := ref.FairTolerance(p)
 		for k, tp := range Ticks(p, run) {
 			if g := Gap(tp.Projected); g <= eps {
 				t.Fatalf("%s tick %d: projected gap %d <= eps %d", tc.name, k, g, eps)
@@ -44,7 +47,7 @@ func TestNonAIMDNoContraction(t *testing.T) {
 			}
 		}
 		for _, st := range run.Steps {
-			if st.Action.Kind == ref.Act && st.Branch == ref.Clamp {
+			if st.Action.Kind == ref.Act && st.Branch == vocab.Clamp {
 				t.Fatalf("%s: a clamp acted (%v): the cycle is not clamp-free", tc.name, st.State.Format(2))
 			}
 		}

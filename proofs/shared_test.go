@@ -7,6 +7,8 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/sim"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // projectedByBits recomputes every FVM's projected demand from the tick
@@ -20,9 +22,9 @@ type projectedByBits struct {
 
 func (pb *projectedByBits) tick(mask uint16) {
 	for i := range pb.d {
-		var br ref.Branch
+		var br vocab.Branch
 		pb.d[i], br = pb.p.Apply(i, pb.d[i], mask>>i&1 == 1)
-		if br == ref.Clamp {
+		if br == vocab.Clamp {
 			pb.clamped = true
 		}
 	}
@@ -39,7 +41,7 @@ func TestProjectedFollowsTheBits(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		p := genShared(t, rapid.Bool().Draw(t, "identical"), 5, 4)
 		init := drawInit(t, p)
-		run, err := ref.Simulate(p, ref.SimOptions{Seed: rapid.Uint64().Draw(t, "seed"), Steps: 600, Init: init})
+		run, err := sim.Simulate(p, sim.Options{Seed: rapid.Uint64().Draw(t, "seed"), Steps: 600, Init: init})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +65,7 @@ func TestProjectedFollowsTheBits(t *testing.T) {
 func TestFloorGapLemma(t *testing.T) {
 	for den := int64(2); den <= 12; den++ {
 		for num := int64(1); num < den; num++ {
-			b := ref.R(num, den)
+			b := vocab.R(num, den)
 			for x := int64(0); x <= 60; x++ {
 				for y := int64(0); y <= x; y++ {
 					got := b.FloorMul(x) - b.FloorMul(y)
@@ -76,15 +78,15 @@ func TestFloorGapLemma(t *testing.T) {
 	}
 }
 
-// Theorem 4 (shared.md): the residual FairTolerance is attained, so it is
+// Theorem 4 (shared.md): the residual ref.FairTolerance is attained, so it is
 // exact: for every beta there is a pair at gap eps that a decrease keeps at
 // gap eps, and no gap above eps survives the ceil iterate.
 func TestFairToleranceIsExact(t *testing.T) {
 	for den := int64(2); den <= 30; den++ {
 		for num := int64(1); num < den; num++ {
-			b := ref.R(num, den)
-			p := &ref.Params{Rule: ref.AIMD, FVMs: []ref.FVM{{Beta: b}}}
-			eps := FairTolerance(p)
+			b := vocab.R(num, den)
+			p := &ref.Params{Rule: vocab.AIMD, FVMs: []ref.FVM{{Beta: b}}}
+			eps := ref.FairTolerance(p)
 			found := false
 			for a := int64(0); a < 4*den && !found; a++ {
 				found = b.FloorMul(a+int64(eps))-b.FloorMul(a) == int64(eps)
@@ -110,7 +112,7 @@ func TestConvergesAtPredictedRate(t *testing.T) {
 		p := genShared(t, true, 5, 4)
 		init := drawInit(t, p)
 		g0 := Gap(init)
-		eps := FairTolerance(p)
+		eps := ref.FairTolerance(p)
 		if g0 <= eps {
 			t.Skip("already within the tolerance")
 		}
@@ -131,7 +133,7 @@ func TestConvergesAtPredictedRate(t *testing.T) {
 		if pred < float64(lo)-1-1e-9 || pred > float64(hi)+1e-9 {
 			t.Fatalf("prediction %.3f outside [lo-1, hi] = [%d, %d]", pred, lo-1, hi)
 		}
-		run, err := ref.Simulate(p, ref.SimOptions{Seed: rapid.Uint64().Draw(t, "seed"), Steps: 3000, Init: init})
+		run, err := sim.Simulate(p, sim.Options{Seed: rapid.Uint64().Draw(t, "seed"), Steps: 3000, Init: init})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/sim"
 )
 
 // TickPoint is one HostTick of a simulated run.
@@ -20,7 +21,7 @@ type TickPoint struct {
 
 // Ticks extracts the HostTicks of run, with the projected demands after
 // each (shared.md: under the shared host they follow the tick bits alone).
-func Ticks(p *ref.Params, run ref.Run) []TickPoint {
+func Ticks(p *ref.Params, run sim.Run) []TickPoint {
 	n := p.N()
 	var out []TickPoint
 	prev := run.Init

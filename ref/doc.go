@@ -4,21 +4,27 @@
 //
 // It is the oracle for everything else: the model checker (spec), the TLA+
 // model (tla), the analytic proofs (proofs) and the trace refinement checker
-// (trace) all agree with it. It is pure: no I/O, no goroutines, no floating
-// point in the transition relation, deterministic given a seed.
+// (trace/refine) all agree with it. It is pure: no I/O, no goroutines, no
+// floating point in the transition relation; it imports only package vocab.
 //
 // The semantics are written down in spec/MODEL.md:
 //
 //   - Demands d_i are integers in [Dmin, Dmax], in units of 1/U of one core.
 //   - Initial states: every demand vector in [Dmin, Dmax]^N, FIFOs empty.
-//   - HostTick observes the current demands through the host model, appends
-//     one congestion bit to every FVM's FIFO, and is disabled while any FIFO
-//     i holds D_i+1 samples (so no sample is dropped and none waits more
-//     than D_i further ticks).
+//   - HostTick observes the current demands through the host model and
+//     appends one congestion bit to every FVM's FIFO. FIFO i holds at most
+//     Delay_i+1 samples: without Loss, HostTick is disabled while one is
+//     full (no sample is dropped and none waits more than Delay_i further
+//     ticks); with Loss, a full FIFO drops its oldest sample.
 //   - Act(i) consumes FVM i's oldest sample and applies the rule.
 //
 // In open mode (Action.Open) HostTick takes the congestion bits as input
 // instead of computing them, and the environment's Hold action may set a
 // demand outside the rule (a safe fallback, a restart): the trace checker
 // drives the reference with what a real run observed and did.
+//
+// EfficiencyBand, FairTolerance and DemandFloor derive the constants the
+// liveness properties use, proved in proofs/: the efficiency band and the
+// rounding residual of the shared host, and the demand floor of the duty
+// host with the steal signal.
 package ref

@@ -1,16 +1,18 @@
 package ref_test
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"fmt"
 
 	"github.com/friendly-vm/fvm/ref"
 )
 
-// Two AIMD FVMs on the shared host: a tick samples congestion, each FVM
+// Two vocab.AIMD FVMs on the shared host: a tick samples congestion, each FVM
 // then consumes the sample and halves its demand.
 func ExampleStep() {
-	p := &ref.Params{U: 20, Capacity: 20, Kappa: ref.R(1, 1), Host: ref.Shared, Rule: ref.AIMD, Dmin: 1, Dmax: 20,
-		FVMs: []ref.FVM{{Alpha: 1, Beta: ref.R(1, 2), D: 1}, {Alpha: 1, Beta: ref.R(1, 2), D: 1}}}
+	p := &ref.Params{U: 20, Capacity: 20, Kappa: vocab.R(1, 1), Host: vocab.Shared, Rule: vocab.AIMD, Dmin: 1, Dmax: 20,
+		FVMs: []ref.FVM{{Alpha: 1, Beta: vocab.R(1, 2), Delay: 1}, {Alpha: 1, Beta: vocab.R(1, 2), Delay: 1}}}
 	s, _ := ref.InitState(p, []int{12, 9})
 	for _, a := range []ref.Action{ref.Tick(), ref.ActOf(0), ref.Tick(), ref.ActOf(1), ref.ActOf(1)} {
 		s, _ = ref.Step(p, s, a)
@@ -25,8 +27,8 @@ func ExampleStep() {
 }
 
 func ExampleParams_Validate() {
-	p := &ref.Params{U: 20, Capacity: 20, Kappa: ref.R(1, 1), Rule: ref.AIMD, Dmin: 1, Dmax: 20,
-		FVMs: []ref.FVM{{Alpha: -1, Beta: ref.R(1, 2), D: 2}}}
+	p := &ref.Params{U: 20, Capacity: 20, Kappa: vocab.R(1, 1), Rule: vocab.AIMD, Dmin: 1, Dmax: 20,
+		FVMs: []ref.FVM{{Alpha: -1, Beta: vocab.R(1, 2), Delay: 2}}}
 	fmt.Println(p.Validate())
 	// Output: fvms[0].alpha = -1: must be in [1, u=20]
 }

@@ -1,16 +1,23 @@
 package ref
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"slices"
+
+	"github.com/friendly-vm/fvm/vocab"
+)
 
 // Observation is what one HostTick shows one FVM, computed exactly from the
 // current demands by the host model.
 type Observation struct {
 	// Share is the FVM's long-run CPU share as a fraction of one core.
 	// Under Shared it is the Chiu–Jain allocation d_i/U.
-	Share Rat
+	Share vocab.Rat
 	// VCT is r_i/s_i and Steal is r_i-s_i (a fraction of wall time); both
 	// are zero under Shared, which has no per-FVM observable.
-	VCT, Steal Rat
+	VCT, Steal vocab.Rat
 	// Congested is the sample bit: the shared bit under Shared, else
 	// signal_i > Theta.
 	Congested bool
@@ -24,23 +31,43 @@ const maxDutyDen = 1 << 36
 func (p *Params) Observe(d []int) []Observation {
 	obs := make([]Observation, len(d))
 	switch p.Host {
-	case Shared:
+	case vocab.Shared:
 		c := p.SharedCongested(d)
 		for i, di := range d {
-			obs[i] = Observation{Share: R(int64(di), int64(p.U)).reduce(), VCT: R(0, 1), Steal: R(0, 1), Congested: c}
+			obs[i] = Observation{Share: vocab.R(int64(di), int64(p.U)).Reduce(), VCT: vocab.R(0, 1), Steal: vocab.R(0, 1), Congested: c}
 		}
-	case Fair:
+	case vocab.Fair:
 		p.observeFair(d, obs)
-	case Duty:
+	case vocab.Duty:
 		p.observeDuty(d, obs)
 	}
 	return obs
 }
 
+// Utilisation is the fraction of the host's capacity the VMs use at demand
+// vector d (the FVMs' demands; the greedy VMs' are added): under duty the
+// probability that some VM is awake, 1 - prod_j (1 - x_j/U) (the sum of the
+// model's shares); under shared and fair min(C, sum x)/C.
+func (p *Params) Utilisation(d []int) vocab.Rat {
+	if p.Host == vocab.Duty {
+		idle, den := int64(1), int64(1)
+		for _, x := range append(append([]int(nil), d...), p.Greedy...) {
+			idle *= int64(p.U - x)
+			den *= int64(p.U)
+		}
+		return vocab.R(den-idle, den).Reduce()
+	}
+	used := int64(p.GreedyTotal())
+	for _, x := range d {
+		used += int64(x)
+	}
+	return vocab.R(min(used, int64(p.Capacity)), int64(p.Capacity)).Reduce()
+}
+
 // Congested returns the sample bits for demand vector d as a bit mask
 // (bit i set when FVM i's sample says congested).
 func (p *Params) Congested(d []int) uint16 {
-	if p.Host == Shared {
+	if p.Host == vocab.Shared {
 		if p.SharedCongested(d) {
 			return uint16(1)<<len(d) - 1
 		}
@@ -74,12 +101,12 @@ func (p *Params) GreedyTotal() int {
 }
 
 // exceeds reports whether an observable is above the threshold Theta.
-func (p *Params) exceeds(signal Rat) bool { return p.Theta.Less(signal) }
+func (p *Params) exceeds(signal vocab.Rat) bool { return p.Theta.Less(signal) }
 
 // Exceeds applies the configured signal and threshold to an observation's
 // VCT and Steal; the open-mode trace checker uses it on measured samples.
-func (p *Params) Exceeds(vct, steal Rat) bool {
-	if p.Signal == Steal {
+func (p *Params) Exceeds(vct, steal vocab.Rat) bool {
+	if p.Signal == vocab.Steal {
 		return p.exceeds(steal)
 	}
 	return p.exceeds(vct)
@@ -88,40 +115,49 @@ func (p *Params) Exceeds(vct, steal Rat) bool {
 // observeFair computes max-min fair (water-filling) shares of Capacity over
 // the FVMs and greedy VMs.
 func (p *Params) observeFair(d []int, obs []Observation) {
-	all := append(append(make([]int, 0, len(d)+len(p.Greedy)), d...), p.Greedy...)
-	total := 0
-	for _, x := range all {
-		total += x
+	all := make([]int64, 0, len(d)+len(p.Greedy))
+	for _, x := range append(append([]int(nil), d...), p.Greedy...) {
+		all = append(all, int64(x))
 	}
-	// level = rem/k is the water level; VMs demanding no more than it are
-	// fully served.
-	rem, k := int64(p.Capacity), int64(len(all))
-	saturated := total > p.Capacity
-	if saturated {
-		sorted := append([]int(nil), all...)
-		insertionSort(sorted)
-		for _, x := range sorted {
-			if int64(x)*k > rem {
-				break
-			}
-			rem -= int64(x)
-			k--
-		}
-	}
+	rem, k, saturated := waterLevel(all, int64(p.Capacity))
 	u := int64(p.U)
 	for i, di := range d {
 		x := int64(di)
 		if !saturated || x*k <= rem {
-			obs[i] = Observation{Share: R(x, u).reduce(), VCT: R(1, 1), Steal: R(0, 1)}
+			obs[i] = Observation{Share: vocab.R(x, u).Reduce(), VCT: vocab.R(1, 1), Steal: vocab.R(0, 1)}
 		} else {
 			obs[i] = Observation{
-				Share: R(rem, k*u).reduce(),
-				VCT:   R(x*k, rem).reduce(),
-				Steal: R(x*k-rem, k*u).reduce(),
+				Share: vocab.R(rem, k*u).Reduce(),
+				VCT:   vocab.R(x*k, rem).Reduce(),
+				Steal: vocab.R(x*k-rem, k*u).Reduce(),
 			}
 		}
 		obs[i].Congested = p.Exceeds(obs[i].VCT, obs[i].Steal)
 	}
+}
+
+// waterLevel is max-min fair water-filling of capacity over the demands:
+// the water level is rem/k (VMs demanding no more than it are fully
+// served), saturated when the demands exceed the capacity.
+func waterLevel(all []int64, capacity int64) (rem, k int64, saturated bool) {
+	total := int64(0)
+	for _, x := range all {
+		total += x
+	}
+	rem, k = capacity, int64(len(all))
+	if total <= capacity {
+		return rem, k, false
+	}
+	sorted := slices.Clone(all)
+	slices.Sort(sorted)
+	for _, x := range sorted {
+		if x*k > rem {
+			break
+		}
+		rem -= x
+		k--
+	}
+	return rem, k, true
 }
 
 // observeDuty computes the Duty model: VM j is awake a fraction r_j of each
@@ -143,9 +179,9 @@ func (p *Params) observeDuty(d []int, obs []Observation) {
 		enum, eden := dutyExpectation(others, u)
 		r := int64(di)
 		o := Observation{
-			Share: R(r*enum, u*eden).reduce(),
-			VCT:   R(eden, enum).reduce(),
-			Steal: R(r*(eden-enum), u*eden).reduce(),
+			Share: vocab.R(r*enum, u*eden).Reduce(),
+			VCT:   vocab.R(eden, enum).Reduce(),
+			Steal: vocab.R(r*(eden-enum), u*eden).Reduce(),
 		}
 		o.Congested = p.Exceeds(o.VCT, o.Steal)
 		obs[i] = o
@@ -153,17 +189,29 @@ func (p *Params) observeDuty(d []int, obs []Observation) {
 }
 
 // dutyExpectation returns E[1/(1+K)] = num/den where K counts successes of
-// independent Bernoulli(x_j/u) trials.
+// independent Bernoulli(x_j/u) trials, den = u^m * lcm(1..m+1). Validate
+// keeps den within int64 (and far below) for the model's parameters.
 func dutyExpectation(others []int64, u int64) (num, den int64) {
+	n, d := dutyExpectationBig(others, u)
+	return n.Int64(), d.Int64()
+}
+
+// dutyExpectationBig is dutyExpectation in arbitrary precision, so that
+// measured demands (u = 1000, many VMs) fit too.
+func dutyExpectationBig(others []int64, u int64) (num, den *big.Int) {
 	m := len(others)
 	// prob[k]/u^m = P(K = k)
-	prob := make([]int64, m+1)
-	prob[0] = 1
+	prob := make([]*big.Int, m+1)
+	for k := range prob {
+		prob[k] = new(big.Int)
+	}
+	prob[0].SetInt64(1)
+	var t big.Int
 	for j, x := range others {
 		for k := j + 1; k >= 0; k-- {
-			v := prob[k] * (u - x)
+			v := new(big.Int).Mul(prob[k], big.NewInt(u-x))
 			if k > 0 {
-				v += prob[k-1] * x
+				v.Add(v, t.Mul(prob[k-1], big.NewInt(x)))
 			}
 			prob[k] = v
 		}
@@ -172,14 +220,49 @@ func dutyExpectation(others []int64, u int64) (num, den int64) {
 	for k := int64(2); k <= int64(m+1); k++ {
 		l = lcm(l, k)
 	}
-	den = l
-	for range others {
-		den *= u
-	}
+	den = new(big.Int).Exp(big.NewInt(u), big.NewInt(int64(m)), nil)
+	den.Mul(den, big.NewInt(l))
+	num = new(big.Int)
 	for k, pk := range prob {
-		num += pk * (l / int64(k+1))
+		num.Add(num, t.Mul(pk, big.NewInt(l/int64(k+1))))
 	}
 	return num, den
+}
+
+// PredictShares returns the shares of one core the host model h (Duty or
+// Fair) predicts for VMs awake a fraction r_j of the time: the model's
+// exact formula, with each measured r_j rounded to a thousandth (a demand
+// in units of 1/1000 of a core).
+func PredictShares(h vocab.Host, r []float64) []float64 {
+	const u = 1000
+	x := make([]int64, len(r))
+	for j, rj := range r {
+		x[j] = min(u, max(0, int64(math.Round(rj*u))))
+	}
+	out := make([]float64, len(r))
+	switch h {
+	case vocab.Duty:
+		for i := range x {
+			others := append(slices.Clone(x[:i]), x[i+1:]...)
+			num, den := dutyExpectationBig(others, u)
+			e, _ := new(big.Rat).SetFrac(num, den).Float64()
+			out[i] = float64(x[i]) / u * e
+		}
+	case vocab.Fair:
+		rem, k, saturated := waterLevel(x, u)
+		for i, xi := range x {
+			if !saturated || xi*k <= rem {
+				out[i] = float64(xi) / u
+			} else {
+				out[i] = float64(rem) / float64(k*u)
+			}
+		}
+	default:
+		for i, xi := range x {
+			out[i] = float64(xi) / u
+		}
+	}
+	return out
 }
 
 // DutyDenominator returns U^(N+G-1) * lcm(1..N+G), the common denominator
@@ -201,7 +284,7 @@ func (p *Params) DutyDenominator() int64 {
 }
 
 func (p *Params) validateDuty() error {
-	if p.Host != Duty {
+	if p.Host != vocab.Duty {
 		return nil
 	}
 	if den := p.DutyDenominator(); den > maxDutyDen {
@@ -216,12 +299,4 @@ func lcm(a, b int64) int64 {
 		x, y = y, x%y
 	}
 	return a / x * b
-}
-
-func insertionSort(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }

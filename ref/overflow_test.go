@@ -1,6 +1,8 @@
 package ref
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"math/big"
 	"testing"
 
@@ -15,16 +17,16 @@ func TestDutyObserveMatchesBigRat(t *testing.T) {
 		u := rapid.IntRange(1, MaxU).Draw(t, "u")
 		n := rapid.IntRange(1, 5).Draw(t, "n")
 		g := rapid.IntRange(0, 2).Draw(t, "greedy")
-		p := &Params{U: u, Capacity: u, Host: Duty, Rule: AIMD, Dmin: 1, Dmax: u,
-			Signal: Signal(rapid.IntRange(0, 1).Draw(t, "signal"))}
+		p := &Params{U: u, Capacity: u, Host: vocab.Duty, Rule: vocab.AIMD, Dmin: 1, Dmax: u,
+			Signal: vocab.Signal(rapid.IntRange(1, 2).Draw(t, "signal"))}
 		den := int64(rapid.IntRange(1, 1000).Draw(t, "theta den"))
-		if p.Signal == VCT {
-			p.Theta = R(rapid.Int64Range(den, 100*den).Draw(t, "theta num"), den)
+		if p.Signal == vocab.VCT {
+			p.Theta = vocab.R(rapid.Int64Range(den, 100*den).Draw(t, "theta num"), den)
 		} else {
-			p.Theta = R(rapid.Int64Range(0, den-1).Draw(t, "theta num"), den)
+			p.Theta = vocab.R(rapid.Int64Range(0, den-1).Draw(t, "theta num"), den)
 		}
 		for range n {
-			p.FVMs = append(p.FVMs, FVM{Alpha: 1, Beta: R(1, 2)})
+			p.FVMs = append(p.FVMs, FVM{Alpha: 1, Beta: vocab.R(1, 2)})
 		}
 		for range g {
 			p.Greedy = append(p.Greedy, rapid.IntRange(0, u).Draw(t, "greedy demand"))
@@ -62,7 +64,7 @@ func TestDutyObserveMatchesBigRat(t *testing.T) {
 			}
 			r := big.NewRat(int64(d[i]), int64(u))
 			var signal *big.Rat
-			if p.Signal == VCT {
+			if p.Signal == vocab.VCT {
 				signal = new(big.Rat).Inv(e)
 			} else {
 				signal = new(big.Rat).Mul(r, new(big.Rat).Sub(big.NewRat(1, 1), e))

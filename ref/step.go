@@ -1,6 +1,8 @@
 package ref
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"errors"
 	"fmt"
 )
@@ -9,40 +11,26 @@ import (
 // enabled in the given state.
 var ErrDisabled = errors.New("action not enabled")
 
-// Branch says which way a rule application went.
-type Branch uint8
-
-// Branches, as recorded in `decide` trace events.
-const (
-	Increase Branch = iota
-	Decrease
-	Clamp // the rule's result was cut to Dmin or Dmax (or was already there)
-)
-
-var branchNames = []string{"increase", "decrease", "clamp"}
-
-func (b Branch) String() string { return enumName(branchNames, int(b)) }
-
 // Apply is the rule: FVM i with demand d and a sample saying congested (or
 // not) moves to the returned demand. Every result is clamped to [Dmin, Dmax].
-func (p *Params) Apply(i, d int, congested bool) (int, Branch) {
+func (p *Params) Apply(i, d int, congested bool) (int, vocab.Branch) {
 	f := &p.FVMs[i]
 	x := int64(d)
 	var next int64
 	if congested {
 		switch p.Rule {
-		case AIAD:
+		case vocab.AIAD:
 			next = x - int64(f.Delta)
 		default: // AIMD, MIMD: floor(beta*d)
 			next = f.Beta.FloorMul(x)
 		}
 		if next < int64(p.Dmin) {
-			return p.Dmin, Clamp
+			return p.Dmin, vocab.Clamp
 		}
-		return int(next), Decrease
+		return int(next), vocab.Decrease
 	}
 	switch p.Rule {
-	case MIMD:
+	case vocab.MIMD:
 		// ceil, so that a multiplicative increase always makes progress
 		// from small demands.
 		next = f.Mu.CeilMul(x)
@@ -50,9 +38,9 @@ func (p *Params) Apply(i, d int, congested bool) (int, Branch) {
 		next = x + int64(f.Alpha)
 	}
 	if next > int64(p.Dmax) {
-		return p.Dmax, Clamp
+		return p.Dmax, vocab.Clamp
 	}
-	return int(next), Increase
+	return int(next), vocab.Increase
 }
 
 // Init returns every initial state: each demand vector in [Dmin, Dmax]^N
@@ -93,10 +81,14 @@ func InitState(p *Params, d []int) (State, error) {
 	return s, nil
 }
 
-// TickEnabled reports whether HostTick is enabled: no FIFO is full.
+// TickEnabled reports whether HostTick is enabled: always with Loss (a full
+// FIFO drops its oldest sample), else while no FIFO is full.
 func TickEnabled(p *Params, s State) bool {
+	if p.Loss {
+		return true
+	}
 	for i := range p.FVMs {
-		if int(s.Q[i].Len) > p.FVMs[i].D {
+		if int(s.Q[i].Len) > p.FVMs[i].Delay {
 			return false
 		}
 	}
@@ -134,6 +126,9 @@ func Step(p *Params, s State, a Action) (State, error) {
 			return s, fmt.Errorf("%v: input has bits beyond the %d FVMs: %w", a, n, ErrDisabled)
 		}
 		for i := 0; i < n; i++ {
+			if int(s.Q[i].Len) > p.FVMs[i].Delay { // full: only with Loss
+				s.Q[i], _ = s.Q[i].Pop()
+			}
 			s.Q[i] = s.Q[i].Push(bits>>i&1 == 1)
 		}
 		return s, nil

@@ -10,9 +10,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/metrics"
 	"github.com/friendly-vm/fvm/trace"
 	"github.com/friendly-vm/fvm/trace/refine"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // runSummary is the part of a run directory's summary.json (written by the
@@ -48,7 +49,7 @@ type series struct {
 	steal             []float64 // sample: steal (fraction)
 	u                 int
 	delays            []float64 // decide: newest - sample windows
-	hasHeader, fvm    bool
+	hasHeader         bool
 	gapWindows, holds int64
 }
 
@@ -85,8 +86,8 @@ func Run(path, outDir string) (*Doc, error) {
 	}
 	if res != nil {
 		s := res.Summary
-		doc.Para("Events %d, windows %d, Jain index of the FVMs' shares %s, efficiency %s, convergence %s.",
-			s.Events, s.Windows, fmtNA(s.Jain, "%.3f"), fmtNA(s.Efficiency, "%.3f"), fmtConv(s.ConvergenceNs))
+		doc.Para("Events %d, windows %d, Jain index of the FVMs' shares %s, utilisation %s, convergence %s.",
+			s.Events, s.Windows, fmtNA(s.Jain, "%.3f"), fmtNA(s.Utilisation, "%.3f"), fmtConv(s.ConvergenceNs))
 		for _, fl := range s.Flags {
 			doc.Para("Note: %s", fl)
 		}
@@ -178,11 +179,10 @@ func addEvent(s *series, e *trace.Event) {
 	case trace.KindHeader:
 		s.hasHeader = true
 		s.u = max(e.Header.U, 1)
-		s.fvm = e.Header.Rule != ""
 	case trace.KindDecide:
 		s.demandT = append(s.demandT, t)
 		s.demand = append(s.demand, float64(e.Decide.DAfter)/float64(s.u))
-		if e.Decide.Branch == trace.BranchHold {
+		if e.Decide.Branch == vocab.Hold {
 			s.holds++
 		} else if e.Decide.SampleSeq > 0 {
 			s.delays = append(s.delays, float64(e.Decide.NewestSeq-e.Decide.SampleSeq))
@@ -239,7 +239,7 @@ func jainOverTime(byVM map[int]*series, vms []int, sec func([]float64) []float64
 			xs = append(xs, d)
 		}
 		ts = append(ts, p.t)
-		js = append(js, ref.Jain(xs))
+		js = append(js, metrics.Jain(xs))
 	}
 	return Series{Name: "Jain index", X: sec(ts), Y: js}
 }

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/friendly-vm/fvm/ref"
-	"github.com/friendly-vm/fvm/spec/configs"
+	"github.com/friendly-vm/fvm/configs"
+	"github.com/friendly-vm/fvm/sim"
 	"github.com/friendly-vm/fvm/trace"
-	"github.com/friendly-vm/fvm/trace/refine"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // writeSimulatedRun writes a simulated default-configuration run as a run
@@ -20,11 +20,11 @@ func writeSimulatedRun(t *testing.T, mutate func([]trace.Event)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := ref.Simulate(p, ref.SimOptions{Seed: 5, Steps: 300})
+	run, err := sim.Simulate(p, sim.Options{Seed: 5, Steps: 300})
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs, err := refine.FromRun(p, run, refine.ConvertOptions{Seed: 5})
+	evs, err := sim.Trace(p, run, sim.TraceOptions{Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestRunReportOfARefiningRun(t *testing.T) {
 func TestRunReportShowsANonRefiningEvent(t *testing.T) {
 	dir := writeSimulatedRun(t, func(evs []trace.Event) {
 		for i := range evs {
-			if evs[i].Kind == trace.KindDecide && evs[i].Decide.Branch == trace.BranchDecrease {
+			if evs[i].Kind == trace.KindDecide && evs[i].Decide.Branch == vocab.Decrease {
 				evs[i].Decide.DAfter++ // a wrong decrease
 				return
 			}

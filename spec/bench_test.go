@@ -3,7 +3,7 @@ package spec
 import (
 	"testing"
 
-	"github.com/friendly-vm/fvm/spec/configs"
+	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/spec/mc"
 )
 

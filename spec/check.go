@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/friendly-vm/fvm/metrics"
 	"github.com/friendly-vm/fvm/ref"
 	"github.com/friendly-vm/fvm/spec/mc"
 )
@@ -17,8 +18,13 @@ type Options struct {
 	// Symmetry checks the invariants with symmetry reduction over identical
 	// FVMs (when there are any). Liveness is always checked without it.
 	Symmetry bool
-	// Liveness checks Efficient and Fair and measures the limit sets.
+	// Liveness checks the <>[] and limit-set properties and measures the
+	// limit sets.
 	Liveness bool
+	// LossForever drops the fairness assumption that losses end: a lossy
+	// tick is then an ordinary edge, and weak fairness alone is assumed
+	// (MODEL.md, "Fairness", says why the liveness claims need it).
+	LossForever bool
 	// Workers, ExpectedStates, MaxMemory and Progress are passed to the
 	// engine (see mc.Options).
 	Workers        int
@@ -38,14 +44,18 @@ type Result struct {
 	// properties; nil when liveness was not requested. When no symmetry is
 	// used it is the same run as Safety.
 	Liveness *mc.Result
-	// Bounds are the liveness bounds from package proofs.
-	Bounds Bounds
+	// Bounds are the liveness bounds (package ref, from the proofs).
+	Bounds LivenessBounds
 	// LimitSets has the long-run figures of every limit set (fair SCC), in
 	// BFS order of their first state.
 	LimitSets []LimitSetFigures
 	// WorstJain is the smallest LimitSetFigures.Jain and WorstJainBound the
 	// smallest JainBound (both NaN without limit sets).
 	WorstJain, WorstJainBound float64
+	// UtilMin and UtilCycle are the smallest LimitSetFigures.UtilMin and
+	// UtilCycle: in the long run the core is at least UtilMin busy, and
+	// every fair behaviour uses at least UtilCycle of it on average.
+	UtilMin, UtilCycle float64
 }
 
 // LimitSetFigures are the long-run shares of one limit set (MODEL.md,
@@ -63,6 +73,15 @@ type LimitSetFigures struct {
 	// Delta of each other with mean at least MinMean, so its Jain index is
 	// at least JainBound = MinMean^2 / (MinMean^2 + Delta^2/4).
 	Delta, MinMean, JainBound float64
+	// Utilisation is the fraction of the core in use (the host model's
+	// sum of shares, with the greedy VMs'): Util its uniform average over
+	// the set, UtilMin its smallest value in a state of the set (in the long
+	// run the core is at least this busy), UtilCycle the smallest long-run
+	// average of any cycle of the set (the worst fair behaviour).
+	Util, UtilMin, UtilCycle float64
+	// Symmetric reports whether the set is closed under swapping identical
+	// FVMs (FairShares).
+	Symmetric bool
 }
 
 // Verdicts lists every property's verdict: the invariants and deadlock
@@ -115,7 +134,8 @@ func Check(p *ref.Params, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Params: p, Model: m, WorstJain: math.NaN(), WorstJainBound: math.NaN()}
+	m.lossForever = opt.LossForever
+	r := &Result{Params: p, Model: m, WorstJain: math.NaN(), WorstJainBound: math.NaN(), UtilMin: math.NaN(), UtilCycle: math.NaN()}
 	base := mc.Options{Workers: opt.Workers, ExpectedStates: opt.ExpectedStates, MaxMemory: opt.MaxMemory, Progress: opt.Progress, KeepGoing: true}
 	sym := opt.Symmetry && m.Symmetric()
 	if sym || !opt.Liveness {
@@ -144,13 +164,16 @@ func Check(p *ref.Params, opt Options) (*Result, error) {
 		if figErr != nil {
 			return
 		}
-		f, err := sh.figures(ls)
+		sym := m.symmetricSet(ls)
+		f, err := sh.figures(ls, sym && len(m.groups) == 1 && len(m.groups[0]) == m.n)
 		if err != nil {
 			figErr = err
 			return
 		}
+		f.Symmetric = sym
 		r.LimitSets = append(r.LimitSets, f)
 	}
+	o.LimitSetProperties = m.LimitSetProperties(r.Bounds)
 	if r.Liveness, err = mc.Check(m, invs, m.Liveness(r.Bounds), o); err != nil {
 		return nil, fmt.Errorf("liveness check: %w", err)
 	}
@@ -167,6 +190,12 @@ func Check(p *ref.Params, opt Options) (*Result, error) {
 		if math.IsNaN(r.WorstJainBound) || f.JainBound < r.WorstJainBound {
 			r.WorstJainBound = f.JainBound
 		}
+		if math.IsNaN(r.UtilMin) || f.UtilMin < r.UtilMin {
+			r.UtilMin = f.UtilMin
+		}
+		if math.IsNaN(r.UtilCycle) || f.UtilCycle < r.UtilCycle {
+			r.UtilCycle = f.UtilCycle
+		}
 	}
 	return r, nil
 }
@@ -175,14 +204,14 @@ func Check(p *ref.Params, opt Options) (*Result, error) {
 type shareTable struct {
 	m      *Model
 	n      int
-	cache  []float64 // vectors*n, NaN = not computed; nil if too large
+	cache  []float64 // vectors*(n+1): n shares, then the utilisation; NaN = not computed; nil if too large
 	demand []int
 }
 
 func newShareTable(m *Model) *shareTable {
 	t := &shareTable{m: m, n: m.n, demand: make([]int, m.n)}
 	if v := m.vectors(); v <= 1<<20 {
-		t.cache = make([]float64, v*m.n)
+		t.cache = make([]float64, v*(m.n+1))
 		for i := range t.cache {
 			t.cache[i] = math.NaN()
 		}
@@ -190,46 +219,58 @@ func newShareTable(m *Model) *shareTable {
 	return t
 }
 
-// shares writes the FVMs' shares in packed state s to out.
+// shares writes the FVMs' shares in packed state s to out[:n] and the
+// utilisation to out[n].
 func (t *shareTable) shares(s uint64, out []float64) {
 	m := t.m
+	w := t.n + 1
 	v, r := 0, m.p.Dmax-m.p.Dmin+1
 	for i := 0; i < t.n; i++ {
 		t.demand[i] = m.demand(s, i)
 		v = v*r + t.demand[i] - m.p.Dmin
 	}
-	if t.cache != nil && !math.IsNaN(t.cache[v*t.n]) {
-		copy(out, t.cache[v*t.n:(v+1)*t.n])
+	if t.cache != nil && !math.IsNaN(t.cache[v*w]) {
+		copy(out, t.cache[v*w:(v+1)*w])
 		return
 	}
 	for i, o := range m.p.Observe(t.demand) {
 		out[i] = o.Share.Float()
 	}
+	out[t.n] = m.p.Utilisation(t.demand).Float()
 	if t.cache != nil {
-		copy(t.cache[v*t.n:], out[:t.n])
+		copy(t.cache[v*w:], out[:w])
 	}
 }
 
-// figures computes a limit set's long-run figures.
-func (t *shareTable) figures(ls mc.LimitSet) (LimitSetFigures, error) {
+// figures computes a limit set's long-run figures. allSwappable says the
+// set is closed under every permutation of the FVMs: then the largest
+// cycle mean of share_i - share_j is the same for every pair (a
+// permutation maps the cycles of one pair's problem onto another's), and
+// one pair is computed instead of n(n-1).
+func (t *shareTable) figures(ls mc.LimitSet, allSwappable bool) (LimitSetFigures, error) {
 	n, k := t.n, len(ls.States)
 	f := LimitSetFigures{States: k, Edges: len(ls.Edges), First: ls.States[0], Shares: make([]float64, n)}
-	share := make([][]float64, n) // share[i][v]
+	share := make([][]float64, n+1) // share[i][v]; share[n] is the utilisation
 	for i := range share {
 		share[i] = make([]float64, k)
 	}
-	row := make([]float64, n)
+	row := make([]float64, n+1)
+	f.UtilMin = math.Inf(1)
 	for v, s := range ls.States {
 		t.shares(s, row)
 		for i := range n {
 			share[i][v] = row[i]
 			f.Shares[i] += row[i]
 		}
+		share[n][v] = row[n]
+		f.Util += row[n]
+		f.UtilMin = math.Min(f.UtilMin, row[n])
 	}
+	f.Util /= float64(k)
 	for i := range f.Shares {
 		f.Shares[i] /= float64(k)
 	}
-	f.Jain = ref.Jain(f.Shares)
+	f.Jain = metrics.Jain(f.Shares)
 	// The limit set as a local graph (a deadlock state stutters: self-loop).
 	g := &digraph{off: make([]int32, k+1)}
 	deg := make([]int32, k)
@@ -254,16 +295,16 @@ func (t *shareTable) figures(ls mc.LimitSet) (LimitSetFigures, error) {
 	}
 	// One maximum-cycle-mean problem per ordered pair (i, j), plus the
 	// smallest mean share; they are independent, so they run in parallel.
-	type job struct{ i, j int } // j < 0: the mean share
+	type job struct{ i, j int } // j = -1: the mean share; j = -2: the utilisation
 	var jobs []job
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
-			if i != j {
+			if i != j && (!allSwappable || i == 0 && j == 1) {
 				jobs = append(jobs, job{i, j})
 			}
 		}
 	}
-	jobs = append(jobs, job{-1, -1})
+	jobs = append(jobs, job{-1, -1}, job{-1, -2})
 	results := make([]float64, len(jobs))
 	errs := make([]error, len(jobs))
 	var next atomic.Int64
@@ -280,15 +321,19 @@ func (t *shareTable) figures(ls mc.LimitSet) (LimitSetFigures, error) {
 				}
 				jb := jobs[q]
 				for v := range w {
-					if jb.j >= 0 {
-						w[v] = share[jb.i][v] - share[jb.j][v]
+					switch jb.j {
+					case -2:
+						w[v] = -share[n][v]
+						continue
+					case -1:
+						sum := 0.0
+						for i := 0; i < n; i++ {
+							sum += share[i][v]
+						}
+						w[v] = -sum / float64(n)
 						continue
 					}
-					sum := 0.0
-					for i := 0; i < n; i++ {
-						sum += share[i][v]
-					}
-					w[v] = -sum / float64(n)
+					w[v] = share[jb.i][v] - share[jb.j][v]
 				}
 				results[q], errs[q] = maxCycleMean(g, w)
 			}
@@ -303,8 +348,8 @@ func (t *shareTable) figures(ls mc.LimitSet) (LimitSetFigures, error) {
 			f.Delta = math.Max(f.Delta, results[q])
 		}
 	}
-	mm := results[len(jobs)-1]
-	f.MinMean = -mm
+	f.MinMean = -results[len(jobs)-2]
+	f.UtilCycle = -results[len(jobs)-1]
 	f.JainBound = 1
 	if f.Delta > 0 {
 		f.JainBound = f.MinMean * f.MinMean / (f.MinMean*f.MinMean + f.Delta*f.Delta/4)

@@ -5,6 +5,8 @@ import (
 	"math/bits"
 
 	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/spec/mc"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // Model is the reference model with states packed into a uint64, for the
@@ -33,6 +35,8 @@ type Model struct {
 	groups [][]int
 	// symmetric reports whether any two FVMs are identical.
 	symmetric bool
+	// lossForever: lossy ticks are not transient (spec.Options.LossForever).
+	lossForever bool
 }
 
 // NewModel packs p's state space; it fails if a state needs more than 64
@@ -46,7 +50,7 @@ func NewModel(p *ref.Params) (*Model, error) {
 	var total uint
 	for i, f := range p.FVMs {
 		m.off[i] = total
-		m.qbits[i] = uint(f.D + 2)
+		m.qbits[i] = uint(f.Delay + 2)
 		m.width[i] = m.dbits + m.qbits[i]
 		total += m.width[i]
 	}
@@ -81,7 +85,7 @@ func NewModel(p *ref.Params) (*Model, error) {
 			m.symmetric = true
 		}
 	}
-	if p.Host == ref.Shared {
+	if p.Host == vocab.Shared {
 		m.threshold = int(p.Kappa.FloorMul(int64(p.Capacity))) - p.GreedyTotal()
 	} else {
 		m.congested = make([]uint16, m.vectors())
@@ -97,7 +101,7 @@ func NewModel(p *ref.Params) (*Model, error) {
 func delays(p *ref.Params) []int {
 	d := make([]int, p.N())
 	for i, f := range p.FVMs {
-		d[i] = f.D
+		d[i] = f.Delay
 	}
 	return d
 }
@@ -164,7 +168,8 @@ func (m *Model) Init(emit func(uint64)) {
 	}
 }
 
-// Next emits HostTick's successor (if enabled) and each enabled Act(i)'s.
+// Next emits HostTick's successor (if enabled: always with Loss, where a
+// full FIFO drops its oldest sample) and each enabled Act(i)'s.
 func (m *Model) Next(s uint64, emit func(int, uint64)) {
 	full := false
 	for i := 0; i < m.n; i++ {
@@ -172,7 +177,7 @@ func (m *Model) Next(s uint64, emit func(int, uint64)) {
 		if q == 1 {
 			continue
 		}
-		if bits.Len64(q)-1 > m.p.FVMs[i].D {
+		if bits.Len64(q)-1 > m.p.FVMs[i].Delay {
 			full = true
 		}
 		// Act(i): pop the oldest bit, apply the rule.
@@ -187,7 +192,7 @@ func (m *Model) Next(s uint64, emit func(int, uint64)) {
 		mask := uint64(1)<<m.width[i] - 1
 		emit(1+i, s&^(mask<<m.off[i])|field<<m.off[i])
 	}
-	if full {
+	if full && !m.p.Loss {
 		return
 	}
 	bitsIn := m.sample(s)
@@ -195,9 +200,19 @@ func (m *Model) Next(s uint64, emit func(int, uint64)) {
 	for i := 0; i < m.n; i++ {
 		q := m.fifo(s, i)
 		l := uint(bits.Len64(q) - 1)
+		if int(l) > m.p.FVMs[i].Delay { // full (Loss): drop the oldest sample
+			q >>= 1
+			l--
+		}
 		nq := q ^ 1<<l | 1<<(l+1) | uint64(bitsIn>>i&1)<<l
 		shift := m.off[i] + m.dbits
 		t = t&^((1<<m.qbits[i]-1)<<shift) | nq<<shift
+	}
+	if full && !m.lossForever {
+		// A tick that drops a sample: the fairness assumption is that
+		// losses end (MODEL.md, "Fairness").
+		emit(0|mc.Transient, t)
+		return
 	}
 	emit(0, t)
 }

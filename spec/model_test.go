@@ -4,8 +4,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/ref"
-	"github.com/friendly-vm/fvm/spec/configs"
+	"github.com/friendly-vm/fvm/sim"
+	"github.com/friendly-vm/fvm/spec/mc"
 )
 
 // loadParams loads an embedded configuration's parameters.
@@ -36,10 +38,25 @@ func tlcSized(t testing.TB) []string {
 
 // The packed model is a faithful encoding of ref: for every reachable state
 // its successors, with their action labels, are exactly ref.Step's.
+type lossVariant struct {
+	name, config string
+	loss         bool
+}
+
+// lossVariants is every configuration with and without Loss.
+func lossVariants(names []string) []lossVariant {
+	var out []lossVariant
+	for _, n := range names {
+		out = append(out, lossVariant{n, n, false}, lossVariant{n + "/loss", n, true})
+	}
+	return out
+}
+
 func TestModelAgreesWithRef(t *testing.T) {
-	for _, name := range tlcSized(t) {
-		t.Run(name, func(t *testing.T) {
-			p := loadParams(t, name)
+	for _, run := range lossVariants(tlcSized(t)) {
+		t.Run(run.name, func(t *testing.T) {
+			p := loadParams(t, run.config)
+			p.Loss = run.loss
 			m, err := NewModel(p)
 			if err != nil {
 				t.Fatal(err)
@@ -79,7 +96,17 @@ func TestModelAgreesWithRef(t *testing.T) {
 					}
 				}
 				got = got[:0]
-				m.Next(x, func(a int, y uint64) { got = append(got, succ{a, y}) })
+				full := false
+				for i := 0; i < n; i++ {
+					full = full || int(s.Q[i].Len) > p.FVMs[i].Delay
+				}
+				m.Next(x, func(a int, y uint64) {
+					// A tick into a full FIFO (Loss) drops a sample: transient.
+					if tr := a&mc.Transient != 0; tr != (a&^mc.Transient == 0 && full) {
+						t.Fatalf("state %s: action %d transient %v, a FIFO full %v", s.Format(n), a&^mc.Transient, tr, full)
+					}
+					got = append(got, succ{a &^ mc.Transient, y})
+				})
 				cmp := func(a, b succ) int { return a.action - b.action }
 				slices.SortFunc(got, cmp)
 				slices.SortFunc(want, cmp)
@@ -87,7 +114,7 @@ func TestModelAgreesWithRef(t *testing.T) {
 					t.Fatalf("state %s: packed successors %v, ref successors %v", s.Format(n), got, want)
 				}
 			}
-			t.Logf("%s: %d reachable states agree", name, len(seen))
+			t.Logf("%s: %d reachable states agree", run.name, len(seen))
 		})
 	}
 }
@@ -102,7 +129,7 @@ func TestCanon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := ref.Simulate(p, ref.SimOptions{Seed: 3, Steps: 500})
+	run, err := sim.Simulate(p, sim.Options{Seed: 3, Steps: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +179,7 @@ func TestProjectedAndSumAgreeWithRef(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		run, err := ref.Simulate(p, ref.SimOptions{Seed: 11, Steps: 2000})
+		run, err := sim.Simulate(p, sim.Options{Seed: 11, Steps: 2000})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,9 +12,11 @@
 (*                                                                         *)
 (*   - HostTick: the host computes one congestion bit per FVM from the     *)
 (*     CURRENT demands (host models shared, fair, duty) and appends it to  *)
-(*     every FIFO at once.  It is disabled while some FIFO i holds D[i]+1  *)
-(*     samples, so no sample is ever dropped and none waits more than      *)
-(*     D[i] further ticks.                                                 *)
+(*     every FIFO at once.  A FIFO i holds at most Delay[i]+1 samples:     *)
+(*     without Loss, HostTick is disabled while one is full, so no sample  *)
+(*     is ever dropped and none waits more than Delay[i] further ticks;    *)
+(*     with Loss, HostTick drops a full FIFO's oldest sample (it has       *)
+(*     become older than the delay bound).                                 *)
 (*   - Act(i): FVM i consumes its oldest sample and applies its rule.      *)
 (*                                                                         *)
 (* All arithmetic is on integers: a rational r is a record [num, den] and  *)
@@ -24,9 +26,9 @@
 (*                                                                         *)
 (* The constants are given by the generated model files                   *)
 (* tla/generated/MC_<config>.tla/.cfg (`fvm tlc gen`), which are computed  *)
-(* from the same JSON configurations (spec/configs) as the Go checker's,   *)
+(* from the same JSON configurations (configs/) as the Go checker's,     *)
 (* including the efficiency band [Lo, Hi] and the fairness tolerance Eps  *)
-(* from package proofs.                                                    *)
+(* from package ref (proved in proofs/).                                    *)
 (***************************************************************************)
 EXTENDS Integers, Sequences, FiniteSets
 
@@ -45,11 +47,13 @@ CONSTANTS
     Beta,     \* [FVMs -> rational in (0,1)]: multiplicative decrease.
     Mu,       \* [FVMs -> rational in (1,10]]: multiplicative increase (mimd).
     Delta,    \* [FVMs -> Nat]: additive decrease (aiad).
-    D,        \* [FVMs -> 0..15]: FVM i's delay bound; its FIFO holds D[i]+1.
+    Delay,    \* [FVMs -> 0..15]: FVM i's delay bound; its FIFO holds Delay[i]+1.
+    Loss,     \* BOOLEAN: a tick into a full FIFO drops its oldest sample.
     Dmin,     \* Demand bounds, 1 <= Dmin <= Dmax <= U: an FVM never starves
     Dmax,     \* itself.
-    Lo, Hi,   \* The efficiency band (proofs.EfficiencyBand; "shared" only).
-    Eps       \* The fairness tolerance (proofs.FairTolerance).
+    Lo, Hi,   \* The efficiency band (ref.EfficiencyBand; "shared" only).
+    Eps,      \* The rounding residual of projected demands (ref.FairTolerance).
+    Floor     \* [FVMs -> Nat]: the demand floor (ref.DemandFloor; duty+steal).
 
 (* MODEL.md's N, the number of FVMs.                                       *)
 N == Cardinality(FVMs)
@@ -67,7 +71,8 @@ ASSUME
     /\ Host # "shared" => Signal \in {"vct", "steal"} /\ IsRat(Theta)
     /\ Host = "duty" => C = U
     /\ Dmin \in 1..U /\ Dmax \in Dmin..U
-    /\ \A i \in FVMs : D[i] \in Nat
+    /\ \A i \in FVMs : Delay[i] \in Nat
+    /\ Loss \in BOOLEAN
     /\ Rule # "mimd" => \A i \in FVMs : Alpha[i] \in 1..U
     /\ Rule # "aiad" => \A i \in FVMs : IsRat(Beta[i]) /\ Beta[i].num < Beta[i].den
     /\ Rule = "mimd" => \A i \in FVMs : IsRat(Mu[i]) /\ Mu[i].num > Mu[i].den
@@ -246,12 +251,22 @@ Congested(dd) ==
 Init == /\ d \in [FVMs -> Dmin..Dmax]
         /\ q = [i \in FVMs |-> <<>>]
 
-(* The host samples every FVM at once from the current demands.  Disabled *)
-(* while some FIFO is full, so nothing is ever lost.                      *)
-HostTick == /\ \A i \in FVMs : Len(q[i]) <= D[i]
-            /\ LET c == Congested(d)
-               IN  q' = [i \in FVMs |-> Append(q[i], c[i])]
-            /\ UNCHANGED d
+(* A tick that appends bit c[i] to every FIFO i.  Without Loss it is      *)
+(* disabled while some FIFO is full, so nothing is ever lost; with Loss a *)
+(* full FIFO first drops its oldest sample.                               *)
+Full(i) == Len(q[i]) > Delay[i]
+
+TickWith(c) == /\ Loss \/ \A i \in FVMs : ~Full(i)
+               /\ q' = [i \in FVMs |-> Append(IF Full(i) THEN Tail(q[i]) ELSE q[i], c[i])]
+               /\ UNCHANGED d
+
+(* Congested(dd) for every demand vector, computed once: a zero-argument  *)
+(* constant-level definition, which TLC evaluates before the search, so   *)
+(* the host model's exact arithmetic is not redone in every state.        *)
+CongestedTable == [dd \in [FVMs -> Dmin..Dmax] |-> Congested(dd)]
+
+(* The host samples every FVM at once from the current demands.           *)
+HostTick == TickWith(CongestedTable[d])
 
 (* FVM i consumes its oldest sample and applies its rule.                  *)
 Act(i) == /\ q[i] # <<>>
@@ -266,6 +281,20 @@ Spec == /\ Init /\ [][Next]_vars
         /\ WF_vars(HostTick)
         /\ \A i \in FVMs : WF_vars(Act(i))
 
+(* The fairness assumption about loss (spec/MODEL.md, "Fairness"): losses *)
+(* end.  A behavior that keeps dropping samples forever lets the          *)
+(* environment choose which samples each FVM sees, and no convergence     *)
+(* claim can hold of it; the liveness properties below assume LossesEnd.  *)
+(* Without Loss there is no lossy tick and LossesEnd is true.             *)
+LossyTick  == HostTick /\ \E i \in FVMs : Full(i)
+LossesEnd  == <>[][~LossyTick]_vars
+
+(* Open mode (trace validation): the environment sets FVM i's demand to v *)
+(* outside the rule (a safe fallback, a restart); FIFO untouched.         *)
+Hold(i, v) == /\ v \in Dmin..Dmax
+              /\ d' = [d EXCEPT ![i] = v]
+              /\ UNCHANGED q
+
 -----------------------------------------------------------------------------
 (***************************************************************************)
 (* Properties (spec/MODEL.md, "Properties"), with the same names as in    *)
@@ -277,7 +306,7 @@ TypeOK == /\ d \in [FVMs -> 1..U]
 
 Bounds == \A i \in FVMs : Dmin <= d[i] /\ d[i] <= Dmax
 
-DelayBound == \A i \in FVMs : Len(q[i]) <= D[i] + 1
+DelayBound == \A i \in FVMs : Len(q[i]) <= Delay[i] + 1
 
 (* Every FVM is awake a positive fraction of every period.  Implied by    *)
 (* Bounds; kept because it is the paper's claim.                          *)
@@ -285,13 +314,19 @@ NoStarvation == \A i \in FVMs : d[i] >= Dmin /\ Dmin > 0
 
 (* shared host only: the total demand ends up in the band [Lo, Hi].       *)
 InBand == LET s == SumOver(d, FVMs) IN Lo <= s /\ s <= Hi
-Efficient == <>[]InBand
+Efficient == LossesEnd => <>[]InBand
 
-(* The projected demands end up within Eps of each other.  Projected, not *)
-(* current, demands: under interleaving one FVM may have applied a        *)
-(* decrease that another has not yet.                                     *)
+(* shared host only: the projected demands end up within Eps of each      *)
+(* other.  Projected, not current, demands: under interleaving one FVM    *)
+(* may have applied a decrease that another has not yet.                  *)
 ProjectedGap == LET P == {Projected(i) : i \in FVMs} IN Max(P) - Min(P)
-Fair == <>[](ProjectedGap <= Eps)
+DemandsConverge == LossesEnd => <>[](ProjectedGap <= Eps)
+
+(* duty host with the steal signal: every FVM's demand ends up at or      *)
+(* above its proved floor, so the core is used at least                   *)
+(* 1 - prod_i (1 - Floor[i]/U).                                           *)
+AboveFloor == \A i \in FVMs : d[i] >= Floor[i]
+Utilised == LossesEnd => <>[]AboveFloor
 
 THEOREM Spec => []TypeOK /\ []Bounds /\ []DelayBound /\ []NoStarvation
 =============================================================================

@@ -1,73 +1,78 @@
 ------------------------------ MODULE FVMTrace ------------------------------
 (***************************************************************************)
-(* Trace validation: is a recorded run a behavior of FVM?                 *)
+(* Trace validation: is one VM's recorded trace a behavior of FVM in open  *)
+(* mode?                                                                   *)
 (*                                                                         *)
-(* The trace is a JSONL file in the format of package trace (version 1),   *)
-(* as written by `fvm simulate` and by the guest controllers, read with    *)
-(* the Json module's ndJsonDeserialize.  Of its lines, FVM explains two    *)
-(* kinds (the others -- header, actuate, host, end -- carry no step of the *)
-(* model):                                                                 *)
+(* The trace is a JSONL file in the format of package trace (version 2),   *)
+(* read with the Json module's ndJsonDeserialize: a real run's per-VM file *)
+(* (the runner writes one per guest) or a simulated run (several VMs in    *)
+(* one file).  The VM TraceVM is checked against FVM with one FVM whose    *)
+(* constants come from that VM's header (package tla generates the model   *)
+(* module).  Open mode: the host is the environment, so a HostTick takes   *)
+(* the congested bit the sample line carries (TickWith), and the bit is    *)
+(* checked against the sample's own measurement, signal > Theta.  Of the  *)
+(* VM's lines, FVM explains three kinds (header, actuate, host and end     *)
+(* carry no step of the model):                                            *)
 (*                                                                         *)
-(*   - "sample": one per FVM per HostTick, all with the tick's window      *)
-(*     number seq (1, 2, ...) and the FVM's congestion bit;                *)
-(*   - "decide": one Act(i), with the window it consumed (sample_seq), the *)
-(*     newest window (newest_seq), and the demand before and after.        *)
+(*   - "sample" seq k: TickWith(bit) of window k, the next window;         *)
+(*   - "decide": Act on the oldest pending window, with the rule's result  *)
+(*     (branch increase, decrease, clamp), or Act then Hold when it is a   *)
+(*     hold on a window (a garbage window the rule does not use; one never *)
+(*     logged as a sample is ticked first), or Hold alone when it consumes *)
+(*     no window (sample_seq 0: a fallback after silence);                 *)
+(*   - "gap" a..b (Loss): the windows a..b were ticked and later dropped   *)
+(*     by the ticks of newer windows, which FVM's loss does exactly when   *)
+(*     each was more than Delay windows older than the newest window       *)
+(*     (newest_seq) and nothing older was pending.  The newer windows'     *)
+(*     bits appear only in the sample lines that follow, so a gap is one   *)
+(*     step of this spec that checks that condition and leaves d and q as  *)
+(*     they are: the net effect of those ticks and drops on the dropped    *)
+(*     windows.                                                            *)
 (*                                                                         *)
-(* Each step of TraceSpec explains the next event of the trace -- a block  *)
-(* of N sample lines, or one decide line -- by a step of FVM, and checks   *)
-(* that the event says what the step does.  The FIFOs q are not in the    *)
-(* trace and neither, when a header lacks init_d, is the initial demand:   *)
-(* these hidden variables are resolved by TLC, which explores every        *)
-(* initial state and every way of explaining the trace.  The trace is a    *)
-(* behavior of FVM iff some behavior of TraceSpec explains every event;   *)
-(* since every step explains exactly one event, that is iff the search    *)
-(* reaches depth NumEvents + 1, which the POSTCONDITION TraceAccepted      *)
-(* checks.                                                                 *)
-(*                                                                         *)
-(* A trace is rejected, for example, if a decision does not follow the     *)
-(* rule (a wrong decrease), if a decision consumes a window out of order   *)
-(* or a sample's bit is not the host model's (a reordered sample), or if   *)
-(* a sample waits more than D[i] further ticks (HostTick is disabled while *)
-(* FIFO i holds D[i]+1 samples, so such a trace has no explanation).      *)
+(* Every decision also checks the delay bound: newest_seq - sample_seq <=  *)
+(* Delay.  The trace is a behavior iff some behavior of TraceSpec explains *)
+(* every line, i.e. iff the search reaches depth Len(Log) + 1, which the   *)
+(* POSTCONDITION TraceAccepted checks.  The initial demand is a hidden     *)
+(* variable when the header has no init_d: TLC tries every one.            *)
 (***************************************************************************)
 EXTENDS FVM, Json, TLC
 
 CONSTANTS
     TraceFile,  \* path of the JSONL trace
-    Order       \* Order[i+1] is the identifier in FVMs of the trace's vm i
+    TraceVM     \* the vm field of the lines to explain
 
-ASSUME Order \in Seq(FVMs) /\ {Order[k] : k \in 1..Len(Order)} = FVMs
-                           /\ Len(Order) = N
+ASSUME N = 1
 
-(* The trace's lines, and the subsequence of those that FVM explains.     *)
+(* The one FVM of the model.                                               *)
+I == CHOOSE i \in FVMs : TRUE
+
 Lines == ndJsonDeserialize(TraceFile)
-Log   == SelectSeq(Lines, LAMBDA e : e.kind \in {"sample", "decide"})
+Log   == SelectSeq(Lines, LAMBDA e : e.vm = TraceVM /\ e.kind \in {"sample", "decide", "gap"})
 
-Id(vm) == Order[vm + 1]
-
-(* The number of events: ticks (distinct sample windows) plus decisions.  *)
-NumEvents ==
-    Cardinality({Log[k].seq : k \in {k \in 1..Len(Log) : Log[k].kind = "sample"}})
-  + Cardinality({k \in 1..Len(Log) : Log[k].kind = "decide"})
+Header == CHOOSE h \in {Lines[k] : k \in 1..Len(Lines)} : h.kind = "header" /\ h.vm = TraceVM
 
 VARIABLES
-    l,      \* the next line of Log to explain
-    ticks   \* HostTicks so far; the newest window's number
+    l,       \* the next line of Log to explain
+    next,    \* the next window expected (0: any, before the first)
+    newest,  \* the newest window seen
+    pend     \* Log indices of the sampled windows pending, parallel to q[I]
 
-traceVars == <<d, q, l, ticks>>
+traceVars == <<d, q, l, next, newest, pend>>
 
-(* The header of FVM vm (one per FVM), if the trace has one.               *)
-Headers == {Lines[k] : k \in {k \in 1..Len(Lines) : Lines[k].kind = "header"}}
+(* The signal of a sample line in permille: steal_permille, or for vct    *)
+(* vct_permille capped at a VCT of 1000, with a window that got no CPU     *)
+(* counted as 1000 times if it wanted some and as 1 if not.               *)
+Cap == 1000000
+SignalOf(e) ==
+    IF Signal = "steal" THEN e.steal_permille
+    ELSE IF e.cpu_ns = 0 THEN (IF e.want_ns > 0 THEN Cap ELSE 1000)
+    ELSE IF e.vct_permille > Cap THEN Cap ELSE e.vct_permille
 
-TraceInit ==
-    /\ Init
-    /\ l = 1
-    /\ ticks = 0
-    \* A header's init_d, when present, pins the initial demand; otherwise
-    \* TLC tries every initial demand.
-    /\ \A h \in Headers : "init_d" \in DOMAIN h => d[Id(h.vm)] = h.init_d
+(* The congested bit agrees with the measurement (no bit to check on the  *)
+(* shared host, whose bit is the environment's alone).                    *)
+BitOK(e) == Host = "shared" \/ RatLess(Theta, [num |-> SignalOf(e), den |-> 1000]) = e.congested
 
-(* The rule's branch as package ref names it: "clamp" when the clamp cut   *)
+(* The rule's branch as package ref names it: "clamp" when the clamp cut  *)
 (* the result (or the demand was already at the bound).                   *)
 BranchOf(i, x, c) ==
     IF c THEN IF (IF Rule = "aiad" THEN x - Delta[i]
@@ -77,44 +82,95 @@ BranchOf(i, x, c) ==
                   ELSE x + Alpha[i]) > Dmax
               THEN "clamp" ELSE "increase"
 
-(* Lines l .. l+N-1 are the samples of window ticks+1, one per FVM, and   *)
-(* HostTick appends exactly their bits.                                   *)
-ExplainTick ==
-    LET block == l .. l + N - 1
-    IN  /\ l + N - 1 <= Len(Log)
-        /\ \A k \in block : Log[k].kind = "sample" /\ Log[k].seq = ticks + 1
-        /\ {Log[k].vm : k \in block} = 0 .. N - 1
-        /\ HostTick
-        /\ \A k \in block : q'[Id(Log[k].vm)][Len(q'[Id(Log[k].vm)])] = Log[k].congested
-        /\ l' = l + N
-        /\ ticks' = ticks + 1
+TraceInit ==
+    /\ Init
+    /\ l = 1 /\ next = 0 /\ newest = 0 /\ pend = <<>>
+    /\ "init_d" \in DOMAIN Header => d[I] = Header.init_d
 
-(* Line l is FVM i's decision: it consumes its oldest pending window,     *)
-(* whose number is ticks - Len(q[i]) + 1, and applies the rule.           *)
-ExplainDecide ==
+InOrder(k) == next = 0 \/ k = next
+
+ExplainSample ==
     LET e == Log[l]
-        i == Id(e.vm)
-    IN  /\ l <= Len(Log)
-        /\ e.kind = "decide"
-        /\ e.sample_seq = ticks - Len(q[i]) + 1
-        /\ e.newest_seq = ticks
-        /\ d[i] = e.d_before
-        /\ Act(i)
-        /\ d'[i] = e.d_after
-        /\ e.branch = BranchOf(i, d[i], Head(q[i]))
-        /\ l' = l + 1
-        /\ UNCHANGED ticks
+    IN  /\ e.kind = "sample"
+        /\ InOrder(e.seq)
+        /\ ~Full(I)             \* a dropped sampled window needs a gap line
+        /\ TickWith([i \in FVMs |-> e.congested])
+        /\ pend' = Append(pend, l)
+        /\ next' = e.seq + 1
+        /\ newest' = IF e.seq > newest THEN e.seq ELSE newest
 
-TraceNext == ExplainTick \/ ExplainDecide
+(* What every decision on a window checks: the window is the oldest one   *)
+(* pending, it is at most Delay windows old, and d_before is FVM's d.     *)
+Decides(e) ==
+    /\ e.kind = "decide" /\ e.sample_seq > 0
+    /\ e.newest_seq >= newest
+    /\ e.newest_seq - e.sample_seq <= Delay[I]
+    /\ d[I] = e.d_before
+    /\ newest' = e.newest_seq
+
+ExplainRule ==
+    LET e == Log[l]
+    IN  /\ Decides(e)
+        /\ e.branch \in {"increase", "decrease", "clamp"}
+        /\ pend # <<>> /\ Log[Head(pend)].seq = e.sample_seq
+        /\ BitOK(Log[Head(pend)])
+        /\ e.branch = BranchOf(I, d[I], Head(q[I]))
+        /\ Act(I)
+        /\ d'[I] = e.d_after
+        /\ pend' = Tail(pend)
+        /\ UNCHANGED next
+
+ExplainHoldOnWindow ==
+    LET e == Log[l]
+    IN  /\ Decides(e)
+        /\ e.branch = "hold"
+        /\ e.d_after \in Dmin..Dmax
+        /\ \/ /\ pend # <<>> /\ Log[Head(pend)].seq = e.sample_seq
+              \* Act(I) then Hold(I, d_after)
+              /\ q' = [q EXCEPT ![I] = Tail(@)]
+              /\ d' = [d EXCEPT ![I] = e.d_after]
+              /\ pend' = Tail(pend)
+              /\ UNCHANGED next
+           \/ /\ pend = <<>> /\ InOrder(e.sample_seq)
+              \* a window never logged as a sample: its tick, Act, Hold
+              /\ ~Full(I)
+              /\ UNCHANGED q
+              /\ d' = [d EXCEPT ![I] = e.d_after]
+              /\ UNCHANGED pend
+              /\ next' = e.sample_seq + 1
+
+ExplainFallback ==
+    LET e == Log[l]
+    IN  /\ e.kind = "decide" /\ e.sample_seq = 0 /\ e.branch = "hold"
+        /\ d[I] = e.d_before
+        /\ Hold(I, e.d_after)
+        /\ UNCHANGED <<next, newest, pend>>
+
+ExplainGap ==
+    LET e == Log[l]
+    IN  /\ e.kind = "gap"
+        /\ Loss
+        /\ pend = <<>> /\ InOrder(e.from_seq)
+        /\ "newest_seq" \in DOMAIN e
+        /\ e.newest_seq - e.to_seq > Delay[I]
+        /\ UNCHANGED <<d, q, pend>>
+        /\ next' = e.to_seq + 1
+        /\ newest' = IF e.newest_seq > newest THEN e.newest_seq ELSE newest
+
+TraceNext ==
+    /\ l <= Len(Log)
+    /\ l' = l + 1
+    /\ \/ ExplainSample \/ ExplainRule \/ ExplainHoldOnWindow
+       \/ ExplainFallback \/ ExplainGap
 
 TraceSpec == TraceInit /\ [][TraceNext]_traceVars
 
-(* Checked after the search: some behavior explained every event.  The    *)
-(* diameter counts states, so explaining k events reaches depth k + 1.    *)
+(* Checked after the search: some behavior explained every line.  The     *)
+(* diameter counts states, so explaining k lines reaches depth k + 1.     *)
 TraceAccepted ==
     LET depth == TLCGet("stats").diameter
-    IN  IF depth = NumEvents + 1 THEN TRUE
-        ELSE PrintT(<<"FVMTrace: rejected: explained", depth - 1, "of", NumEvents, "events">>)
+    IN  IF depth = Len(Log) + 1 THEN TRUE
+        ELSE PrintT(<<"FVMTrace: rejected: explained", depth - 1, "of", Len(Log), "events">>)
              /\ FALSE
 
 (* While checking: every explained state is a state of FVM.               *)

@@ -6,7 +6,7 @@
 // report the same number of distinct states. This package
 //
 //   - generates the model files tla/generated/MC_<config>.tla/.cfg from the
-//     JSON configurations in spec/configs (Model.Files, `fvm tlc gen`), with
+//     JSON configurations in configs (Model.Files, `fvm tlc gen`), with
 //     the efficiency band and the fairness tolerance computed by package
 //     proofs;
 //   - runs TLC on them and parses its output: distinct states, a verdict on

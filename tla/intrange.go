@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/bits"
 
-	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // TLCMaxInt is the largest integer TLC can represent (TLC's integers are
@@ -73,19 +73,19 @@ func (m *Model) Intermediates() []Intermediate {
 	}
 	sumD := add(mul(n, x), greedy)
 	put("SumOver(d, FVMs) + GreedyTotal", sumD)
-	put("Lo, Hi", max(int64(m.Band.Lo), int64(m.Band.Hi)))
-	put("Eps", int64(m.Eps))
+	put("Lo, Hi", max(int64(m.Bounds.Band.Lo), int64(m.Bounds.Band.Hi)))
+	put("Eps", int64(m.Bounds.Eps))
 
 	// Rules, per FVM.
 	for i, f := range p.FVMs {
 		switch p.Rule {
-		case ref.AIMD:
+		case vocab.AIMD:
 			put(fmt.Sprintf("Increase(fvm%d): x + Alpha[i]", i), add(x, int64(f.Alpha)))
 			put(fmt.Sprintf("Decrease(fvm%d): x * Beta[i].num", i), mul(x, f.Beta.Num))
-		case ref.MIMD:
+		case vocab.MIMD:
 			put(fmt.Sprintf("Increase(fvm%d): x * Mu[i].num + Mu[i].den - 1", i), add(mul(x, f.Mu.Num), f.Mu.Den))
 			put(fmt.Sprintf("Decrease(fvm%d): x * Beta[i].num", i), mul(x, f.Beta.Num))
-		case ref.AIAD:
+		case vocab.AIAD:
 			put(fmt.Sprintf("Increase(fvm%d): x + Alpha[i]", i), add(x, int64(f.Alpha)))
 			put(fmt.Sprintf("Decrease(fvm%d): |x - Delta[i]|", i), max(x, int64(f.Delta)))
 		}
@@ -98,10 +98,10 @@ func (m *Model) Intermediates() []Intermediate {
 		put(what+": num * Theta.den", mul(num, th.Den))
 	}
 	switch p.Host {
-	case ref.Shared:
+	case vocab.Shared:
 		put("SharedCongested: Kappa.den * (sum + GreedyTotal)", mul(p.Kappa.Den, sumD))
 		put("SharedCongested: Kappa.num * C", mul(p.Kappa.Num, c))
-	case ref.Fair:
+	case vocab.Fair:
 		k := n + g
 		put("Water: m * k", mul(maxDemand, k))
 		put("Water: m * Cardinality(...)", mul(maxDemand, k))
@@ -112,7 +112,7 @@ func (m *Model) Intermediates() []Intermediate {
 		ratLess("steal (served)", 0, 1)
 		ratLess("vct = [dd[i]*k, rem]", mul(x, k), c)
 		ratLess("steal = [dd[i]*k - rem, k*U]", mul(x, k), mul(k, u))
-	case ref.Duty:
+	case vocab.Duty:
 		mo := n + g - 1 // other VMs
 		uPow := int64(1)
 		for range mo {

@@ -16,6 +16,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/friendly-vm/fvm/spec"
+	"github.com/friendly-vm/fvm/spec/mc"
 )
 
 // FVMSource is the text of tla/FVM.tla; runs write it beside the generated
@@ -200,7 +203,7 @@ func newOutputPatterns() *outputPatterns {
 		post:        regexp.MustCompile(`^Error: Postcondition (\w+) .*is false`),
 		temporal:    regexp.MustCompile(`^Error: Temporal property (\w+) was violated`),
 		temporalAny: regexp.MustCompile(`^Error: Temporal properties were violated`),
-		deadlock:    regexp.MustCompile(`^Error: Deadlock reached`),
+		deadlock:    regexp.MustCompile(`^Error: spec.Deadlock reached`),
 		state:       regexp.MustCompile(`^State (\d+): `),
 		back:        regexp.MustCompile(`^Back to state (\d+)`),
 		stutter:     regexp.MustCompile(`^State (\d+): Stuttering`),
@@ -246,7 +249,7 @@ func ParseOutput(out string) (*Result, error) {
 		case pat.temporalAny.MatchString(line):
 			res.Violated, res.Kind = "?", "temporal"
 		case pat.deadlock.MatchString(line):
-			res.Violated, res.Kind = Deadlock, "deadlock"
+			res.Violated, res.Kind = spec.Deadlock, "deadlock"
 		case pat.stutter.MatchString(line):
 			res.TraceStates = int(atoi(pat.stutter.FindStringSubmatch(line)[1])) - 1
 			res.LoopTo = res.TraceStates
@@ -274,15 +277,6 @@ func ParseOutput(out string) (*Result, error) {
 	return res, nil
 }
 
-// Verdict is a property's outcome.
-type Verdict string
-
-// Verdicts.
-const (
-	Holds Verdict = "holds"
-	Fails Verdict = "fails"
-)
-
 // Report is the outcome of checking one configuration with TLC.
 type Report struct {
 	Config string
@@ -292,7 +286,7 @@ type Report struct {
 	// configuration does not use symmetry.
 	SymDistinct int64
 	// Verdicts maps every checked property to its verdict.
-	Verdicts map[string]Verdict
+	Verdicts map[string]mc.Status
 	// Counterexamples maps each violated property to its counterexample
 	// length in states (for a temporal property: the states of the lasso).
 	Counterexamples map[string]int
@@ -319,7 +313,7 @@ type CheckOptions struct {
 // temporal violation decides every invariant). Finally, where the
 // configuration allows it, a safety run with symmetry.
 func (r *Runner) Check(ctx context.Context, m *Model, o CheckOptions) (*Report, error) {
-	rep := &Report{Config: m.Config.Name, Verdicts: map[string]Verdict{}, Counterexamples: map[string]int{}}
+	rep := &Report{Config: m.Config.Name, Verdicts: map[string]mc.Status{}, Counterexamples: map[string]int{}}
 	invs := Invariants()
 	var props []string
 	if !o.NoLiveness {
@@ -343,20 +337,20 @@ func (r *Runner) Check(ctx context.Context, m *Model, o CheckOptions) (*Report, 
 			complete = true
 			rep.Distinct = res.Distinct
 			for _, p := range invs {
-				rep.Verdicts[p] = Holds
+				rep.Verdicts[p] = mc.Holds
 			}
 			invs = nil
 			if !noDeadlock {
-				rep.Verdicts[Deadlock] = Holds
+				rep.Verdicts[spec.Deadlock] = mc.Holds
 			}
 		}
 		if res.Violated == "" {
 			for _, p := range props {
-				rep.Verdicts[p] = Holds
+				rep.Verdicts[p] = mc.Holds
 			}
 			break
 		}
-		rep.Verdicts[res.Violated] = Fails
+		rep.Verdicts[res.Violated] = mc.Violated
 		rep.Counterexamples[res.Violated] = res.TraceStates
 		ni, np := slices.Index(invs, res.Violated), slices.Index(props, res.Violated)
 		switch {
@@ -378,7 +372,7 @@ func (r *Runner) Check(ctx context.Context, m *Model, o CheckOptions) (*Report, 
 		rep.Runs = append(rep.Runs, res)
 		rep.Duration += res.Duration
 		rep.CPU += res.CPU
-		if res.Violated != "" && rep.Verdicts[res.Violated] != Fails {
+		if res.Violated != "" && rep.Verdicts[res.Violated] != mc.Violated {
 			return rep, fmt.Errorf("tlc: %s violated with symmetry but not without", res.Violated)
 		}
 		rep.SymDistinct = res.Distinct

@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/ref"
-	"github.com/friendly-vm/fvm/spec/configs"
+	"github.com/friendly-vm/fvm/spec"
+	"github.com/friendly-vm/fvm/spec/mc"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // tlcMissing is why TLC tests are skipped ("" when TLC is available); set
@@ -203,7 +206,7 @@ func TestIntegerRangeCatchesOverflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Params.U, m.Params.Capacity, m.Params.Dmax = 1000, 1000, 1000
-	m.Params.Theta = ref.R(1, 1000)
+	m.Params.Theta = vocab.R(1, 1000)
 	if err := m.CheckIntRange(); err == nil {
 		t.Fatal("u = 1000 under duty with 3 FVMs: want an overflow error")
 	}
@@ -256,11 +259,11 @@ State 2: <HostTick line 1>
 
 // expectedVerdict is the configuration's recorded verdict for a property:
 // properties not listed hold.
-func expectedVerdict(c *configs.Config, prop string) Verdict {
+func expectedVerdict(c *configs.Config, prop string) mc.Status {
 	if v, ok := c.Check.Expect[prop]; ok {
-		return Verdict(v)
+		return v
 	}
-	return Holds
+	return mc.Holds
 }
 
 // TestTLCCrossCheck runs TLC on every CI-sized configuration and checks
@@ -320,7 +323,7 @@ func crossCheckConfig(t *testing.T, r *Runner, m *Model, record func(*Report)) {
 		}
 	}
 	props := append(Invariants(), m.Temporal()...)
-	props = append(props, Deadlock)
+	props = append(props, spec.Deadlock)
 	for _, prop := range props {
 		want := expectedVerdict(m.Config, prop)
 		if got := rep.Verdicts[prop]; got != want {

@@ -2,25 +2,28 @@ package tla
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/sim"
 	"github.com/friendly-vm/fvm/trace"
-	"github.com/friendly-vm/fvm/trace/refine"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // simTrace simulates p and converts the run to trace events exactly as
-// `fvm simulate` does (refine.FromRun).
-func simTrace(t *testing.T, p *ref.Params, seed uint64, steps int) (ref.Run, []trace.Event) {
+// `fvm simulate` does (sim.Trace).
+func simTrace(t *testing.T, p *ref.Params, seed uint64, steps int) (sim.Run, []trace.Event) {
 	t.Helper()
-	run, err := ref.Simulate(p, ref.SimOptions{Seed: seed, Steps: steps})
+	run, err := sim.Simulate(p, sim.Options{Seed: seed, Steps: steps})
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs, err := refine.FromRun(p, run, refine.ConvertOptions{Seed: seed, Workload: "tla test"})
+	evs, err := sim.Trace(p, run, sim.TraceOptions{Seed: seed, Workload: "tla test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,62 +53,73 @@ func writeTrace(t *testing.T, evs []trace.Event) string {
 	return path
 }
 
-// eventIndex is the number of model events (ticks and decisions) before
-// event k: the number TLC explains before it rejects a mutation at k.
-func eventIndex(evs []trace.Event, k int) int {
-	n, lastTick := 0, int64(0)
+// logIndex is the number of lines of VM vm that FVMTrace explains
+// (samples, decisions, gaps) before event k: how many TLC explains before
+// it rejects a mutation at k.
+func logIndex(evs []trace.Event, vm, k int) int {
+	n := 0
 	for _, e := range evs[:k] {
-		switch e.Kind {
-		case trace.KindDecide:
+		if e.VM == vm && (e.Kind == trace.KindSample || e.Kind == trace.KindDecide || e.Kind == trace.KindGap) {
 			n++
-		case trace.KindSample:
-			if e.Sample.Seq != lastTick {
-				n++
-				lastTick = e.Sample.Seq
-			}
 		}
 	}
 	return n
 }
 
-func checkTrace(t *testing.T, r *Runner, m *Model, evs []trace.Event) *TraceResult {
+func checkTrace(t *testing.T, r *Runner, evs []trace.Event, vm int) *TraceResult {
 	t.Helper()
-	tr, err := r.CheckTrace(context.Background(), m, writeTrace(t, evs))
+	tr, err := r.CheckTrace(context.Background(), writeTrace(t, evs), vm)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tr
 }
 
-// Traces of simulated runs are behaviors of FVM, on every host model; the
-// initial demands are hidden variables that TLC resolves when the headers
-// do not give them.
+func loadParams(t *testing.T, name string, loss bool) *ref.Params {
+	t.Helper()
+	p, err := configs.LoadParams(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Loss = loss
+	return p
+}
+
+// Traces of simulated runs are behaviors of FVM, VM by VM, on every host
+// model, with and without loss (a loss run's drops are gap lines); the
+// initial demand is a hidden variable TLC resolves when the header does
+// not give it.
 func TestTraceAccepts(t *testing.T) {
 	r := tlcRunner(t)
 	r.Workers = "1"
 	for _, tc := range []struct {
 		config string
+		loss   bool
 		seed   uint64
-	}{{"default", 1}, {"hetero-delay", 2}, {"fair-host", 3}, {"duty-steal", 4}, {"greedy", 5}} {
-		t.Run(tc.config, func(t *testing.T) {
-			t.Parallel()
-			m, err := Load(tc.config)
-			if err != nil {
-				t.Fatal(err)
+	}{{"default", false, 1}, {"hetero-delay", true, 2}, {"fair-host", false, 3}, {"duty-steal", true, 4}, {"greedy", false, 5}} {
+		p := loadParams(t, tc.config, tc.loss)
+		_, evs := simTrace(t, p, tc.seed, 300)
+		gaps := 0
+		for _, e := range evs {
+			if e.Kind == trace.KindGap {
+				gaps++
 			}
-			_, evs := simTrace(t, m.Params, tc.seed, 200)
-			if tr := checkTrace(t, r, m, evs); !tr.Accepted {
-				t.Fatalf("a simulated trace is rejected: explained %d of %d events\n%s", tr.Explained, tr.Events, tail(tr.Run.Output, 20))
-			}
-		})
-	}
-	t.Run("hidden initial demands", func(t *testing.T) {
-		t.Parallel()
-		m, err := Load("default")
-		if err != nil {
-			t.Fatal(err)
 		}
-		_, evs := simTrace(t, m.Params, 11, 200)
+		if tc.loss && gaps == 0 {
+			t.Fatalf("%s: a loss run without a gap does not test loss", tc.config)
+		}
+		for vm := range p.N() {
+			t.Run(fmt.Sprintf("%s/loss=%v/vm%d", tc.config, tc.loss, vm), func(t *testing.T) {
+				t.Parallel()
+				if tr := checkTrace(t, r, evs, vm); !tr.Accepted {
+					t.Fatalf("a simulated trace is rejected: explained %d of %d lines\n%s", tr.Explained, tr.Events, tail(tr.Run.Output, 20))
+				}
+			})
+		}
+	}
+	t.Run("hidden initial demand", func(t *testing.T) {
+		t.Parallel()
+		_, evs := simTrace(t, loadParams(t, "default", false), 11, 200)
 		for i := range evs {
 			if evs[i].Kind == trace.KindHeader {
 				h := *evs[i].Header
@@ -113,102 +127,89 @@ func TestTraceAccepts(t *testing.T) {
 				evs[i].Header = &h
 			}
 		}
-		if tr := checkTrace(t, r, m, evs); !tr.Accepted {
-			t.Fatalf("a trace without init_d is rejected: explained %d of %d events", tr.Explained, tr.Events)
+		if tr := checkTrace(t, r, evs, 0); !tr.Accepted {
+			t.Fatalf("a trace without init_d is rejected: explained %d of %d lines", tr.Explained, tr.Events)
 		}
 	})
 }
 
-// Mutated traces are rejected, at the mutated event.
+// Mutated traces are rejected, at the mutated line.
 func TestTraceRejectsMutations(t *testing.T) {
 	r := tlcRunner(t)
 	r.Workers = "1"
-	m, err := Load("default")
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	t.Run("wrong decrease", func(t *testing.T) {
-		t.Parallel()
-		_, evs := simTrace(t, m.Params, 21, 200)
-		k := findEvent(t, evs, func(e trace.Event) bool {
-			return e.Kind == trace.KindDecide && e.Decide.Branch == trace.BranchDecrease && e.Decide.DAfter+1 < e.Decide.DBefore
-		})
-		evs[k].Decide.DAfter++ // ceil instead of floor, say
-		expectReject(t, checkTrace(t, r, m, evs), eventIndex(evs, k))
-	})
-
-	t.Run("reordered sample", func(t *testing.T) {
-		t.Parallel()
-		// Two of FVM 0's samples with different bits trade places: each
-		// keeps its window number, so the order looks valid, but the bits
-		// no longer follow the host model.
-		_, evs := simTrace(t, m.Params, 22, 200)
-		a := findEvent(t, evs, func(e trace.Event) bool { return e.Kind == trace.KindSample && e.VM == 0 })
-		b := -1
-		for k := a + 1; k < len(evs); k++ {
-			if evs[k].Kind == trace.KindSample && evs[k].VM == 0 && evs[k].Sample.Congested != evs[a].Sample.Congested {
-				b = k
-				break
-			}
-		}
-		if b < 0 {
-			t.Fatal("no second sample with a different bit")
-		}
-		evs[a].Sample, evs[b].Sample = evs[b].Sample, evs[a].Sample
-		evs[a].Sample.Seq, evs[b].Sample.Seq = evs[b].Sample.Seq, evs[a].Sample.Seq
-		expectReject(t, checkTrace(t, r, m, evs), eventIndex(evs, a))
-	})
-
-	t.Run("decision out of order", func(t *testing.T) {
-		t.Parallel()
-		// A decision claims to consume a later window than the oldest.
-		_, evs := simTrace(t, m.Params, 23, 200)
-		k := findEvent(t, evs, func(e trace.Event) bool {
-			return e.Kind == trace.KindDecide && e.Decide.NewestSeq > e.Decide.SampleSeq
-		})
-		evs[k].Decide.SampleSeq++
-		expectReject(t, checkTrace(t, r, m, evs), eventIndex(evs, k))
-	})
-
-	t.Run("delay beyond D", func(t *testing.T) {
-		t.Parallel()
-		// A genuine run of the same system with FVM 1's delay bound one
-		// larger, in which FVM 1 does act on a sample D+1 ticks old.
-		wide := *m.Params
-		wide.FVMs = append([]ref.FVM(nil), m.Params.FVMs...)
-		wide.FVMs[1].D++
-		for seed := uint64(1); seed < 200; seed++ {
-			run, evs := simTrace(t, &wide, seed, 200)
-			late := -1
-			for k, st := range run.Steps {
-				if st.Action.Kind == ref.Act && st.Action.VM == 1 && st.Newest-st.Seq > m.Params.FVMs[1].D {
-					late = k
-					break
+	duty := loadParams(t, "duty-steal", true)
+	for _, tc := range []struct {
+		name string
+		p    *ref.Params
+		seed uint64
+		// mutate changes one event of VM 0 and returns its index.
+		mutate func(t *testing.T, evs []trace.Event) int
+	}{
+		{"wrong decrease", loadParams(t, "default", false), 21, func(t *testing.T, evs []trace.Event) int {
+			k := findEvent(t, evs, func(e trace.Event) bool {
+				return e.VM == 0 && e.Kind == trace.KindDecide && e.Decide.Branch == vocab.Decrease && e.Decide.DAfter+1 < e.Decide.DBefore
+			})
+			evs[k].Decide.DAfter++ // ceil instead of floor, say
+			return k
+		}},
+		{"bit against the measurement", duty, 22, func(t *testing.T, evs []trace.Event) int {
+			k := findEvent(t, evs, func(e trace.Event) bool { return e.VM == 0 && e.Kind == trace.KindSample })
+			evs[k].Sample.Congested = !evs[k].Sample.Congested
+			// Rejected at its decision (the bit is checked when the rule uses it).
+			return findEventAfter(t, evs, k, func(e trace.Event) bool { return e.VM == 0 && e.Kind == trace.KindDecide })
+		}},
+		{"decision out of order", loadParams(t, "default", false), 23, func(t *testing.T, evs []trace.Event) int {
+			k := findEvent(t, evs, func(e trace.Event) bool {
+				return e.VM == 0 && e.Kind == trace.KindDecide && e.Decide.NewestSeq > e.Decide.SampleSeq
+			})
+			evs[k].Decide.SampleSeq++
+			return k
+		}},
+		{"delay beyond D", loadParams(t, "default", false), 24, func(t *testing.T, evs []trace.Event) int {
+			k := findEvent(t, evs, func(e trace.Event) bool { return e.VM == 0 && e.Kind == trace.KindDecide })
+			evs[k].Decide.NewestSeq = evs[k].Decide.SampleSeq + int64(evs[0].Header.Delay) + 1
+			return k
+		}},
+		{"gap where the model has no loss", loadParams(t, "duty-steal", true), 25, func(t *testing.T, evs []trace.Event) int {
+			for i := range evs {
+				if evs[i].Kind == trace.KindHeader {
+					h := *evs[i].Header
+					h.Loss = false
+					evs[i].Header = &h
 				}
 			}
-			if late < 0 {
-				continue
-			}
-			// The trace is rejected no later than at that decision (the
-			// tick that overfilled FIFO 1 cannot be explained).
-			tr := checkTrace(t, r, m, evs)
-			if tr.Accepted {
-				t.Fatalf("seed %d: a sample consumed after %d ticks (D=%d) is accepted", seed, run.Steps[late].Newest-run.Steps[late].Seq, m.Params.FVMs[1].D)
-			}
-			if tr.Explained > late {
-				t.Fatalf("seed %d: rejected after %d events, want at most %d", seed, tr.Explained, late)
-			}
-			// And the same trace is a behavior of the wider model.
-			mw := *m
-			mw.Params = &wide
-			if tr := checkTrace(t, r, &mw, evs); !tr.Accepted {
-				t.Fatalf("seed %d: the run is rejected by its own model", seed)
-			}
-			return
+			return findEvent(t, evs, func(e trace.Event) bool { return e.VM == 0 && e.Kind == trace.KindGap })
+		}},
+		{"gap within the delay bound", duty, 26, func(t *testing.T, evs []trace.Event) int {
+			k := findEvent(t, evs, func(e trace.Event) bool { return e.VM == 0 && e.Kind == trace.KindGap })
+			evs[k].Gap.NewestSeq = evs[k].Gap.ToSeq + int64(evs[0].Header.Delay)
+			return k
+		}},
+		{"decision on a dropped window", duty, 27, func(t *testing.T, evs []trace.Event) int {
+			g := findEvent(t, evs, func(e trace.Event) bool { return e.VM == 0 && e.Kind == trace.KindGap })
+			k := findEventAfter(t, evs, g, func(e trace.Event) bool { return e.VM == 0 && e.Kind == trace.KindDecide })
+			evs[k].Decide.SampleSeq = evs[g].Gap.ToSeq
+			return k
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, evs := simTrace(t, tc.p, tc.seed, 300)
+			k := tc.mutate(t, evs)
+			expectReject(t, checkTrace(t, r, evs, 0), logIndex(evs, 0, k))
+		})
+	}
+}
+
+func findEventAfter(t *testing.T, evs []trace.Event, after int, pred func(trace.Event) bool) int {
+	t.Helper()
+	for k := after + 1; k < len(evs); k++ {
+		if pred(evs[k]) {
+			return k
 		}
-		t.Fatal("no run with a delay beyond D")
-	})
+	}
+	t.Fatal("no such event in the trace")
+	return -1
 }
 
 func findEvent(t *testing.T, evs []trace.Event, pred func(trace.Event) bool) int {
@@ -228,7 +229,7 @@ func expectReject(t *testing.T, tr *TraceResult, at int) {
 		t.Fatal("mutated trace accepted")
 	}
 	if tr.Explained != at {
-		t.Errorf("rejected after %d of %d events, want the mutated event %d", tr.Explained, tr.Events, at)
+		t.Errorf("rejected after %d of %d lines, want the mutated line %d", tr.Explained, tr.Events, at)
 	}
 }
 
@@ -245,15 +246,11 @@ func TestTraceFromFvmSimulate(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("fvm simulate: %v\n%s", err, out)
 	}
-	m, err := Load("hetero-delay")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := r.CheckTrace(context.Background(), m, path)
+	tr, err := r.CheckTrace(context.Background(), path, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !tr.Accepted {
-		t.Fatalf("fvm simulate's trace is rejected: explained %d of %d events", tr.Explained, tr.Events)
+		t.Fatalf("fvm simulate's trace is rejected: explained %d of %d lines", tr.Explained, tr.Events)
 	}
 }

@@ -1,6 +1,8 @@
 package trace
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"bytes"
 	"io"
 	"testing"
@@ -12,16 +14,16 @@ func BenchmarkReader(b *testing.B) {
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
 	h := testHeader()
-	if err := w.WriteHeader(0, 0, h); err != nil {
+	if err := w.Write(&Event{Kind: KindHeader, Header: &h}); err != nil {
 		b.Fatal(err)
 	}
 	const n = 100_000
 	for k := int64(1); k <= n; k++ {
-		if err := w.WriteSample(0, k*100, Sample{Seq: k, StartNs: k * 100, WallNs: 100_000_000, WantNs: 100_000_000,
-			CPUNs: 50_000_000, StealPermille: 500, VCTPermille: 2000, PausePermille: 500, Congested: true}); err != nil {
+		if err := w.Write(&Event{Kind: KindSample, TNs: k * 100, Sample: Sample{Seq: k, StartNs: k * 100, WallNs: 100_000_000, WantNs: 100_000_000,
+			CPUNs: 50_000_000, StealPermille: 500, VCTPermille: 2000, PausePermille: 500, Congested: true}}); err != nil {
 			b.Fatal(err)
 		}
-		if err := w.WriteDecide(0, k*100+1, Decide{Seq: k, SampleSeq: k, NewestSeq: k, DBefore: 10, DAfter: 5, Branch: BranchDecrease}); err != nil {
+		if err := w.Write(&Event{Kind: KindDecide, TNs: k*100 + 1, Decide: Decide{Seq: k, SampleSeq: k, NewestSeq: k, DBefore: 10, DAfter: 5, Branch: vocab.Decrease}}); err != nil {
 			b.Fatal(err)
 		}
 	}

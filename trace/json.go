@@ -1,6 +1,8 @@
 package trace
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -315,11 +317,19 @@ func (v value) boolean() (bool, error) {
 	return v.b, nil
 }
 
-func (v value) rat() (Rat, error) {
+func (v value) rat() (vocab.Rat, error) {
 	if v.typ != valString || v.escaped {
-		return Rat{}, fmt.Errorf("got %s, want a rational as a string \"a/b\"", typeNames[v.typ])
+		return vocab.Rat{}, fmt.Errorf("got %s, want a rational as a string \"a/b\"", typeNames[v.typ])
 	}
-	return ParseRat(string(v.raw))
+	return vocab.ParseRat(string(v.raw))
+}
+
+// name returns a string holding a name (what says which kind of name).
+func (v value) name(what string) (string, error) {
+	if v.typ != valString || v.escaped {
+		return "", fmt.Errorf("got %s, want %s", typeNames[v.typ], what)
+	}
+	return string(v.raw), nil
 }
 
 func (v value) ints() ([]int, error) {

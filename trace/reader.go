@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // MaxLine is the longest line the Reader accepts, newline included.
@@ -39,38 +41,42 @@ type vmState struct {
 	lastGapTo  int64
 }
 
+// index maps a kind's field names in one version to their positions in
+// the kind's field table.
+type index [len(formats)]map[string]int
+
+// indexes has one index per readable version (indexes[v-OldestVersion]).
+var indexes = func() (out [Version - OldestVersion + 1]index) {
+	for v := range out {
+		for k := range formats {
+			m := map[string]int{}
+			for i := range formats[k].fields {
+				if n := formats[k].fields[i].nameIn(int64(v + OldestVersion)); n != "" {
+					m[n] = i
+				}
+			}
+			out[v][k] = m
+		}
+	}
+	return out
+}()
+
 // Reader reads and checks a trace, one event per Next call. A Reader is not
 // safe for concurrent use.
 type Reader struct {
-	br    *bufio.Reader
-	name  string
-	line  int
-	pairs []pair
-	raw   []byte
-	vms   []vmState
-	err   error
-	// required[k] has the bits of kind k's required fields.
-	required [KindEnd + 1]uint64
+	br      *bufio.Reader
+	name    string
+	line    int
+	pairs   []pair
+	raw     []byte
+	vms     []vmState
+	err     error
+	version int64 // of the first line; every line must have the same
 }
 
 // NewReader returns a Reader on r; name is used in errors (the file name).
 func NewReader(r io.Reader, name string) *Reader {
-	rd := &Reader{br: bufio.NewReaderSize(r, MaxLine), name: name, pairs: make([]pair, 0, 40)}
-	for k := KindHeader; k <= KindEnd; k++ {
-		rd.required[k] = requiredMask(k)
-	}
-	return rd
-}
-
-// requiredMask returns the bits of kind k's required fields.
-func requiredMask(k Kind) uint64 {
-	m := uint64(1<<len(commonFields) - 1)
-	for i, f := range kindFields(k) {
-		if !optional[k.String()+"."+f] {
-			m |= 1 << (i + len(commonFields))
-		}
-	}
-	return m
+	return &Reader{br: bufio.NewReaderSize(r, MaxLine), name: name, pairs: make([]pair, 0, 40)}
 }
 
 // Raw returns the bytes of the line last read, without its newline. They
@@ -79,6 +85,10 @@ func (r *Reader) Raw() []byte { return r.raw }
 
 // Line returns the line number of the event last returned (or of the error).
 func (r *Reader) Line() int { return r.line }
+
+// Version returns the schema version of the lines read so far (0 before
+// the first).
+func (r *Reader) Version() int { return int(r.version) }
 
 // Next reads the next event into e. It returns io.EOF after the last line,
 // and otherwise any error as an *Error naming the file and line; after an
@@ -215,61 +225,14 @@ func (r *Reader) order(e *Event) error {
 	return nil
 }
 
-// Field names per kind, in bit order after the common fields v, kind, vm,
-// t_ns (bits 0..3). setField must agree with these tables.
-var (
-	commonFields  = []string{"v", "kind", "vm", "t_ns"}
-	headerFields  = []string{"n", "u", "capacity", "host", "signal", "theta", "kappa", "greedy", "rule", "alpha", "beta", "mu", "delta", "dmin", "dmax", "d", "window_ns", "period_us", "fidelity_tol", "ewma", "gap_tolerated", "init_d", "kernel", "controller", "workload", "clock", "clock_offset_ns", "seed"}
-	sampleFields  = []string{"seq", "start_ns", "wall_ns", "want_ns", "cpu_ns", "idle_ns", "pause_ns", "steal_permille", "vct_permille", "pause_permille", "signal_permille", "congested"}
-	decideFields  = []string{"seq", "sample_seq", "newest_seq", "d_before", "d_after", "branch"}
-	actuateFields = []string{"seq", "d", "pause_permille", "period_us"}
-	hostFields    = []string{"seq", "wall_ns", "cpu_ns"}
-	gapFields     = []string{"from_seq", "to_seq"}
-	endFields     = []string{"clean", "reason"}
-)
-
-// optional lists the optional fields; every other field is required.
-var optional = map[string]bool{
-	"header.signal": true, "header.theta": true, "header.kappa": true, "header.greedy": true,
-	"header.alpha": true, "header.beta": true, "header.mu": true, "header.delta": true,
-	"header.ewma": true, "header.gap_tolerated": true,
-	"header.init_d": true, "header.clock": true, "header.clock_offset_ns": true, "header.seed": true,
-	"sample.start_ns": true, "sample.idle_ns": true, "sample.pause_ns": true,
-	"sample.pause_permille": true, "sample.signal_permille": true,
-	"actuate.period_us": true, "end.reason": true,
-}
-
-func kindFields(k Kind) []string {
-	switch k {
-	case KindHeader:
-		return headerFields
-	case KindSample:
-		return sampleFields
-	case KindDecide:
-		return decideFields
-	case KindActuate:
-		return actuateFields
-	case KindHost:
-		return hostFields
-	case KindGap:
-		return gapFields
-	case KindEnd:
-		return endFields
-	}
-	return nil
-}
-
-// missingFields names the required fields not in have.
-func missingFields(k Kind, have uint64) []string {
+// missingFields names the required fields of kind k (in version v) whose
+// bits are not in have (bit i+1 is field i of the kind).
+func missingFields(k Kind, v int64, have uint64) []string {
 	var miss []string
-	for i, f := range commonFields {
-		if have&(1<<i) == 0 {
-			miss = append(miss, f)
-		}
-	}
-	for i, f := range kindFields(k) {
-		if have&(1<<(i+4)) == 0 && !optional[k.String()+"."+f] {
-			miss = append(miss, f)
+	for i := range formats[k].fields {
+		f := &formats[k].fields[i]
+		if n := f.nameIn(v); n != "" && !f.opt && have&(1<<(i+1)) == 0 {
+			miss = append(miss, n)
 		}
 	}
 	return miss
@@ -298,8 +261,13 @@ func (r *Reader) decode(line []byte, e *Event) error {
 	if err != nil {
 		return fmt.Errorf("field \"v\": %w", err)
 	}
-	if v != Version {
-		return fmt.Errorf("unknown schema version %d (this reader knows version %d)", v, Version)
+	if v < OldestVersion || v > Version {
+		return fmt.Errorf("unknown schema version %d (this reader knows versions %d to %d)", v, OldestVersion, Version)
+	}
+	if r.version == 0 {
+		r.version = v
+	} else if v != r.version {
+		return fmt.Errorf("schema version %d after lines of version %d: one file has one version", v, r.version)
 	}
 	if kind == nil {
 		return errors.New("missing required field kind")
@@ -307,421 +275,229 @@ func (r *Reader) decode(line []byte, e *Event) error {
 	if kind.typ != valString || kind.escaped {
 		return fmt.Errorf("field \"kind\": got %s, want a kind name", typeNames[kind.typ])
 	}
-	if e.Kind = kindOf(kind.raw); e.Kind == KindInvalid {
-		return fmt.Errorf("unknown kind %q (want one of %s)", kind.raw, strings.Join(kindNames[1:], ", "))
+	if e.Kind, err = ParseKind(string(kind.raw)); err != nil {
+		return err
 	}
 	if e.Kind == KindHeader {
 		e.Header = &Header{}
 	}
-	var have uint64
+	idx := indexes[v-OldestVersion][e.Kind]
+	fields := formats[e.Kind].fields
+	var have uint64 // bit 0: vm, bit 1: t_ns; then bit i+1... see below
+	var common uint8
 	for _, p := range pairs {
-		bit, err := setField(e, p.key, p.val)
-		if err != nil {
-			return fmt.Errorf("field %q: %w", p.key, err)
+		switch string(p.key) {
+		case "v", "kind":
+			continue
+		case "vm":
+			if common&1 != 0 {
+				return errors.New(`duplicate field "vm"`)
+			}
+			common |= 1
+			if e.VM, err = p.val.int(); err != nil {
+				return fmt.Errorf("field \"vm\": %w", err)
+			}
+			continue
+		case "t_ns":
+			if common&2 != 0 {
+				return errors.New(`duplicate field "t_ns"`)
+			}
+			common |= 2
+			if e.TNs, err = p.val.int64(); err != nil {
+				return fmt.Errorf("field \"t_ns\": %w", err)
+			}
+			continue
 		}
-		if bit < 0 {
+		i, ok := idx[string(p.key)]
+		if !ok {
+			if v == 1 && e.Kind == KindHeader && string(p.key) == "gap_tolerated" {
+				if e.Header.Loss, err = p.val.boolean(); err != nil {
+					return fmt.Errorf("field %q: %w", p.key, err)
+				}
+				continue
+			}
 			return fmt.Errorf("unknown field %q for kind %s", p.key, e.Kind)
 		}
-		if have&(1<<bit) != 0 {
+		if have&(1<<(i+1)) != 0 {
 			return fmt.Errorf("duplicate field %q", p.key)
 		}
-		have |= 1 << bit
+		have |= 1 << (i + 1)
+		if err := setValue(&fields[i], e, p.val); err != nil {
+			return fmt.Errorf("field %q: %w", p.key, err)
+		}
 	}
-	if have&r.required[e.Kind] != r.required[e.Kind] {
-		miss := missingFields(e.Kind, have)
+	var miss []string
+	if common&1 == 0 {
+		miss = append(miss, "vm")
+	}
+	if common&2 == 0 {
+		miss = append(miss, "t_ns")
+	}
+	if miss = append(miss, missingFields(e.Kind, v, have)...); len(miss) > 0 {
 		return fmt.Errorf("%s event: missing required field(s) %s", e.Kind, strings.Join(miss, ", "))
 	}
 	return nil
 }
 
-// kindOf and branchOf parse names without allocating.
-func kindOf(b []byte) Kind {
-	switch string(b) {
-	case "header":
-		return KindHeader
-	case "sample":
-		return KindSample
-	case "decide":
-		return KindDecide
-	case "actuate":
-		return KindActuate
-	case "host":
-		return KindHost
-	case "gap":
-		return KindGap
-	case "end":
-		return KindEnd
+// setValue stores v in field f of e.
+func setValue(f *field, e *Event, v value) (err error) {
+	switch p := f.ptr(e).(type) {
+	case *int:
+		*p, err = v.int()
+	case *int64:
+		*p, err = v.int64()
+	case *uint64:
+		*p, err = v.uint64()
+	case *string:
+		*p, err = v.str()
+	case *bool:
+		*p, err = v.boolean()
+	case *vocab.Rat:
+		*p, err = v.rat()
+	case *[]int:
+		*p, err = v.ints()
+	case *vocab.Host:
+		var s string
+		if s, err = v.name("a host model"); err == nil {
+			*p, err = vocab.ParseHost(s)
+		}
+	case *vocab.Signal:
+		var s string
+		if s, err = v.name("a signal"); err == nil {
+			*p, err = vocab.ParseSignal(s)
+		}
+	case *vocab.Rule:
+		var s string
+		if s, err = v.name("a rule"); err == nil {
+			*p, err = vocab.ParseRule(s)
+		}
+	case *vocab.Branch:
+		var s string
+		if s, err = v.name("a branch"); err == nil {
+			*p, err = vocab.ParseBranch(s)
+		}
+	default:
+		panic("trace: field " + f.name + " has an unknown type")
 	}
-	return KindInvalid
+	return err
 }
 
-func branchOf(b []byte) Branch {
-	switch string(b) {
-	case "increase":
-		return BranchIncrease
-	case "decrease":
-		return BranchDecrease
-	case "clamp":
-		return BranchClamp
-	case "hold":
-		return BranchHold
-	}
-	return BranchInvalid
-}
-
-// setField stores one field and returns its bit (-1: unknown field).
-func setField(e *Event, key []byte, v value) (bit int, err error) {
-	switch string(key) {
-	case "v", "kind":
-		if string(key) == "v" {
-			return 0, nil
-		}
-		return 1, nil
-	case "vm":
-		e.VM, err = v.int()
-		return 2, err
-	case "t_ns":
-		e.TNs, err = v.int64()
-		return 3, err
-	}
-	switch e.Kind {
-	case KindHeader:
-		h := e.Header
-		switch string(key) {
-		case "n":
-			h.N, err = v.int()
-			return 4, err
-		case "u":
-			h.U, err = v.int()
-			return 5, err
-		case "capacity":
-			h.Capacity, err = v.int()
-			return 6, err
-		case "host":
-			h.Host, err = v.str()
-			return 7, err
-		case "signal":
-			h.Signal, err = v.str()
-			return 8, err
-		case "theta":
-			h.Theta, err = v.rat()
-			return 9, err
-		case "kappa":
-			h.Kappa, err = v.rat()
-			return 10, err
-		case "greedy":
-			h.Greedy, err = v.ints()
-			return 11, err
-		case "rule":
-			h.Rule, err = v.str()
-			return 12, err
-		case "alpha":
-			h.Alpha, err = v.int()
-			return 13, err
-		case "beta":
-			h.Beta, err = v.rat()
-			return 14, err
-		case "mu":
-			h.Mu, err = v.rat()
-			return 15, err
-		case "delta":
-			h.Delta, err = v.int()
-			return 16, err
-		case "dmin":
-			h.Dmin, err = v.int()
-			return 17, err
-		case "dmax":
-			h.Dmax, err = v.int()
-			return 18, err
-		case "d":
-			h.D, err = v.int()
-			return 19, err
-		case "window_ns":
-			h.WindowNs, err = v.int64()
-			return 20, err
-		case "period_us":
-			h.PeriodUs, err = v.int64()
-			return 21, err
-		case "fidelity_tol":
-			h.FidelityTol, err = v.rat()
-			return 22, err
-		case "ewma":
-			h.EWMA, err = v.rat()
-			return 23, err
-		case "gap_tolerated":
-			h.GapTolerated, err = v.boolean()
-			return 24, err
-		case "init_d":
-			h.InitD, err = v.int()
-			return 25, err
-		case "kernel":
-			h.Kernel, err = v.str()
-			return 26, err
-		case "controller":
-			h.Controller, err = v.str()
-			return 27, err
-		case "workload":
-			h.Workload, err = v.str()
-			return 28, err
-		case "clock":
-			h.Clock, err = v.str()
-			return 29, err
-		case "clock_offset_ns":
-			h.ClockOffsetNs, err = v.int64()
-			return 30, err
-		case "seed":
-			h.Seed, err = v.uint64()
-			return 31, err
-		}
-	case KindSample:
-		s := &e.Sample
-		switch string(key) {
-		case "seq":
-			s.Seq, err = v.int64()
-			return 4, err
-		case "start_ns":
-			s.StartNs, err = v.int64()
-			return 5, err
-		case "wall_ns":
-			s.WallNs, err = v.int64()
-			return 6, err
-		case "want_ns":
-			s.WantNs, err = v.int64()
-			return 7, err
-		case "cpu_ns":
-			s.CPUNs, err = v.int64()
-			return 8, err
-		case "idle_ns":
-			s.IdleNs, err = v.int64()
-			return 9, err
-		case "pause_ns":
-			s.PauseNs, err = v.int64()
-			return 10, err
-		case "steal_permille":
-			s.StealPermille, err = v.int64()
-			return 11, err
-		case "vct_permille":
-			s.VCTPermille, err = v.int64()
-			return 12, err
-		case "pause_permille":
-			s.PausePermille, err = v.int64()
-			return 13, err
-		case "signal_permille":
-			s.SignalPermille, err = v.int64()
-			return 14, err
-		case "congested":
-			s.Congested, err = v.boolean()
-			return 15, err
-		}
-	case KindDecide:
-		d := &e.Decide
-		switch string(key) {
-		case "seq":
-			d.Seq, err = v.int64()
-			return 4, err
-		case "sample_seq":
-			d.SampleSeq, err = v.int64()
-			return 5, err
-		case "newest_seq":
-			d.NewestSeq, err = v.int64()
-			return 6, err
-		case "d_before":
-			d.DBefore, err = v.int()
-			return 7, err
-		case "d_after":
-			d.DAfter, err = v.int()
-			return 8, err
-		case "branch":
-			if v.typ != valString || v.escaped {
-				return 9, fmt.Errorf("got %s, want a branch name", typeNames[v.typ])
-			}
-			if d.Branch = branchOf(v.raw); d.Branch == BranchInvalid {
-				_, err = ParseBranch(string(v.raw))
-			}
-			return 9, err
-		}
-	case KindActuate:
-		a := &e.Actuate
-		switch string(key) {
-		case "seq":
-			a.Seq, err = v.int64()
-			return 4, err
-		case "d":
-			a.D, err = v.int()
-			return 5, err
-		case "pause_permille":
-			a.PausePermille, err = v.int64()
-			return 6, err
-		case "period_us":
-			a.PeriodUs, err = v.int64()
-			return 7, err
-		}
-	case KindHost:
-		h := &e.Host
-		switch string(key) {
-		case "seq":
-			h.Seq, err = v.int64()
-			return 4, err
-		case "wall_ns":
-			h.WallNs, err = v.int64()
-			return 5, err
-		case "cpu_ns":
-			h.CPUNs, err = v.int64()
-			return 6, err
-		}
-	case KindGap:
-		switch string(key) {
-		case "from_seq":
-			e.Gap.FromSeq, err = v.int64()
-			return 4, err
-		case "to_seq":
-			e.Gap.ToSeq, err = v.int64()
-			return 5, err
-		}
-	case KindEnd:
-		switch string(key) {
-		case "clean":
-			e.End.Clean, err = v.boolean()
-			return 4, err
-		case "reason":
-			e.End.Reason, err = v.str()
-			return 5, err
-		}
-	}
-	return -1, nil
-}
-
-// validate checks every field's range (not the ordering across events).
+// validate checks every field's range (not the ordering across events):
+// the table's per-field ranges, then the rules that relate fields.
 func validate(e *Event) error {
-	var errs []error
+	if e.Kind <= KindInvalid || int(e.Kind) >= len(formats) {
+		return fmt.Errorf("kind %v: %w", e.Kind, errInvalid)
+	}
+	if e.Kind == KindHeader && e.Header == nil {
+		return errors.New("header event without a Header")
+	}
+	var errs []string
 	bad := func(field string, val any, allowed string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s = %v: must be %s", field, val, fmt.Sprintf(allowed, args...)))
+		errs = append(errs, fmt.Sprintf("%s = %v: must be %s", field, val, fmt.Sprintf(allowed, args...)))
 	}
 	if e.VM < 0 || e.VM >= MaxVM {
 		bad("vm", e.VM, "in [0, %d)", MaxVM)
 	}
-	nonNeg := func(field string, x int64) {
-		if x < 0 {
-			bad(field, x, ">= 0")
+	for i := range formats[e.Kind].fields {
+		f := &formats[e.Kind].fields[i]
+		inRange := func(x int64) bool { return x >= f.min && (f.max == 0 || x <= f.max) }
+		want := func() string {
+			if f.max == 0 {
+				return fmt.Sprintf(">= %d", f.min)
+			}
+			return fmt.Sprintf("in [%d, %d]", f.min, f.max)
 		}
-	}
-	permille := func(field string, x int64) {
-		if x < 0 || x > 1000 {
-			bad(field, x, "in [0, 1000]")
-		}
-	}
-	positive := func(field string, x int64) {
-		if x < 1 {
-			bad(field, x, ">= 1")
+		switch p := f.ptr(e).(type) {
+		case *int:
+			if !inRange(int64(*p)) && !(f.opt && *p == 0) {
+				bad(f.name, *p, "%s", want())
+			}
+		case *int64:
+			if !inRange(*p) && !(f.opt && *p == 0) {
+				bad(f.name, *p, "%s", want())
+			}
+		case *[]int:
+			for _, x := range *p {
+				if !inRange(int64(x)) {
+					bad(f.name, *p, "a list of values %s", want())
+					break
+				}
+			}
+		case *string:
+			if !utf8.ValidString(*p) {
+				bad(f.name, fmt.Sprintf("%q", *p), "valid UTF-8")
+			}
+		case *vocab.Host:
+			if !p.Valid() {
+				bad(f.name, *p, "one of %s", names(vocab.Hosts()))
+			}
+		case *vocab.Signal:
+			if *p != vocab.NoSignal && !p.Valid() {
+				bad(f.name, *p, "one of %s", names(vocab.Signals()))
+			}
+		case *vocab.Rule:
+			if !p.Valid() {
+				bad(f.name, *p, "one of %s", names(vocab.Rules()))
+			}
+		case *vocab.Branch:
+			if !p.Valid() {
+				bad(f.name, *p, "one of %s", names(vocab.Branches()))
+			}
+		case *vocab.Rat:
+			if !p.IsZero() && (p.Den <= 0 || p.Num < 0) {
+				bad(f.name, *p, "a non-negative rational a/b with b > 0")
+			}
 		}
 	}
 	switch e.Kind {
 	case KindHeader:
 		h := e.Header
-		if h == nil {
-			return errors.New("header event without a Header")
-		}
-		positive("n", int64(h.N))
 		if h.N >= 1 && e.VM >= h.N {
 			bad("vm", e.VM, "below n = %d", h.N)
 		}
-		positive("u", int64(h.U))
-		positive("capacity", int64(h.Capacity))
-		oneOf := func(field, val string, names ...string) {
-			for _, n := range names {
-				if val == n {
-					return
-				}
-			}
-			bad(field, fmt.Sprintf("%q", val), "one of %s", strings.Join(names, ", "))
-		}
-		oneOf("host", h.Host, "shared", "fair", "duty")
-		oneOf("signal", h.Signal, "", "vct", "steal")
-		oneOf("rule", h.Rule, "aimd", "mimd", "aiad")
-		oneOf("clock", h.Clock, "", "host", "guest")
-		for _, g := range h.Greedy {
-			if g < 0 {
-				bad("greedy", h.Greedy, "non-negative demands")
-				break
-			}
-		}
-		nonNeg("alpha", int64(h.Alpha))
-		nonNeg("delta", int64(h.Delta))
-		positive("dmin", int64(h.Dmin))
 		if h.Dmax < h.Dmin || h.Dmax > h.U {
 			bad("dmax", h.Dmax, "in [dmin=%d, u=%d]", h.Dmin, h.U)
 		}
-		nonNeg("d", int64(h.D))
-		positive("window_ns", h.WindowNs)
-		positive("period_us", h.PeriodUs)
 		if h.FidelityTol.IsZero() {
 			bad("fidelity_tol", "unset", "a rational \"a/b\"")
 		}
 		if h.InitD != 0 && (h.InitD < h.Dmin || h.InitD > h.Dmax) {
 			bad("init_d", h.InitD, "0 or in [dmin=%d, dmax=%d]", h.Dmin, h.Dmax)
 		}
-		for _, s := range []struct{ f, v string }{{"kernel", h.Kernel}, {"controller", h.Controller}, {"workload", h.Workload}, {"host", h.Host}} {
-			if !utf8.ValidString(s.v) {
-				bad(s.f, fmt.Sprintf("%q", s.v), "valid UTF-8")
-			}
+		if h.Clock != "" && h.Clock != "host" && h.Clock != "guest" {
+			bad("clock", fmt.Sprintf("%q", h.Clock), "host or guest")
 		}
-	case KindSample:
-		s := &e.Sample
-		positive("seq", s.Seq)
-		for _, f := range []struct {
-			n string
-			v int64
-		}{{"start_ns", s.StartNs}, {"wall_ns", s.WallNs}, {"want_ns", s.WantNs}, {"cpu_ns", s.CPUNs}, {"idle_ns", s.IdleNs}, {"pause_ns", s.PauseNs}, {"vct_permille", s.VCTPermille}, {"signal_permille", s.SignalPermille}} {
-			nonNeg(f.n, f.v)
-		}
-		permille("steal_permille", s.StealPermille)
-		permille("pause_permille", s.PausePermille)
 	case KindDecide:
 		d := &e.Decide
-		positive("seq", d.Seq)
-		nonNeg("sample_seq", d.SampleSeq)
-		if d.SampleSeq == 0 && d.Branch != BranchHold {
+		if d.SampleSeq == 0 && d.Branch != vocab.Hold {
 			bad("sample_seq", 0, ">= 1 (only a hold may consume no window)")
 		}
 		if d.NewestSeq < d.SampleSeq {
 			bad("newest_seq", d.NewestSeq, ">= sample_seq = %d", d.SampleSeq)
 		}
-		nonNeg("d_before", int64(d.DBefore))
-		nonNeg("d_after", int64(d.DAfter))
-		if d.Branch < BranchIncrease || d.Branch > BranchHold {
-			bad("branch", d.Branch, "one of increase, decrease, clamp, hold")
-		}
-	case KindActuate:
-		a := &e.Actuate
-		nonNeg("seq", a.Seq)
-		nonNeg("d", int64(a.D))
-		permille("pause_permille", a.PausePermille)
-		nonNeg("period_us", a.PeriodUs)
-	case KindHost:
-		positive("seq", e.Host.Seq)
-		nonNeg("wall_ns", e.Host.WallNs)
-		nonNeg("cpu_ns", e.Host.CPUNs)
 	case KindGap:
-		positive("from_seq", e.Gap.FromSeq)
-		if e.Gap.ToSeq < e.Gap.FromSeq {
-			bad("to_seq", e.Gap.ToSeq, ">= from_seq = %d", e.Gap.FromSeq)
+		g := &e.Gap
+		if g.ToSeq < g.FromSeq {
+			bad("to_seq", g.ToSeq, ">= from_seq = %d", g.FromSeq)
+		}
+		if g.NewestSeq != 0 && g.NewestSeq <= g.ToSeq {
+			bad("newest_seq", g.NewestSeq, "0 or above to_seq = %d (the lost windows are older than the newest)", g.ToSeq)
 		}
 	case KindEnd:
 		if !e.End.Clean && e.End.Reason == "" {
 			bad("reason", `""`, "non-empty when clean is false")
 		}
-		if !utf8.ValidString(e.End.Reason) {
-			bad("reason", fmt.Sprintf("%q", e.End.Reason), "valid UTF-8")
-		}
-	default:
-		return fmt.Errorf("kind %v: %w", e.Kind, errInvalid)
 	}
 	if len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, err := range errs {
-			msgs[i] = err.Error()
-		}
-		return fmt.Errorf("%w: %s", errInvalid, strings.Join(msgs, "; "))
+		return fmt.Errorf("%w: %s", errInvalid, strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+func names[T fmt.Stringer](xs []T) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = x.String()
+	}
+	return strings.Join(s, ", ")
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // Syncer is implemented by writers that can commit data to stable storage
@@ -43,41 +45,6 @@ func (w *Writer) Write(e *Event) error {
 	return nil
 }
 
-// WriteHeader writes a header for vm.
-func (w *Writer) WriteHeader(vm int, tNs int64, h Header) error {
-	return w.Write(&Event{Kind: KindHeader, VM: vm, TNs: tNs, Header: &h})
-}
-
-// WriteSample writes a sample event.
-func (w *Writer) WriteSample(vm int, tNs int64, s Sample) error {
-	return w.Write(&Event{Kind: KindSample, VM: vm, TNs: tNs, Sample: s})
-}
-
-// WriteDecide writes a decide event.
-func (w *Writer) WriteDecide(vm int, tNs int64, d Decide) error {
-	return w.Write(&Event{Kind: KindDecide, VM: vm, TNs: tNs, Decide: d})
-}
-
-// WriteActuate writes an actuate event.
-func (w *Writer) WriteActuate(vm int, tNs int64, a Actuate) error {
-	return w.Write(&Event{Kind: KindActuate, VM: vm, TNs: tNs, Actuate: a})
-}
-
-// WriteHost writes a host event.
-func (w *Writer) WriteHost(vm int, tNs int64, h Host) error {
-	return w.Write(&Event{Kind: KindHost, VM: vm, TNs: tNs, Host: h})
-}
-
-// WriteGap writes a gap event.
-func (w *Writer) WriteGap(vm int, tNs int64, g Gap) error {
-	return w.Write(&Event{Kind: KindGap, VM: vm, TNs: tNs, Gap: g})
-}
-
-// WriteEnd writes an end event.
-func (w *Writer) WriteEnd(vm int, tNs int64, e End) error {
-	return w.Write(&Event{Kind: KindEnd, VM: vm, TNs: tNs, End: e})
-}
-
 // Sync commits written lines to stable storage if the underlying writer is
 // a Syncer (an *os.File); otherwise it does nothing.
 func (w *Writer) Sync() error {
@@ -98,149 +65,65 @@ func (w *Writer) Err() error { return w.err }
 // errInvalid is wrapped by validation errors.
 var errInvalid = errors.New("invalid value")
 
-// AppendEvent appends e's JSON line (with its newline) to b. Field order is
-// fixed and optional fields that are zero are omitted, so the encoding is
-// deterministic. It does not validate e.
+// AppendEvent appends e's JSON line (with its newline) in the current
+// Version to b. Fields come in the format table's order and optional
+// fields that are zero are omitted, so the encoding is deterministic. It
+// does not validate e.
 func AppendEvent(b []byte, e *Event) []byte {
 	b = append(b, `{"v":`...)
 	b = strconv.AppendInt(b, Version, 10)
-	b = appendStr(b, "kind", e.Kind.String())
-	b = appendInt(b, "vm", int64(e.VM))
-	b = appendInt(b, "t_ns", e.TNs)
-	switch e.Kind {
-	case KindHeader:
-		h := e.Header
-		if h == nil {
-			h = &Header{}
+	b = appendQuoted(appendKey(b, "kind"), e.Kind.String())
+	b = strconv.AppendInt(appendKey(b, "vm"), int64(e.VM), 10)
+	b = strconv.AppendInt(appendKey(b, "t_ns"), e.TNs, 10)
+	if int(e.Kind) < len(formats) {
+		if e.Kind == KindHeader && e.Header == nil {
+			e = &Event{Kind: KindHeader, VM: e.VM, TNs: e.TNs, Header: &Header{}}
 		}
-		b = appendInt(b, "n", int64(h.N))
-		b = appendInt(b, "u", int64(h.U))
-		b = appendInt(b, "capacity", int64(h.Capacity))
-		b = appendStr(b, "host", h.Host)
-		if h.Signal != "" {
-			b = appendStr(b, "signal", h.Signal)
-		}
-		b = appendRat(b, "theta", h.Theta)
-		b = appendRat(b, "kappa", h.Kappa)
-		if len(h.Greedy) > 0 {
-			b = append(b, `,"greedy":[`...)
-			for i, g := range h.Greedy {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = strconv.AppendInt(b, int64(g), 10)
+		for i := range formats[e.Kind].fields {
+			f := &formats[e.Kind].fields[i]
+			if f.opt && f.isZero(e) {
+				continue
 			}
-			b = append(b, ']')
-		}
-		b = appendStr(b, "rule", h.Rule)
-		b = appendOptInt(b, "alpha", int64(h.Alpha))
-		b = appendRat(b, "beta", h.Beta)
-		b = appendRat(b, "mu", h.Mu)
-		b = appendOptInt(b, "delta", int64(h.Delta))
-		b = appendInt(b, "dmin", int64(h.Dmin))
-		b = appendInt(b, "dmax", int64(h.Dmax))
-		b = appendInt(b, "d", int64(h.D))
-		b = appendInt(b, "window_ns", h.WindowNs)
-		b = appendInt(b, "period_us", h.PeriodUs)
-		b = appendRat(b, "fidelity_tol", h.FidelityTol)
-		b = appendRat(b, "ewma", h.EWMA)
-		if h.GapTolerated {
-			b = append(b, `,"gap_tolerated":true`...)
-		}
-		b = appendOptInt(b, "init_d", int64(h.InitD))
-		b = appendStr(b, "kernel", h.Kernel)
-		b = appendStr(b, "controller", h.Controller)
-		b = appendStr(b, "workload", h.Workload)
-		if h.Clock != "" {
-			b = appendStr(b, "clock", h.Clock)
-		}
-		b = appendOptInt(b, "clock_offset_ns", h.ClockOffsetNs)
-		if h.Seed != 0 {
-			b = append(b, `,"seed":`...)
-			b = strconv.AppendUint(b, h.Seed, 10)
-		}
-	case KindSample:
-		s := &e.Sample
-		b = appendInt(b, "seq", s.Seq)
-		b = appendOptInt(b, "start_ns", s.StartNs)
-		b = appendInt(b, "wall_ns", s.WallNs)
-		b = appendInt(b, "want_ns", s.WantNs)
-		b = appendInt(b, "cpu_ns", s.CPUNs)
-		b = appendOptInt(b, "idle_ns", s.IdleNs)
-		b = appendOptInt(b, "pause_ns", s.PauseNs)
-		b = appendInt(b, "steal_permille", s.StealPermille)
-		b = appendInt(b, "vct_permille", s.VCTPermille)
-		b = appendOptInt(b, "pause_permille", s.PausePermille)
-		b = appendOptInt(b, "signal_permille", s.SignalPermille)
-		b = appendBool(b, "congested", s.Congested)
-	case KindDecide:
-		d := &e.Decide
-		b = appendInt(b, "seq", d.Seq)
-		b = appendInt(b, "sample_seq", d.SampleSeq)
-		b = appendInt(b, "newest_seq", d.NewestSeq)
-		b = appendInt(b, "d_before", int64(d.DBefore))
-		b = appendInt(b, "d_after", int64(d.DAfter))
-		b = appendStr(b, "branch", d.Branch.String())
-	case KindActuate:
-		a := &e.Actuate
-		b = appendInt(b, "seq", a.Seq)
-		b = appendInt(b, "d", int64(a.D))
-		b = appendInt(b, "pause_permille", a.PausePermille)
-		b = appendOptInt(b, "period_us", a.PeriodUs)
-	case KindHost:
-		h := &e.Host
-		b = appendInt(b, "seq", h.Seq)
-		b = appendInt(b, "wall_ns", h.WallNs)
-		b = appendInt(b, "cpu_ns", h.CPUNs)
-	case KindGap:
-		b = appendInt(b, "from_seq", e.Gap.FromSeq)
-		b = appendInt(b, "to_seq", e.Gap.ToSeq)
-	case KindEnd:
-		b = appendBool(b, "clean", e.End.Clean)
-		if e.End.Reason != "" {
-			b = appendStr(b, "reason", e.End.Reason)
+			b = appendValue(appendKey(b, f.name), f, e)
 		}
 	}
 	return append(b, '}', '\n')
+}
+
+// appendValue appends the JSON value of field f of e.
+func appendValue(b []byte, f *field, e *Event) []byte {
+	switch p := f.ptr(e).(type) {
+	case *int:
+		return strconv.AppendInt(b, int64(*p), 10)
+	case *int64:
+		return strconv.AppendInt(b, *p, 10)
+	case *uint64:
+		return strconv.AppendUint(b, *p, 10)
+	case *string:
+		return appendQuoted(b, *p)
+	case *bool:
+		return strconv.AppendBool(b, *p)
+	case *vocab.Rat:
+		return appendQuoted(b, p.String())
+	case *[]int:
+		b = append(b, '[')
+		for i, x := range *p {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, int64(x), 10)
+		}
+		return append(b, ']')
+	case fmt.Stringer: // the vocab enums
+		return appendQuoted(b, p.String())
+	}
+	panic("trace: field " + f.name + " has an unknown type")
 }
 
 func appendKey(b []byte, k string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, k...)
 	return append(b, '"', ':')
-}
-
-func appendInt(b []byte, k string, v int64) []byte {
-	return strconv.AppendInt(appendKey(b, k), v, 10)
-}
-
-func appendOptInt(b []byte, k string, v int64) []byte {
-	if v == 0 {
-		return b
-	}
-	return appendInt(b, k, v)
-}
-
-func appendBool(b []byte, k string, v bool) []byte {
-	return strconv.AppendBool(appendKey(b, k), v)
-}
-
-func appendRat(b []byte, k string, r Rat) []byte {
-	if r.IsZero() {
-		return b
-	}
-	b = appendKey(b, k)
-	b = append(b, '"')
-	b = strconv.AppendInt(b, r.Num, 10)
-	if r.Den != 1 {
-		b = append(b, '/')
-		b = strconv.AppendInt(b, r.Den, 10)
-	}
-	return append(b, '"')
-}
-
-func appendStr(b []byte, k, s string) []byte {
-	return appendQuoted(appendKey(b, k), s)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,11 +16,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/sim"
 	"github.com/friendly-vm/fvm/spec"
-	"github.com/friendly-vm/fvm/spec/configs"
 	"github.com/friendly-vm/fvm/spec/mc"
-	"github.com/friendly-vm/fvm/trace/refine"
 )
 
 type checkFlags struct {
@@ -32,15 +33,77 @@ type checkFlags struct {
 	expectedStates int64
 	symmetry       bool
 	liveness       bool
+	lossForever    bool
 
-	// Overrides of configuration fields (applied when the flag is set).
-	n, u, capacity, alpha, delta, dmin, dmax, d int
-	kappa, theta, beta, mu                      string
-	greedy, host, signal, rule                  string
+	// overrides holds the text of each configuration override flag.
+	overrides map[string]*string
+}
+
+// override is a flag that replaces one field of the configuration.
+type override struct {
+	name, usage string
+	set         func(c *configs.Config, v string) error
+}
+
+// overrides lists the configuration fields the check command's flags can
+// replace; each parses its text with the configuration's own types.
+func overrides() []override {
+	intField := func(dst func(*configs.Config) *int) func(*configs.Config, string) error {
+		return func(c *configs.Config, v string) error {
+			x, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not an integer", v)
+			}
+			*dst(c) = x
+			return nil
+		}
+	}
+	text := func(dst func(*configs.Config) encoding.TextUnmarshaler) func(*configs.Config, string) error {
+		return func(c *configs.Config, v string) error { return dst(c).UnmarshalText([]byte(v)) }
+	}
+	return []override{
+		{"n", "number of FVMs", intField(func(c *configs.Config) *int { return &c.N })},
+		{"u", "demand units per core: a demand d is d/u of the core", intField(func(c *configs.Config) *int { return &c.U })},
+		{"capacity", "host capacity, in units of 1/u of a core", intField(func(c *configs.Config) *int { return &c.Capacity })},
+		{"kappa", "shared-host congestion fraction of the capacity (e.g. 1 or 7/8)", text(func(c *configs.Config) encoding.TextUnmarshaler { return &c.Kappa })},
+		{"greedy", "greedy VMs' demands, comma-separated, in units of 1/u of a core", func(c *configs.Config, v string) error {
+			c.Greedy = nil
+			for _, part := range strings.Split(v, ",") {
+				if strings.TrimSpace(part) == "" {
+					continue
+				}
+				g, err := strconv.Atoi(strings.TrimSpace(part))
+				if err != nil {
+					return fmt.Errorf("%q is not an integer", part)
+				}
+				c.Greedy = append(c.Greedy, g)
+			}
+			return nil
+		}},
+		{"host", "host model: shared, fair or duty", text(func(c *configs.Config) encoding.TextUnmarshaler { return &c.Host })},
+		{"signal", "per-FVM signal: vct or steal", text(func(c *configs.Config) encoding.TextUnmarshaler { return &c.Signal })},
+		{"theta", "signal threshold (a fraction, e.g. 1/5 for steal, 3/2 for vct)", text(func(c *configs.Config) encoding.TextUnmarshaler { return &c.Theta })},
+		{"rule", "rule: aimd, mimd or aiad", text(func(c *configs.Config) encoding.TextUnmarshaler { return &c.Rule })},
+		{"alpha", "additive increase, in units of 1/u of a core", intField(func(c *configs.Config) *int { return &c.Alpha })},
+		{"beta", "multiplicative decrease factor", text(func(c *configs.Config) encoding.TextUnmarshaler { return &c.Beta })},
+		{"mu", "multiplicative increase factor (mimd)", text(func(c *configs.Config) encoding.TextUnmarshaler { return &c.Mu })},
+		{"delta", "additive decrease (aiad), in units of 1/u of a core", intField(func(c *configs.Config) *int { return &c.Delta })},
+		{"dmin", "smallest demand, in units of 1/u of a core", intField(func(c *configs.Config) *int { return &c.Dmin })},
+		{"dmax", "largest demand, in units of 1/u of a core", intField(func(c *configs.Config) *int { return &c.Dmax })},
+		{"delay", "delay bound: windows a sample may wait (every FVM)", intField(func(c *configs.Config) *int { return &c.Delay })},
+		{"loss", "true: a sample older than the delay bound is dropped", func(c *configs.Config, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			c.Loss = b
+			return nil
+		}},
+	}
 }
 
 func newCheckCmd() *cobra.Command {
-	var f checkFlags
+	f := checkFlags{overrides: map[string]*string{}}
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Model-check the reference model on a configuration",
@@ -48,8 +111,8 @@ func newCheckCmd() *cobra.Command {
 embedded default unless --config names another or a .json file; the other flags override its
 fields) and checks the properties of spec/MODEL.md: the invariants TypeOK, Bounds, DelayBound,
 NoStarvation and deadlock freedom (with symmetry reduction over identical FVMs when
---symmetry), and, with --liveness, Efficient and Fair (<>[] under weak fairness of every
-action, always without symmetry), with the long-run Jain index of every limit set.
+--symmetry), and, with --liveness, the <>[] properties under weak fairness of every action
+(always without symmetry), with the long-run shares of every limit set.
 
 It prints the statistics, every verdict and every counterexample (a shortest path for an
 invariant, a lasso -- prefix and fair cycle -- for a liveness property), and writes each
@@ -69,86 +132,29 @@ property is violated, 2 bad input.`,
 	fl.Int64Var(&f.maxMemoryMiB, "max-memory", 0, "memory budget of the checker's tables in MiB (0: 80% of RAM)")
 	fl.Int64Var(&f.expectedStates, "expected-states", 0, "pre-size the visited set for this many states")
 	fl.BoolVar(&f.symmetry, "symmetry", false, "check the invariants with symmetry reduction (default: the configuration's check.symmetry)")
-	fl.BoolVar(&f.liveness, "liveness", false, "check Efficient and Fair (default: the configuration's check.liveness)")
-	fl.IntVar(&f.n, "n", 0, "override: number of FVMs")
-	fl.IntVar(&f.u, "u", 0, "override: demand units per core")
-	fl.IntVar(&f.capacity, "capacity", 0, "override: host capacity in units")
-	fl.StringVar(&f.kappa, "kappa", "", "override: shared-host congestion fraction (e.g. 1 or 7/8)")
-	fl.StringVar(&f.greedy, "greedy", "", "override: greedy VMs' demands, comma-separated")
-	fl.StringVar(&f.host, "host", "", "override: host model (shared, fair, duty)")
-	fl.StringVar(&f.signal, "signal", "", "override: per-FVM signal (vct, steal)")
-	fl.StringVar(&f.theta, "theta", "", "override: signal threshold")
-	fl.StringVar(&f.rule, "rule", "", "override: rule (aimd, mimd, aiad)")
-	fl.IntVar(&f.alpha, "alpha", 0, "override: additive increase")
-	fl.StringVar(&f.beta, "beta", "", "override: multiplicative decrease")
-	fl.StringVar(&f.mu, "mu", "", "override: multiplicative increase (MIMD)")
-	fl.IntVar(&f.delta, "delta", 0, "override: additive decrease (AIAD)")
-	fl.IntVar(&f.dmin, "dmin", 0, "override: smallest demand")
-	fl.IntVar(&f.dmax, "dmax", 0, "override: largest demand")
-	fl.IntVar(&f.d, "d", 0, "override: feedback delay bound D (samples)")
+	fl.BoolVar(&f.liveness, "liveness", false, "check the <>[] properties (default: the configuration's check.liveness)")
+	fl.BoolVar(&f.lossForever, "loss-forever", false, "assume weak fairness alone: losses may go on forever (the liveness claims assume they end)")
+	for _, o := range overrides() {
+		f.overrides[o.name] = fl.String(o.name, "", "override: "+o.usage)
+	}
 	return cmd
 }
 
 // applyOverrides copies the flags the user set into the configuration.
 func applyOverrides(cmd *cobra.Command, f checkFlags, c *configs.Config) error {
-	set := cmd.Flags().Changed
-	ints := []struct {
-		flag string
-		val  int
-		dst  *int
-	}{
-		{"n", f.n, &c.N}, {"u", f.u, &c.U}, {"capacity", f.capacity, &c.Capacity},
-		{"alpha", f.alpha, &c.Alpha}, {"delta", f.delta, &c.Delta},
-		{"dmin", f.dmin, &c.Dmin}, {"dmax", f.dmax, &c.Dmax}, {"d", f.d, &c.D},
-	}
-	for _, o := range ints {
-		if set(o.flag) {
-			*o.dst = o.val
+	for _, o := range overrides() {
+		if !cmd.Flags().Changed(o.name) {
+			continue
+		}
+		v := *f.overrides[o.name]
+		if err := o.set(c, v); err != nil {
+			return fmt.Errorf("--%s %q: %w", o.name, v, err)
 		}
 	}
-	rats := []struct {
-		flag string
-		val  string
-		dst  *configs.Rat
-	}{
-		{"kappa", f.kappa, &c.Kappa}, {"theta", f.theta, &c.Theta}, {"beta", f.beta, &c.Beta}, {"mu", f.mu, &c.Mu},
-	}
-	for _, o := range rats {
-		if set(o.flag) {
-			r, err := ref.ParseRat(o.val)
-			if err != nil {
-				return fmt.Errorf("--%s %q: %w", o.flag, o.val, err)
-			}
-			*o.dst = configs.Rat(r)
-		}
-	}
-	strs := []struct {
-		flag string
-		val  string
-		dst  *string
-	}{{"host", f.host, &c.Host}, {"signal", f.signal, &c.Signal}, {"rule", f.rule, &c.Rule}}
-	for _, o := range strs {
-		if set(o.flag) {
-			*o.dst = o.val
-		}
-	}
-	if set("greedy") {
-		c.Greedy = nil
-		for _, part := range strings.Split(f.greedy, ",") {
-			if strings.TrimSpace(part) == "" {
-				continue
-			}
-			g, err := strconv.Atoi(strings.TrimSpace(part))
-			if err != nil {
-				return fmt.Errorf("--greedy %q: %q is not an integer", f.greedy, part)
-			}
-			c.Greedy = append(c.Greedy, g)
-		}
-	}
-	if set("symmetry") {
+	if cmd.Flags().Changed("symmetry") {
 		c.Check.Symmetry = f.symmetry
 	}
-	if set("liveness") {
+	if cmd.Flags().Changed("liveness") {
 		c.Check.Liveness = f.liveness
 	}
 	return nil
@@ -171,7 +177,7 @@ func runCheck(cmd *cobra.Command, f checkFlags) error {
 		return badInput(errors.New("--workers, --max-memory and --expected-states must be >= 0"))
 	}
 	opt := spec.Options{
-		Symmetry: cfg.Check.Symmetry, Liveness: cfg.Check.Liveness,
+		Symmetry: cfg.Check.Symmetry, Liveness: cfg.Check.Liveness, LossForever: f.lossForever,
 		Workers: f.workers, ExpectedStates: f.expectedStates, MaxMemory: f.maxMemoryMiB << 20,
 	}
 	if opt.ExpectedStates == 0 && !overridden(f.config, p) {
@@ -229,7 +235,7 @@ func writeCounterexamples(dir, config string, res *spec.Result) ([]string, error
 		if err != nil {
 			return nil, fmt.Errorf("counterexample to %s: %w", v.Property, err)
 		}
-		evs, err := refine.FromRun(res.Params, run, refine.ConvertOptions{Workload: fmt.Sprintf("fvm check --config %s: counterexample to %s", config, v.Property)})
+		evs, err := sim.Trace(res.Params, run, sim.TraceOptions{Workload: fmt.Sprintf("fvm check --config %s: counterexample to %s", config, v.Property)})
 		if err != nil {
 			return nil, fmt.Errorf("counterexample to %s: %w", v.Property, err)
 		}
@@ -256,12 +262,9 @@ func sanitize(s string) string {
 
 func expected(cfg *configs.Config, name string) string {
 	if v, ok := cfg.Check.Expect[name]; ok {
-		if v == configs.Fails {
-			return "violated"
-		}
-		return "holds"
+		return v.String()
 	}
-	return "holds"
+	return mc.Holds.String()
 }
 
 func writeStatsText(w io.Writer, label string, st mc.Stats) {
@@ -284,11 +287,15 @@ func writeModelCheckText(w io.Writer, cfg *configs.Config, res *spec.Result, fil
 		writeStatsText(w, "liveness", res.Liveness.Stats)
 	}
 	if res.Liveness != nil {
-		if res.Bounds.HasBand {
-			fmt.Fprintf(w, "bounds (proofs): Efficient band [%d, %d], Fair eps %d\n", res.Bounds.Band.Lo, res.Bounds.Band.Hi, res.Bounds.Eps)
-		} else {
-			fmt.Fprintf(w, "bounds (proofs): no efficiency band for host %s (Efficient not checked), Fair eps %d\n", p.Host, res.Bounds.Eps)
+		b := res.Bounds
+		fmt.Fprintf(w, "bounds (proofs): eps %d", b.Eps)
+		if b.HasBand {
+			fmt.Fprintf(w, ", Efficient band [%d, %d]", b.Band.Lo, b.Band.Hi)
 		}
+		if b.Floor != nil {
+			fmt.Fprintf(w, ", Utilised floor %v (units of 1/%d)", b.Floor, p.U)
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "properties:")
 	for _, v := range res.Verdicts() {
@@ -298,26 +305,32 @@ func writeModelCheckText(w io.Writer, cfg *configs.Config, res *spec.Result, fil
 		} else if v.Status == mc.Violated {
 			note = "  (expected by the configuration)"
 		}
-		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  %-13s %-9s %-11s%s", v.Name, v.Kind, v.Status, note), " "))
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  %-16s %-9s %-11s%s", v.Name, v.Kind, v.Status, note), " "))
 	}
 	if res.Liveness == nil {
-		fmt.Fprintln(w, "  liveness not checked (--liveness to check Efficient and Fair)")
+		fmt.Fprintln(w, "  liveness not checked (--liveness to check the <>[] and limit-set properties)")
 	}
 	for _, n := range append(append([]string{}, res.Safety.Notes...), livenessNotes(res)...) {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
 	if len(res.LimitSets) > 0 {
-		fmt.Fprintln(w, "limit sets (long-run average CPU shares, uniform over the set's states):")
+		fmt.Fprintln(w, "limit sets (long-run average CPU shares and utilisation, uniform over the set's states):")
 		for k, f := range res.LimitSets {
 			if k == 12 {
 				fmt.Fprintf(w, "  ... %d more\n", len(res.LimitSets)-k)
 				break
 			}
-			fmt.Fprintf(w, "  %7d states  shares %s  Jain %.4f  (every cycle: Jain >= %.4f)  from %s\n",
-				f.States, fmtShares(f.Shares), f.Jain, f.JainBound, m.Format(f.First))
+			sym := ""
+			if f.Symmetric {
+				sym = "  symmetric"
+			}
+			fmt.Fprintf(w, "  %7d states  shares %s  Jain %.4f  (every cycle: Jain >= %.4f)  utilisation %.3f (min %.3f, every cycle >= %.3f)%s  from %s\n",
+				f.States, fmtShares(f.Shares), f.Jain, f.JainBound, f.Util, f.UtilMin, f.UtilCycle, sym, m.Format(f.First))
 		}
 		fmt.Fprintf(w, "worst long-run Jain index: %.4f over %d limit sets (lower bound over every cycle: %.4f)\n",
 			res.WorstJain, len(res.LimitSets), res.WorstJainBound)
+		fmt.Fprintf(w, "long-run utilisation: at least %.4f in every state of a limit set, at least %.4f on average over every cycle\n",
+			res.UtilMin, res.UtilCycle)
 	}
 	actions := m.Actions()
 	for k, v := range res.Violations() {
@@ -371,7 +384,7 @@ func fmtShares(a []float64) string {
 func delaysOf(p *ref.Params) []int {
 	d := make([]int, p.N())
 	for i, f := range p.FVMs {
-		d[i] = f.D
+		d[i] = f.Delay
 	}
 	return d
 }
@@ -391,6 +404,8 @@ type checkJSON struct {
 	LimitSets      []limitSetJSON    `json:"limit_sets,omitempty"`
 	WorstJain      *float64          `json:"worst_jain"`
 	WorstJainBound *float64          `json:"worst_jain_bound"`
+	UtilMin        *float64          `json:"util_min"`
+	UtilCycle      *float64          `json:"util_cycle"`
 	Violations     []violationJSON   `json:"violations"`
 	Seconds        float64           `json:"seconds"`
 	Expect         map[string]string `json:"expect,omitempty"`
@@ -419,9 +434,10 @@ type verdictJSON struct {
 }
 
 type boundsJSON struct {
-	EfficientLo *int `json:"efficient_lo,omitempty"`
-	EfficientHi *int `json:"efficient_hi,omitempty"`
-	FairEps     int  `json:"fair_eps"`
+	EfficientLo *int  `json:"efficient_lo,omitempty"`
+	EfficientHi *int  `json:"efficient_hi,omitempty"`
+	Eps         int   `json:"eps"`
+	Floor       []int `json:"floor,omitempty"`
 }
 
 type limitSetJSON struct {
@@ -433,6 +449,10 @@ type limitSetJSON struct {
 	Delta     float64   `json:"delta"`
 	MinMean   float64   `json:"min_mean"`
 	JainBound float64   `json:"jain_bound"`
+	Util      float64   `json:"util"`
+	UtilMin   float64   `json:"util_min"`
+	UtilCycle float64   `json:"util_cycle"`
+	Symmetric bool      `json:"symmetric"`
 }
 
 type stepJSON struct {
@@ -467,12 +487,13 @@ func writeModelCheckJSON(w io.Writer, cfg *configs.Config, res *spec.Result, fil
 	p, m := res.Params, res.Model
 	out := checkJSON{Config: cfg.Name, OK: res.OK(), N: p.N(), Host: p.Host.String(), Rule: p.Rule.String(),
 		Safety: statsOf(res.Safety.Stats), WorstJain: finite(res.WorstJain), WorstJainBound: finite(res.WorstJainBound),
+		UtilMin: finite(res.UtilMin), UtilCycle: finite(res.UtilCycle),
 		Seconds: elapsed.Seconds(), Violations: []violationJSON{}}
 	out.Notes = append(append(out.Notes, res.Safety.Notes...), livenessNotes(res)...)
 	if res.Liveness != nil {
 		st := statsOf(res.Liveness.Stats)
 		out.Liveness = &st
-		b := &boundsJSON{FairEps: res.Bounds.Eps}
+		b := &boundsJSON{Eps: res.Bounds.Eps, Floor: res.Bounds.Floor}
 		if res.Bounds.HasBand {
 			b.EfficientLo, b.EfficientHi = &res.Bounds.Band.Lo, &res.Bounds.Band.Hi
 		}
@@ -483,7 +504,8 @@ func writeModelCheckJSON(w io.Writer, cfg *configs.Config, res *spec.Result, fil
 	}
 	for _, f := range res.LimitSets {
 		out.LimitSets = append(out.LimitSets, limitSetJSON{States: f.States, Edges: f.Edges, First: m.Format(f.First),
-			Shares: f.Shares, Jain: f.Jain, Delta: f.Delta, MinMean: f.MinMean, JainBound: f.JainBound})
+			Shares: f.Shares, Jain: f.Jain, Delta: f.Delta, MinMean: f.MinMean, JainBound: f.JainBound,
+			Util: f.Util, UtilMin: f.UtilMin, UtilCycle: f.UtilCycle, Symmetric: f.Symmetric})
 	}
 	actions := m.Actions()
 	steps := func(ss []mc.Step) []stepJSON {
@@ -505,7 +527,7 @@ func writeModelCheckJSON(w io.Writer, cfg *configs.Config, res *spec.Result, fil
 	if len(cfg.Check.Expect) > 0 {
 		out.Expect = map[string]string{}
 		for k, v := range cfg.Check.Expect {
-			out.Expect[k] = string(v)
+			out.Expect[k] = v.String()
 		}
 	}
 	enc := json.NewEncoder(w)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/friendly-vm/fvm/spec"
 )
 
 // runFvm runs the CLI in-process and returns its exit code, stdout and stderr.
@@ -34,7 +36,7 @@ func TestCheckDefaultHolds(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
 	}
-	for _, want := range []string{"distinct states", "states/s", "worst long-run Jain index", "Fair          liveness  holds", "symmetry on", "symmetry off"} {
+	for _, want := range []string{"distinct states", "states/s", "worst long-run Jain index", "DemandsConverge  liveness  holds", "FairShares       liveness  holds", "symmetry on", "symmetry off"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("output lacks %q:\n%s", want, out)
 		}
@@ -48,10 +50,10 @@ func TestCheckViolationsExit1WithLasso(t *testing.T) {
 		if code != exitViolation {
 			t.Fatalf("%s: exit %d: %s %s", name, code, out, errs)
 		}
-		if !strings.Contains(out, "counterexample to Fair: lasso") || !strings.Contains(out, "-- cycle") {
+		if !strings.Contains(out, "counterexample to DemandsConverge: lasso") || !strings.Contains(out, "-- cycle") {
 			t.Fatalf("%s: no lasso in output:\n%s", name, out)
 		}
-		data, err := os.ReadFile(filepath.Join(dir, "cex-"+name+"-Fair.jsonl"))
+		data, err := os.ReadFile(filepath.Join(dir, "cex-"+name+"-FairShares.jsonl"))
 		if err != nil || !bytes.Contains(data, []byte(`"kind":"decide"`)) {
 			t.Fatalf("%s: trace file: %v", name, err)
 		}
@@ -81,7 +83,7 @@ func TestCheckJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("json: %v\n%s", err, out)
 	}
-	if got.OK || got.Liveness == nil || got.WorstJain == nil || len(got.Violations) != 1 || len(got.Violations[0].Cycle) == 0 {
+	if got.OK || got.Liveness == nil || got.WorstJain == nil || len(got.Violations) != 2 || len(got.Violations[0].Cycle) == 0 || got.Violations[1].Property != spec.FairShares {
 		t.Fatalf("unexpected result: %+v", got)
 	}
 }

@@ -51,6 +51,7 @@ func newRootCmd() *cobra.Command {
 		newVerifyCmd(),
 		newReportCmd(),
 		newTLCCmd(),
+		newDocsCmd(),
 	)
 	return root
 }

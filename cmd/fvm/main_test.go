@@ -57,9 +57,9 @@ func TestCLIExitCodes(t *testing.T) {
 		stderr    string   // substring
 	}{
 		{name: "default holds", args: []string{"check", "--config", "default", "--quiet"}, code: 0,
-			stdout: []string{"distinct states", "states/s", "worst long-run Jain index", "Fair          liveness  holds"}},
+			stdout: []string{"distinct states", "states/s", "worst long-run Jain index", "DemandsConverge  liveness  holds", "FairShares       liveness  holds"}},
 		{name: "hetero-params lasso", args: []string{"check", "--config", "hetero-params", "--quiet"}, code: 1,
-			stdout: []string{"Fair          liveness  violated", "lasso", "-- cycle"}},
+			stdout: []string{"DemandsConverge  liveness  violated", "FairShares       liveness  violated", "lasso", "-- cycle"}},
 		{name: "mimd lasso", args: []string{"check", "--config", "mimd", "--quiet"}, code: 1, stdout: []string{"lasso"}},
 		{name: "aiad lasso", args: []string{"check", "--config", "aiad", "--quiet"}, code: 1, stdout: []string{"lasso"}},
 		{name: "negative alpha", args: []string{"check", "--alpha", "-1"}, code: 2, stderrOne: true,

@@ -5,8 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/proofs"
-	"github.com/friendly-vm/fvm/spec/configs"
+	"github.com/friendly-vm/fvm/report"
 )
 
 func newProveCmd() *cobra.Command {
@@ -53,7 +54,7 @@ against simulated.`,
 				fmt.Fprintln(w, "no plots: the phase plot needs at least two FVMs")
 				return nil
 			}
-			files, err := proofs.WritePlots(p, out, proofs.PlotOptions{Seed: seed, Steps: steps, Prefix: c.Name + "-"})
+			files, err := report.WriteProofPlots(p, out, report.ProofPlotOptions{Seed: seed, Steps: steps, Prefix: c.Name + "-"})
 			if err != nil {
 				return fmt.Errorf("prove %s: %w", c.Name, err)
 			}
@@ -61,7 +62,7 @@ against simulated.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&name, "config", "default", "configuration name (spec/configs) or path to a .json file")
+	cmd.Flags().StringVar(&name, "config", "default", "configuration name (configs) or path to a .json file")
 	cmd.Flags().StringVar(&out, "out", "out", "directory for the plots")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the simulated interleaving")
 	cmd.Flags().IntVar(&steps, "steps", 0, "simulated actions (0: 300 per FVM, at least 1200)")

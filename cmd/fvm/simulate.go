@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/ref"
-	"github.com/friendly-vm/fvm/spec/configs"
+	"github.com/friendly-vm/fvm/sim"
 	"github.com/friendly-vm/fvm/trace"
-	"github.com/friendly-vm/fvm/trace/refine"
 )
 
 type simulateFlags struct {
@@ -105,11 +105,11 @@ func runSimulate(w io.Writer, f simulateFlags) error {
 	if err != nil {
 		return badInput(fmt.Errorf("config %s: %w", cfg.Name, err))
 	}
-	run, err := ref.Simulate(p, ref.SimOptions{Seed: f.seed, Steps: f.steps, Init: init})
+	run, err := sim.Simulate(p, sim.Options{Seed: f.seed, Steps: f.steps, Init: init})
 	if err != nil {
 		return badInput(fmt.Errorf("simulate: %w", err))
 	}
-	evs, err := refine.FromRun(p, run, refine.ConvertOptions{Seed: f.seed, Workload: "fvm simulate --config " + cfg.Name})
+	evs, err := sim.Trace(p, run, sim.TraceOptions{Seed: f.seed, Workload: "fvm simulate --config " + cfg.Name})
 	if err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -14,9 +13,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/spec"
-	"github.com/friendly-vm/fvm/spec/configs"
+	"github.com/friendly-vm/fvm/spec/mc"
 	"github.com/friendly-vm/fvm/tla"
+	"github.com/friendly-vm/fvm/trace"
+	"github.com/friendly-vm/fvm/trace/refine"
 )
 
 type tlcFlags struct {
@@ -141,28 +143,31 @@ func printTLCReport(w io.Writer, m *tla.Model, rep *tla.Report) []string {
 	for p := range rep.Verdicts {
 		props = append(props, p)
 	}
-	order := append(tla.Invariants(), tla.Deadlock, tla.Efficient, tla.Fair)
+	var order []string
+	for _, pr := range spec.Properties(m.Params) {
+		order = append(order, pr.Name)
+	}
 	slices.SortFunc(props, func(a, b string) int { return slices.Index(order, a) - slices.Index(order, b) })
 	var bad []string
 	for _, p := range props {
 		v := rep.Verdicts[p]
-		want := tla.Holds
+		want := mc.Holds
 		if e, ok := m.Config.Check.Expect[p]; ok {
-			want = tla.Verdict(e)
+			want = e
 		}
 		note := ""
 		switch {
 		case v != want:
 			note = fmt.Sprintf("  UNEXPECTED (expected %s)", want)
 			bad = append(bad, fmt.Sprintf("%s %s %s", rep.Config, p, v))
-		case v == tla.Fails:
+		case v == mc.Violated:
 			note = "  (as expected)"
 		}
 		cex := ""
 		if n, ok := rep.Counterexamples[p]; ok {
 			cex = fmt.Sprintf(", counterexample of %d states", n)
 		}
-		fmt.Fprintf(w, "  %-13s %s%s%s\n", p, v, cex, note)
+		fmt.Fprintf(w, "  %-16s %s%s%s\n", p, v, cex, note)
 	}
 	return bad
 }
@@ -174,7 +179,8 @@ func newTLCGenCmd() *cobra.Command {
 		Use:   "gen",
 		Short: "Write tla/generated/MC_<config>.tla and .cfg from a configuration",
 		Long: `gen writes the TLC model files for a configuration: MC_<config>.tla (the constants,
-including the efficiency band and the fairness tolerance computed by package proofs),
+including the efficiency band, the rounding residual and the demand floor computed by
+package ref from the proofs),
 MC_<config>.cfg (every invariant and temporal property, no symmetry) and, when the
 configuration allows symmetry, MC_<config>_sym.cfg (the invariants with SYMMETRY).
 '-' in a configuration name becomes '_' in the module name. Run TLC on them with
@@ -212,22 +218,22 @@ in a directory that also holds tla/FVM.tla.`,
 }
 
 func newTLCTraceCmd() *cobra.Command {
-	var config, workers string
+	var workers string
+	var vm int
 	var verbose bool
 	cmd := &cobra.Command{
-		Use:   "trace FILE.jsonl",
-		Short: "Validate a JSONL trace against FVM with TLC (tla/FVMTrace.tla)",
-		Long: `trace checks with TLC that a JSONL trace (as "fvm simulate" writes it) is a behavior
-of FVM for the configuration: every sample block is a HostTick whose bits are the host
-model's, every decision an Act that consumes the oldest pending window and follows the
-rule. Hidden variables (the FIFOs, initial demands without init_d) are resolved by TLC.
-Exit status 1 when the trace is rejected.`,
+		Use:   "trace FILE.jsonl|RUN_DIR",
+		Short: "Validate traces against FVM with TLC (tla/FVMTrace.tla)",
+		Long: `trace checks with TLC that each VM's trace is a behavior of FVM in open mode, against
+the model its header declares: every sample a tick with the sample's congested bit (checked
+against its measurement), every decision an Act on the oldest pending window that follows the
+rule within the delay bound (or a hold), every gap a loss of windows older than the delay
+bound. Hidden variables (the FIFO, the initial demand without init_d) are resolved by TLC.
+A run directory's *.jsonl files are checked one by one, every VM of each (--vm for one).
+Exit status 1 when a trace is rejected.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := os.Stat(args[0]); err != nil {
-				return badInput(fmt.Errorf("trace: %w", err))
-			}
-			m, err := tla.Load(config)
+			paths, err := refine.Paths(args)
 			if err != nil {
 				return badInput(err)
 			}
@@ -239,25 +245,51 @@ Exit status 1 when the trace is rejected.`,
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			tr, err := r.CheckTrace(ctx, m, args[0])
-			if err != nil {
-				if errors.Is(err, context.Canceled) {
-					return err
+			for _, path := range paths {
+				vms, err := traceVMs(path)
+				if err != nil {
+					return badInput(err)
 				}
-				return fmt.Errorf("tlc trace: %w", err)
+				for _, v := range vms {
+					if vm >= 0 && v != vm {
+						continue
+					}
+					tr, err := r.CheckTrace(ctx, path, v)
+					if err != nil {
+						if errors.Is(err, context.Canceled) {
+							return err
+						}
+						return fmt.Errorf("tlc trace: %w", err)
+					}
+					if !tr.Accepted {
+						return violationError{fmt.Sprintf("trace %s, vm %d is not a behavior of FVM: explained %d of its %d lines",
+							path, v, tr.Explained, tr.Events)}
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "trace %s, vm %d: a behavior of FVM (%d lines); TLC %.1fs\n", path, v, tr.Events, tr.Run.Duration.Seconds())
+				}
 			}
-			if !tr.Accepted {
-				return violationError{fmt.Sprintf("trace %s is not a behavior of FVM (config %s): explained %d of %d events",
-					args[0], config, tr.Explained, tr.Events)}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "trace %s is a behavior of FVM (config %s); TLC %.1fs\n", args[0], config, tr.Run.Duration.Seconds())
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&config, "config", "default", "configuration name (embedded) or .json file")
+	cmd.Flags().IntVar(&vm, "vm", -1, "check only this VM (-1: every VM with a header)")
 	cmd.Flags().StringVar(&workers, "workers", "1", "TLC's -workers")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show TLC's output")
 	return cmd
+}
+
+// traceVMs lists the VMs with a header in a trace file, in order.
+func traceVMs(path string) ([]int, error) {
+	evs, err := trace.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var vms []int
+	for _, e := range evs {
+		if e.Kind == trace.KindHeader {
+			vms = append(vms, e.VM)
+		}
+	}
+	return vms, nil
 }
 
 func newTLCBenchCmd() *cobra.Command {
@@ -308,7 +340,7 @@ func runTLCBench(ctx context.Context, w io.Writer, r *tla.Runner, config string)
 	}
 	symmetric := sm.Symmetric()
 	fmt.Fprintf(w, "bench-mc: config %s (%d FVMs, U=%d, D=%d), safety only (%s), %d CPUs\n",
-		m.Config.Name, m.Params.N(), m.Params.U, m.Params.FVMs[0].D, strings.Join(tla.Invariants(), ", "), runtime.NumCPU())
+		m.Config.Name, m.Params.N(), m.Params.U, m.Params.FVMs[0].Delay, strings.Join(tla.Invariants(), ", "), runtime.NumCPU())
 	var mismatch []string
 	for _, sym := range []bool{false, true} {
 		if sym && !symmetric {

@@ -129,7 +129,7 @@ func printCheck(w io.Writer, res *refine.Result) {
 	case s.ConvergenceNs >= 0:
 		conv = fmt.Sprintf("%.3f s", float64(s.ConvergenceNs)/1e9)
 	}
-	fmt.Fprintf(w, "Jain index %s, efficiency %s, convergence %s\n", fmtShare(s.Jain), fmtShare(s.Efficiency), conv)
+	fmt.Fprintf(w, "Jain index %s, utilisation %s, convergence %s\n", fmtShare(s.Jain), fmtShare(s.Utilisation), conv)
 	fmt.Fprintf(w, "model fidelity (max |share - prediction|, tolerance %.4f): duty %s, fair %s\n",
 		s.FidelityTol, fmtShare(s.FidelityDuty), fmtShare(s.FidelityFair))
 	if len(s.Flags) > 0 {

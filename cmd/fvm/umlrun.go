@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -155,7 +157,7 @@ func (f *umlRunFlags) toSpec() (runner.Spec, error) {
 		}
 		return s, s.Prepare()
 	}
-	sig, err := controller.ParseSignal(f.signal)
+	sig, err := vocab.ParseSignal(f.signal)
 	if err != nil {
 		return s, err
 	}
@@ -163,10 +165,10 @@ func (f *umlRunFlags) toSpec() (runner.Spec, error) {
 	if f.theta >= 0 {
 		base.ThetaPermille = f.theta
 	}
-	if base.Rule, err = controller.ParseRule(f.rule); err != nil {
+	if base.Rule, err = vocab.ParseRule(f.rule); err != nil {
 		return s, err
 	}
-	if base.Beta, err = controller.ParseRat(f.beta); err != nil {
+	if base.Beta, err = vocab.ParseRat(f.beta); err != nil {
 		return s, err
 	}
 	base.Alpha = f.alpha
@@ -241,16 +243,16 @@ the duty model's prediction. Experiments:
 			if err != nil {
 				return badInput(err)
 			}
-			var sigs []controller.Signal
+			var sigs []vocab.Signal
 			switch sig {
 			case "both":
-				sigs = []controller.Signal{controller.VCT, controller.Steal}
+				sigs = []vocab.Signal{vocab.VCT, vocab.Steal}
 			default:
-				s, err := controller.ParseSignal(sig)
+				s, err := vocab.ParseSignal(sig)
 				if err != nil {
 					return badInput(err)
 				}
-				sigs = []controller.Signal{s}
+				sigs = []vocab.Signal{s}
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -271,7 +273,7 @@ the duty model's prediction. Experiments:
 					base.ThetaPermille = theta
 				}
 				if ewma != "" {
-					if base.EWMA, err = controller.ParseRat(ewma); err != nil {
+					if base.EWMA, err = vocab.ParseRat(ewma); err != nil {
 						return badInput(fmt.Errorf("--ewma: %w", err))
 					}
 				}

@@ -10,7 +10,7 @@
 //
 //	fvmd -trace /mnt/run/vm0.jsonl -vm 0 -n 2 [-signal steal|vct] [-theta PERMILLE]
 //	     [-rule aimd|mimd|aiad] [-alpha N] [-beta R] [-u N] [-dmin N] [-dmax N]
-//	     [-init N] [-d N] [-ewma R] [-interval 100ms] [-duration 30s]
+//	     [-init N] [-delay N] [-ewma R] [-interval 100ms] [-duration 30s]
 //
 // It stops cleanly after -duration, or on SIGTERM/SIGINT, writing an end
 // event. A greedy (non-adaptive) guest runs it with -dmin, -dmax and -init
@@ -61,31 +61,30 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("fvmd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := &o.cfg
-	var signalName, ruleName, beta, mu, ewma, tol string
 	theta := -1
 	fs.StringVar(&o.trace, "trace", "", "trace file to write (JSONL; required)")
 	fs.StringVar(&o.proc, "proc", controller.DefaultProcDir, "the kernel's FVM interface directory")
 	fs.IntVar(&c.VM, "vm", c.VM, "this VM's index in the run (0-based)")
 	fs.IntVar(&c.N, "n", c.N, "number of VMs in the run")
-	fs.StringVar(&signalName, "signal", c.Signal.String(), "congestion signal: steal or vct")
+	fs.TextVar(&c.Signal, "signal", c.Signal, "congestion signal: steal or vct")
 	fs.IntVar(&theta, "theta", -1, "threshold in permille (default 200 for steal, 1500 for vct)")
-	fs.StringVar(&ruleName, "rule", c.Rule.String(), "rule: aimd, mimd or aiad")
-	fs.IntVar(&c.Alpha, "alpha", c.Alpha, "additive increase (units of 1/u)")
-	fs.StringVar(&beta, "beta", c.Beta.String(), "multiplicative decrease factor")
-	fs.StringVar(&mu, "mu", c.Mu.String(), "multiplicative increase factor (mimd)")
-	fs.IntVar(&c.Delta, "delta", c.Delta, "additive decrease (aiad)")
-	fs.IntVar(&c.U, "u", c.U, "demand units per core (divides 1000)")
-	fs.IntVar(&c.Dmin, "dmin", c.Dmin, "lowest demand")
-	fs.IntVar(&c.Dmax, "dmax", c.Dmax, "highest demand")
-	fs.IntVar(&c.Init, "init", c.Init, "initial demand")
-	fs.IntVar(&c.Safe, "safe", c.Safe, "demand held while blind")
-	fs.IntVar(&c.D, "d", c.D, "delay bound (windows)")
-	fs.StringVar(&ewma, "ewma", c.EWMA.String(), "EWMA weight of the newest window (1: none)")
+	fs.TextVar(&c.Rule, "rule", c.Rule, "rule: aimd, mimd or aiad")
+	fs.IntVar(&c.U, "u", c.U, "demand units per core (a divisor of 1000): a demand d is d/u of the core")
+	fs.IntVar(&c.Alpha, "alpha", c.Alpha, "additive increase, in units of 1/u of the core")
+	fs.TextVar(&c.Beta, "beta", c.Beta, "multiplicative decrease factor (a/b or decimal)")
+	fs.TextVar(&c.Mu, "mu", c.Mu, "multiplicative increase factor (mimd)")
+	fs.IntVar(&c.Delta, "delta", c.Delta, "additive decrease (aiad), in units of 1/u of the core")
+	fs.IntVar(&c.Dmin, "dmin", c.Dmin, "lowest demand, in units of 1/u of the core")
+	fs.IntVar(&c.Dmax, "dmax", c.Dmax, "highest demand, in units of 1/u of the core")
+	fs.IntVar(&c.Init, "init", c.Init, "initial demand, in units of 1/u of the core")
+	fs.IntVar(&c.Safe, "safe", c.Safe, "demand held while blind, in units of 1/u of the core")
+	fs.IntVar(&c.Delay, "delay", c.Delay, "delay bound: windows a window may wait before it is given up (a gap)")
+	fs.TextVar(&c.EWMA, "ewma", c.EWMA, "EWMA weight of the newest window (1: none)")
 	fs.Int64Var(&c.HoldAfterNs, "hold-after-ns", c.HoldAfterNs, "hold the safe demand after this much silence")
 	fs.IntVar(&c.HoldGarbage, "hold-garbage", c.HoldGarbage, "hold the safe demand after this many garbage windows in a row")
 	fs.DurationVar(&o.interval, "interval", 100*time.Millisecond, "longest time between two reads of the ring (reads are timed to the windows' ends)")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until SIGTERM)")
-	fs.StringVar(&tol, "fidelity-tol", c.FidelityTol.String(), "tolerance declared in the header for host-vs-guest consistency")
+	fs.TextVar(&c.FidelityTol, "fidelity-tol", c.FidelityTol, "tolerance (fraction of the core) declared in the header for host-vs-guest consistency")
 	fs.StringVar(&o.workload, "workload", "", "workload description for the header")
 	fs.IntVar(&o.periodUs, "period-us", 0, "set the actuation period first (0: leave it)")
 	fs.StringVar(&o.stats, "stats", "", "at exit, write the daemon's own CPU time and poll count here (JSON)")
@@ -98,32 +97,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.trace == "" {
 		return o, errors.New("-trace is required")
 	}
-	var err error
-	var errs []error
-	if c.Signal, err = controller.ParseSignal(signalName); err != nil {
-		errs = append(errs, err)
-	}
-	if c.Rule, err = controller.ParseRule(ruleName); err != nil {
-		errs = append(errs, err)
-	}
-	for _, r := range []struct {
-		dst  *controller.Rat
-		name string
-		s    string
-	}{{&c.Beta, "beta", beta}, {&c.Mu, "mu", mu}, {&c.EWMA, "ewma", ewma}, {&c.FidelityTol, "fidelity-tol", tol}} {
-		if *r.dst, err = controller.ParseRat(r.s); err != nil {
-			errs = append(errs, fmt.Errorf("-%s: %w", r.name, err))
-		}
-	}
 	c.ThetaPermille = theta
 	if theta < 0 {
 		c.ThetaPermille = controller.DefaultTheta(c.Signal)
 	}
 	if o.interval <= 0 {
-		errs = append(errs, fmt.Errorf("-interval %v: must be positive", o.interval))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return o, err
+		return o, fmt.Errorf("-interval %v: must be positive", o.interval)
 	}
 	return o, c.Validate()
 }

@@ -7,14 +7,15 @@ import (
 	"testing"
 
 	"github.com/friendly-vm/fvm/uml-impl/controller"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // TestFlagsRoundTrip checks that Config.Args, which the host runner uses to
 // start fvmd, gives back exactly the configuration.
 func TestFlagsRoundTrip(t *testing.T) {
 	c := controller.Default()
-	c.VM, c.N, c.Signal, c.ThetaPermille = 2, 4, controller.VCT, 1400
-	c.Rule, c.Mu, c.Beta, c.EWMA, c.D, c.Init = controller.MIMD, controller.R(3, 2), controller.R(7, 8), controller.R(1, 4), 3, 40
+	c.VM, c.N, c.Signal, c.ThetaPermille = 2, 4, vocab.VCT, 1400
+	c.Rule, c.Mu, c.Beta, c.EWMA, c.Delay, c.Init = vocab.MIMD, vocab.R(3, 2), vocab.R(7, 8), vocab.R(1, 4), 3, 8
 	o, err := parseFlags(append([]string{"-trace", "x"}, c.Args()...), io.Discard)
 	if err != nil {
 		t.Fatal(err)

@@ -174,7 +174,7 @@ func Check[M Model](m M, invs []Invariant, live []EventuallyAlways, opt Options)
 	}
 
 	// Liveness.
-	if len(live) > 0 || opt.LimitSets != nil {
+	if len(live) > 0 || opt.LimitSets != nil || len(opt.LimitSetProperties) > 0 {
 		switch {
 		case opt.Symmetry:
 			res.Notes = append(res.Notes, "liveness not checked: symmetry reduction is on, and it can hide liveness violations; run without symmetry")
@@ -189,6 +189,11 @@ func Check[M Model](m M, invs []Invariant, live []EventuallyAlways, opt Options)
 	for _, l := range live {
 		if !hasVerdict(res.Verdicts, l.Name, KindLiveness) {
 			res.Verdicts = append(res.Verdicts, Verdict{Name: l.Name, Kind: KindLiveness, Status: NotChecked})
+		}
+	}
+	for _, lp := range opt.LimitSetProperties {
+		if !hasVerdict(res.Verdicts, lp.Name, KindLiveness) {
+			res.Verdicts = append(res.Verdicts, Verdict{Name: lp.Name, Kind: KindLiveness, Status: NotChecked})
 		}
 	}
 	st.Bytes = e.peak

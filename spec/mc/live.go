@@ -14,6 +14,9 @@ import (
 // numbered by BFS level, then by value, so a smaller id is never farther from
 // the initial states.
 type graph struct {
+	// tab and idOf map a state to its id: idOf[tab.find(s)].
+	tab        *table
+	idOf       []uint32
 	states     []uint64
 	levelStart []int64 // ids of level d are levelStart[d] .. levelStart[d+1]-1
 	off        []int64 // edges of u are off[u] .. off[u+1]-1
@@ -42,6 +45,16 @@ func (e *engine[M]) liveness(live []EventuallyAlways, res *Result) error {
 	res.Stats.LimitSets = int64(an.nfair)
 	e.progressf(t0, "mc: liveness: %d SCCs, %d limit sets (%v)", ncomp, an.nfair, time.Since(t0).Round(time.Millisecond))
 
+	nact := len(e.m.Actions())
+	lasso := func(name string, bad uint32) Violation {
+		v := Violation{Kind: KindLiveness, Property: name, Trace: g.prefix(bad)}
+		if an.stutter[comp[bad]] {
+			v.Stutter = true
+		} else {
+			v.Cycle = g.fairCycle(bad, comp, an, nact)
+		}
+		return v
+	}
 	for _, l := range live {
 		bad := -1
 		for u := range g.states {
@@ -55,17 +68,32 @@ func (e *engine[M]) liveness(live []EventuallyAlways, res *Result) error {
 			continue
 		}
 		res.Verdicts = append(res.Verdicts, Verdict{Name: l.Name, Kind: KindLiveness, Status: Violated})
-		v := Violation{Kind: KindLiveness, Property: l.Name}
-		v.Trace = g.prefix(uint32(bad))
-		if an.stutter[comp[bad]] {
-			v.Stutter = true
-		} else {
-			v.Cycle = g.fairCycle(uint32(bad), comp, an, len(e.m.Actions()))
-		}
-		res.Violations = append(res.Violations, v)
+		res.Violations = append(res.Violations, lasso(l.Name, uint32(bad)))
 	}
-	if e.opt.LimitSets != nil {
-		g.limitSets(comp, ncomp, an, e.opt.LimitSets)
+	props := e.opt.LimitSetProperties
+	if len(props) > 0 || e.opt.LimitSets != nil {
+		bad := make([]int64, len(props))
+		for i := range bad {
+			bad[i] = -1
+		}
+		g.limitSets(comp, ncomp, an, func(ls LimitSet) {
+			for i, lp := range props {
+				if bad[i] < 0 && !lp.Holds(ls) {
+					bad[i] = int64(ls.first)
+				}
+			}
+			if e.opt.LimitSets != nil {
+				e.opt.LimitSets(ls)
+			}
+		})
+		for i, lp := range props {
+			if bad[i] < 0 {
+				res.Verdicts = append(res.Verdicts, Verdict{Name: lp.Name, Kind: KindLiveness, Status: Holds})
+				continue
+			}
+			res.Verdicts = append(res.Verdicts, Verdict{Name: lp.Name, Kind: KindLiveness, Status: Violated})
+			res.Violations = append(res.Violations, lasso(lp.Name, uint32(bad[i])))
+		}
 	}
 	return nil
 }
@@ -170,6 +198,7 @@ func (e *engine[M]) buildGraph() (*graph, error) {
 		parts[i] = part{}
 	}
 	e.peak = max(e.peak, e.searchBytes()+g.bytes()+int64(len(idOf))*4+ne*6)
+	g.tab, g.idOf = tab, idOf
 	return g, nil
 }
 
@@ -229,7 +258,11 @@ func (g *graph) tarjan() (comp []uint32, ncomp int) {
 			v := f.v
 			if f.e < g.off[v+1] {
 				w := g.to[f.e]
+				transient := g.act[f.e]&Transient != 0
 				f.e++
+				if transient {
+					continue
+				}
 				if index[w] == 0 {
 					visit(w)
 				} else if comp[w] == noComp && index[w] < low[v] {
@@ -288,9 +321,9 @@ func (g *graph) analyse(comp []uint32, ncomp, nact int) *analysis {
 		size[c]++
 		clear(enabled)
 		for k := g.off[u]; k < g.off[u+1]; k++ {
-			a := int(g.act[k])
+			a := int(g.act[k] & labelMask)
 			enabled[a/64] |= 1 << (a % 64)
-			if comp[g.to[k]] == uint32(c) {
+			if g.act[k]&Transient == 0 && comp[g.to[k]] == uint32(c) {
 				an.taken[c*words+a/64] |= 1 << (a % 64)
 				if g.to[k] == uint32(u) {
 					cyclic[c] = true
@@ -350,7 +383,7 @@ func (g *graph) prefix(target uint32) []Step {
 			for k := g.off[u]; k < g.off[u+1]; k++ {
 				if g.to[k] == want {
 					ids[lvl] = uint32(u)
-					acts[lvl+1] = int(g.act[k])
+					acts[lvl+1] = int(g.act[k] & labelMask)
 					break scan
 				}
 			}
@@ -375,7 +408,7 @@ func (g *graph) fairCycle(s uint32, comp []uint32, an *analysis, nact int) []Ste
 	markState := func(u uint32) {
 		clear(enabled)
 		for k := g.off[u]; k < g.off[u+1]; k++ {
-			a := int(g.act[k])
+			a := int(g.act[k] & labelMask)
 			enabled[a/64] |= 1 << (a % 64)
 		}
 		for i := range words {
@@ -385,7 +418,7 @@ func (g *graph) fairCycle(s uint32, comp []uint32, an *analysis, nact int) []Ste
 	var path []Step
 	cur := s
 	take := func(k int64) {
-		a := int(g.act[k])
+		a := int(g.act[k] & labelMask)
 		done[a/64] |= 1 << (a % 64)
 		cur = g.to[k]
 		markState(cur)
@@ -403,9 +436,9 @@ func (g *graph) fairCycle(s uint32, comp []uint32, an *analysis, nact int) []Ste
 		goal := func(u uint32) bool {
 			has := false
 			for k := g.off[u]; k < g.off[u+1]; k++ {
-				if int(g.act[k]) == a {
+				if int(g.act[k]&labelMask) == a {
 					has = true
-					if comp[g.to[k]] == c {
+					if g.act[k]&Transient == 0 && comp[g.to[k]] == c {
 						edge = k
 						return true
 					}
@@ -459,7 +492,7 @@ func (b *bfs) path(g *graph, comp []uint32, c uint32, src uint32, step bool, goa
 	expand := func(u uint32) bool {
 		for k := g.off[u]; k < g.off[u+1]; k++ {
 			v := g.to[k]
-			if comp[v] != c || b.stamp[v] == b.epoch {
+			if g.act[k]&Transient != 0 || comp[v] != c || b.stamp[v] == b.epoch {
 				continue
 			}
 			b.stamp[v] = b.epoch
@@ -519,14 +552,17 @@ func (g *graph) limitSets(comp []uint32, ncomp int, an *analysis, f func(LimitSe
 		}
 		reported[c] = true
 		ms := members[start[c]:start[c+1]]
-		ls := LimitSet{States: make([]uint64, len(ms)), Stutter: an.stutter[c]}
+		ls := LimitSet{first: ms[0], States: make([]uint64, len(ms)), Stutter: an.stutter[c], Contains: func(s uint64) bool {
+			slot := g.tab.find(s)
+			return slot >= 0 && comp[g.idOf[slot]] == c
+		}}
 		for i, v := range ms {
 			local[v] = int32(i)
 			ls.States[i] = g.states[v]
 		}
 		for _, v := range ms {
 			for k := g.off[v]; k < g.off[v+1]; k++ {
-				if comp[g.to[k]] == c {
+				if g.act[k]&Transient == 0 && comp[g.to[k]] == c {
 					ls.Edges = append(ls.Edges, Edge{From: local[v], To: local[g.to[k]], Action: int(g.act[k])})
 				}
 			}

@@ -15,13 +15,23 @@ type Model interface {
 	// Init emits every initial state.
 	Init(emit func(s uint64))
 	// Next emits every successor of s with its action label (an index into
-	// Actions). An action may emit several successors; a state with no
-	// successors at all is a deadlock.
+	// Actions), possibly marked Transient. An action may emit several
+	// successors; a state with no successors at all is a deadlock.
 	Next(s uint64, emit func(action int, t uint64))
 	// Actions names the actions; the index is the label. Weak fairness is
 	// assumed on each action when liveness is checked.
 	Actions() []string
 }
+
+// Transient marks an edge a behaviour takes only finitely often (label |
+// Transient): the fairness assumption of the liveness check is that from
+// some point on no transient edge is taken. Such an edge still counts as
+// its action being enabled (weak fairness then demands a non-transient
+// edge of the action). Safety checking treats it as any other edge.
+const Transient = 1 << 15
+
+// labelMask strips Transient from an emitted label.
+const labelMask = Transient - 1
 
 // Canonicalizer is implemented by models with symmetry: Canon returns the
 // canonical representative of s's orbit. Next and Init must commute with the
@@ -41,6 +51,15 @@ type Invariant struct {
 type EventuallyAlways struct {
 	Name string
 	P    func(s uint64) bool
+}
+
+// LimitSetProperty is a property of the limit sets: Holds must be true of
+// every limit set (a weakly fair behaviour's set of states visited forever).
+// A violation is reported as a lasso into the first limit set (in BFS
+// order) for which Holds is false.
+type LimitSetProperty struct {
+	Name  string
+	Holds func(LimitSet) bool
 }
 
 // Options tunes a check. The zero value is a sensible default.
@@ -67,9 +86,13 @@ type Options struct {
 	Progress io.Writer
 	// LimitSets, if not nil, is called (after the search, without symmetry)
 	// with every limit set of a weakly fair behaviour: the fair strongly
-	// connected components and the deadlock states, in BFS order of their
-	// first state. The slices are owned by the callee.
+	// connected components of the graph without transient edges and the
+	// deadlock states, in BFS order of their first state. The slices are
+	// owned by the callee.
 	LimitSets func(LimitSet)
+	// LimitSetProperties are checked on every limit set (without symmetry,
+	// like the eventually-always properties).
+	LimitSetProperties []LimitSetProperty
 }
 
 // Kind classifies properties and their violations.
@@ -139,6 +162,23 @@ func (s Status) String() string {
 	return "not checked"
 }
 
+// MarshalText writes the verdict's name.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads "holds" or "violated" (a recorded verdict is never
+// "not checked").
+func (s *Status) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "holds":
+		*s = Holds
+	case "violated":
+		*s = Violated
+	default:
+		return fmt.Errorf("verdict %q: want holds or violated", b)
+	}
+	return nil
+}
+
 // Verdict is the outcome for one property.
 type Verdict struct {
 	Name   string
@@ -186,9 +226,13 @@ func (r *Result) OK() bool { return len(r.Violations) == 0 }
 // LimitSet is a fair strongly connected component (or a deadlock state, with
 // Stutter set): the states a weakly fair behaviour may visit forever.
 type LimitSet struct {
+	first   uint32   // the graph id of States[0]
 	States  []uint64 // in BFS order
-	Edges   []Edge   // edges with both ends inside, indices into States
+	Edges   []Edge   // non-transient edges with both ends inside, indices into States
 	Stutter bool     // a single deadlock state
+	// Contains reports whether a state belongs to this limit set. It is
+	// valid only during the callback.
+	Contains func(s uint64) bool
 }
 
 // Edge is a labelled edge of a LimitSet.

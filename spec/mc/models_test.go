@@ -49,8 +49,9 @@ type graphModel struct {
 }
 
 type edgeSpec struct {
-	a int
-	t uint64
+	a  int
+	t  uint64
+	tr bool // transient
 }
 
 func (g graphModel) Init(emit func(uint64)) {
@@ -60,7 +61,11 @@ func (g graphModel) Init(emit func(uint64)) {
 }
 func (g graphModel) Next(s uint64, emit func(int, uint64)) {
 	for _, e := range g.succ[s] {
-		emit(e.a, e.t)
+		a := e.a
+		if e.tr {
+			a |= Transient
+		}
+		emit(a, e.t)
 	}
 }
 func (g graphModel) Actions() []string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/friendly-vm/fvm/ref"
 	"github.com/friendly-vm/fvm/trace"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // Options configures Check.
@@ -16,12 +17,6 @@ type Options struct {
 	// Context is how many lines before and after the first non-refining
 	// event are reported (0: 3).
 	Context int
-	// ConvergenceJain is the Jain index of the demands above which the run
-	// counts as converged (0: 0.95).
-	ConvergenceJain float64
-	// ConvergenceWindows is how many windows the demands are averaged over
-	// for the convergence time (0: 10).
-	ConvergenceWindows int
 }
 
 // Input is one trace to check: a name for messages and its content.
@@ -126,12 +121,6 @@ func Check(inputs []Input, opt Options) (*Result, error) {
 	if opt.Context <= 0 {
 		opt.Context = 3
 	}
-	if opt.ConvergenceJain <= 0 {
-		opt.ConvergenceJain = 0.95
-	}
-	if opt.ConvergenceWindows <= 0 {
-		opt.ConvergenceWindows = 10
-	}
 	c := &checker{opt: opt, ring: make([]ringLine, opt.Context+1)}
 	res := &Result{}
 	for _, in := range inputs {
@@ -167,8 +156,8 @@ const MaxVCTPermille = 1_000_000
 // permille: steal_permille, or for vct: vct_permille capped at
 // MaxVCTPermille, MaxVCTPermille when cpu_ns is 0 and want_ns is not, and
 // 1000 (a VCT of 1) when both are 0.
-func windowSignal(sig ref.Signal, s *trace.Sample) int64 {
-	if sig == ref.Steal {
+func windowSignal(sig vocab.Signal, s *trace.Sample) int64 {
+	if sig == vocab.Steal {
 		return s.StealPermille
 	}
 	switch {
@@ -198,12 +187,12 @@ func (c *checker) checkBit(v *vmCheck, w *pending) {
 			return
 		}
 		v.ewmaPrev, v.ewmaHave = w.smoothed, true
-		if got := p.Theta.Less(ref.R(w.smoothed, 1000)); got != w.congested {
+		if got := p.Theta.Less(vocab.R(w.smoothed, 1000)); got != w.congested {
 			c.fail("window %d: congested=%v but the smoothed signal %d‰ is %s theta %s", fmt.Sprintf("congested=%v", got),
 				w.seq, w.congested, w.smoothed, above[got], p.Theta)
 		}
-	case h.Signal != "":
-		x := ref.R(w.signal, 1000)
+	case h.Signal != vocab.NoSignal:
+		x := vocab.R(w.signal, 1000)
 		if got := p.Exceeds(x, x); got != w.congested {
 			c.fail("window %d: congested=%v but its %s signal %d‰ is %s theta %s", fmt.Sprintf("congested=%v (ref.Params.Exceeds)", got),
 				w.seq, w.congested, p.Signal, w.signal, above[got], p.Theta)
@@ -214,17 +203,16 @@ func (c *checker) checkBit(v *vmCheck, w *pending) {
 // hostIv is one host measurement: cpu ns over the wall ns ending at end.
 type hostIv struct{ end, wall, cpu int64 }
 
+// span is a host time interval [a, b).
+type span struct{ a, b int64 }
+
+// window is a sampled window: its host time interval and CPU ns.
+type window struct{ a, b, cpu int64 }
+
 // ringLine is a recent line kept for a failure's context.
 type ringLine struct {
 	line int
 	buf  []byte
-}
-
-// point is a demand change at a time.
-type point struct {
-	t  int64
-	vm int
-	d  int
 }
 
 // vmCheck is the checker's state for one VM.
@@ -240,7 +228,8 @@ type vmCheck struct {
 	head    int
 	npend   int
 	nextSeq int64 // next window expected (0: any)
-	newest  int64 // newest window sampled
+	newest  int64 // newest window sampled (or reported by a gap)
+	lostTo  int64 // last window of a gap without newest_seq, to check at the next decision
 
 	decisions   int64 // last decide seq
 	lastD       int   // d_after of the last decision
@@ -252,10 +241,12 @@ type vmCheck struct {
 	ewmaPrev int64
 	ewmaHave bool
 
-	// spanStart..spanEnd is the host time the samples cover; host holds
-	// the host's measurements.
-	spanStart, spanEnd int64
-	host               []hostIv
+	// spans are the host time the sampled windows cover (merged where
+	// contiguous; lost windows are holes); host holds the host's
+	// measurements.
+	spans   []span
+	windows []window
+	host    []hostIv
 
 	sum VMSummary
 	// dSum/dN: demand in force at each sample, for the mean demand.
@@ -275,7 +266,6 @@ type checker struct {
 	ring  []ringLine
 	rn    int // lines in ring (ring is circular by line number)
 	sum   Summary
-	traj  []point
 	t0    int64
 	t0ok  bool
 	tLast int64 // latest sample or decision time
@@ -343,7 +333,7 @@ func (c *checker) file(in Input) (*Failure, error) {
 				c.fail("the run ended incompletely: "+e.End.Reason, "a clean end")
 			} else if v.needAct != 0 && v.needActFile == in.Name {
 				c.fail(fmt.Sprintf("decision %d (d=%d) was never actuated", v.needAct, v.lastD),
-					fmt.Sprintf("an actuate with seq %d, d %d, pause_permille %d before the end", v.needAct, v.lastD, PausePermille(v.hdr.U, v.lastD)))
+					fmt.Sprintf("an actuate with seq %d, d %d, pause_permille %d before the end", v.needAct, v.lastD, vocab.PausePermille(v.hdr.U, v.lastD)))
 			} else {
 				v.sum.End = "clean"
 			}
@@ -396,7 +386,7 @@ func (c *checker) context(f *Failure, r *trace.Reader, line int) {
 func (c *checker) header(v *vmCheck, e *trace.Event, at string) {
 	h := e.Header
 	if v.hdr != nil {
-		if diff := headerDiff(v.hdr, h); diff != "" {
+		if diff := trace.ModelDiff(v.hdr, h); diff != "" {
 			c.fail("header disagrees with the header at %s: %s", "the same parameters in every header of a VM", v.hdrAt, diff)
 		}
 		return
@@ -424,29 +414,6 @@ func (c *checker) header(v *vmCheck, e *trace.Event, at string) {
 	}
 }
 
-// headerDiff names the first model parameter in which a and b differ.
-func headerDiff(a, b *trace.Header) string {
-	type f struct {
-		name string
-		x, y any
-	}
-	for _, d := range []f{
-		{"n", a.N, b.N}, {"u", a.U, b.U}, {"capacity", a.Capacity, b.Capacity}, {"host", a.Host, b.Host},
-		{"signal", a.Signal, b.Signal}, {"theta", a.Theta, b.Theta}, {"kappa", a.Kappa, b.Kappa},
-		{"greedy", fmt.Sprint(a.Greedy), fmt.Sprint(b.Greedy)}, {"rule", a.Rule, b.Rule},
-		{"alpha", a.Alpha, b.Alpha}, {"beta", a.Beta, b.Beta}, {"mu", a.Mu, b.Mu}, {"delta", a.Delta, b.Delta},
-		{"dmin", a.Dmin, b.Dmin}, {"dmax", a.Dmax, b.Dmax}, {"d", a.D, b.D},
-		{"window_ns", a.WindowNs, b.WindowNs}, {"period_us", a.PeriodUs, b.PeriodUs},
-		{"fidelity_tol", a.FidelityTol, b.FidelityTol}, {"ewma", a.EWMA, b.EWMA},
-		{"gap_tolerated", a.GapTolerated, b.GapTolerated},
-	} {
-		if d.x != d.y {
-			return fmt.Sprintf("%s %v vs %v", d.name, d.x, d.y)
-		}
-	}
-	return ""
-}
-
 func bitName(c bool) string {
 	if c {
 		return "congested"
@@ -470,15 +437,23 @@ func (c *checker) sample(v *vmCheck, e *trace.Event) {
 			s.Seq, v.nextSeq-1, missing)
 		return
 	}
+	if v.npend > h.Delay {
+		old := v.pend[v.head]
+		allowed := fmt.Sprintf("no HostTick until Act consumes window %d", old.seq)
+		if h.Loss {
+			allowed = fmt.Sprintf("a gap event for window %d before the HostTick that drops it", old.seq)
+		}
+		c.fail("window %d is sampled while windows %d..%d (D+1 = %d) are still pending: the oldest would wait more than D = %d windows",
+			allowed, s.Seq, old.seq, v.newest, h.Delay+1, h.Delay)
+		return
+	}
 	var bit uint16
 	if s.Congested {
 		bit = 1
 	}
 	next, err := ref.Step(p, v.s, ref.OpenTick(bit))
 	if err != nil {
-		old := v.pend[v.head]
-		c.fail("window %d is sampled while windows %d..%d (D+1 = %d) are still pending: the oldest would wait more than D = %d windows",
-			fmt.Sprintf("no HostTick until Act consumes window %d", old.seq), s.Seq, old.seq, v.newest, h.D+1, h.D)
+		c.fail("ref rejects the tick of window %d: %v", "an enabled HostTick", s.Seq, err)
 		return
 	}
 	v.s = next
@@ -500,10 +475,12 @@ func (c *checker) sample(v *vmCheck, e *trace.Event) {
 			start += v.hdr.ClockOffsetNs
 		}
 	}
-	if v.sum.Samples == 1 {
-		v.spanStart = start
+	v.windows = append(v.windows, window{a: start, b: start + s.WallNs, cpu: s.CPUNs})
+	if n := len(v.spans); n > 0 && v.spans[n-1].b == start {
+		v.spans[n-1].b = start + s.WallNs // contiguous with the last window
+	} else {
+		v.spans = append(v.spans, span{start, start + s.WallNs})
 	}
-	v.spanEnd = start + s.WallNs
 	if v.actuated >= 0 {
 		v.dSum += int64(v.actuated)
 		v.dN++
@@ -514,13 +491,19 @@ func (c *checker) decide(v *vmCheck, e *trace.Event, file string) {
 	d := &e.Decide
 	h, p := v.hdr, v.p
 	if v.needAct != 0 {
-		c.fail("decision %d comes before decision %d (d=%d) was actuated", fmt.Sprintf("an actuate with seq %d, d %d, pause_permille %d first", v.needAct, v.lastD, PausePermille(h.U, v.lastD)),
+		c.fail("decision %d comes before decision %d (d=%d) was actuated", fmt.Sprintf("an actuate with seq %d, d %d, pause_permille %d first", v.needAct, v.lastD, vocab.PausePermille(h.U, v.lastD)),
 			d.Seq, v.needAct, v.lastD)
 		return
 	}
 	if d.NewestSeq < v.newest {
-		c.fail("newest_seq %d is older than window %d, already sampled", fmt.Sprintf("newest_seq >= %d", v.newest), d.NewestSeq, v.newest)
+		c.fail("newest_seq %d is older than window %d, already seen", fmt.Sprintf("newest_seq >= %d", v.newest), d.NewestSeq, v.newest)
 		return
+	}
+	if v.lostTo != 0 && d.SampleSeq != 0 {
+		if !c.lateEnough(v, v.lostTo, d.NewestSeq, "the next decision's newest_seq") {
+			return
+		}
+		v.lostTo = 0
 	}
 	if !v.dKnown {
 		s, err := ref.InitState(p, []int{d.DBefore})
@@ -543,14 +526,14 @@ func (c *checker) decide(v *vmCheck, e *trace.Event, file string) {
 		v.s = next
 		v.sum.Holds++
 	} else {
-		if delay := d.NewestSeq - d.SampleSeq; delay > int64(h.D) {
-			c.fail("window %d is consumed %d windows late (newest %d): more than D = %d", fmt.Sprintf("a delay of at most D = %d windows", h.D),
-				d.SampleSeq, delay, d.NewestSeq, h.D)
+		if delay := d.NewestSeq - d.SampleSeq; delay > int64(h.Delay) {
+			c.fail("window %d is consumed %d windows late (newest %d): more than D = %d", fmt.Sprintf("a delay of at most D = %d windows", h.Delay),
+				d.SampleSeq, delay, d.NewestSeq, h.Delay)
 			return
 		} else if delay > v.sum.MaxDelay {
 			v.sum.MaxDelay = delay
 		}
-		hold := d.Branch == trace.BranchHold
+		hold := d.Branch == vocab.Hold
 		if v.npend == 0 && hold && (v.nextSeq == 0 || d.SampleSeq == v.nextSeq) {
 			// A window the controller could not log as a sample (garbage)
 			// and consumed by a hold: its tick, with a bit the hold ignores.
@@ -582,7 +565,7 @@ func (c *checker) decide(v *vmCheck, e *trace.Event, file string) {
 				return
 			}
 			want, br := p.Apply(0, d.DBefore, old.congested)
-			if d.DAfter != want || d.Branch != toTraceBranch(br) {
+			if d.DAfter != want || d.Branch != br {
 				c.fail("d_after=%d (%s) from d_before=%d on the %s window %d", fmt.Sprintf("Act(0): d_after=%d (%s)", want, br),
 					d.DAfter, d.Branch, d.DBefore, bitName(old.congested), old.seq)
 				return
@@ -610,7 +593,6 @@ func (c *checker) decide(v *vmCheck, e *trace.Event, file string) {
 	if d.DAfter != v.actuated {
 		v.needAct, v.needActFile = d.Seq, file
 	}
-	c.traj = append(c.traj, point{t: e.TNs, vm: v.vm, d: d.DAfter})
 	c.tLast = max(c.tLast, e.TNs)
 }
 
@@ -647,7 +629,7 @@ func (c *checker) actuate(v *vmCheck, e *trace.Event) {
 			return
 		}
 	}
-	if want := PausePermille(h.U, a.D); a.PausePermille != want {
+	if want := vocab.PausePermille(h.U, a.D); a.PausePermille != want {
 		c.fail("pause_permille read back %d for d=%d", fmt.Sprintf("pause_permille %d = floor((u-d)*1000/u)", want), a.PausePermille, a.D)
 		return
 	}
@@ -659,20 +641,55 @@ func (c *checker) actuate(v *vmCheck, e *trace.Event) {
 	v.sum.Actuations++
 }
 
+// gap maps lost windows to ref's loss: with Loss, a HostTick into a full
+// FIFO drops the oldest sample, one that has become older than the delay
+// bound. Windows from..to were ticked and then dropped by the ticks of
+// newer windows, which refines iff they are the oldest windows not yet used
+// (they start at the next window and nothing older is pending: a FIFO drops
+// its oldest first) and each was more than Delay windows older than the
+// newest window when it was given up: the gap's newest_seq, or else the
+// next decision's. Dropped windows leave ref's (d, q) as they were.
 func (c *checker) gap(v *vmCheck, e *trace.Event) {
 	g := &e.Gap
-	if !v.hdr.GapTolerated {
-		c.fail("windows %d..%d were lost (the kernel's ring overflowed) and the header does not tolerate gaps",
-			"every window consumed exactly once: HostTick never drops a sample", g.FromSeq, g.ToSeq)
+	h := v.hdr
+	if !h.Loss {
+		c.fail("windows %d..%d were never used, but the header's model has no loss (loss is false)",
+			"every window consumed exactly once: without loss HostTick never drops a sample", g.FromSeq, g.ToSeq)
 		return
 	}
 	if v.nextSeq != 0 && g.FromSeq != v.nextSeq {
 		c.fail("gap %d..%d does not start at the next window %d", fmt.Sprintf("a gap from window %d", v.nextSeq), g.FromSeq, g.ToSeq, v.nextSeq)
 		return
 	}
+	if v.npend > 0 {
+		old := v.pend[v.head]
+		c.fail("windows %d..%d are dropped while window %d, older, is still pending", fmt.Sprintf("Act(0) consumes window %d first (a full FIFO drops its oldest sample)", old.seq),
+			g.FromSeq, g.ToSeq, old.seq)
+		return
+	}
+	if g.NewestSeq != 0 {
+		if !c.lateEnough(v, g.ToSeq, g.NewestSeq, "its newest_seq") {
+			return
+		}
+	} else {
+		v.lostTo = g.ToSeq // checked against the next decision's newest_seq
+	}
 	v.sum.Gaps++
 	v.sum.LostWindows += g.ToSeq - g.FromSeq + 1
 	v.nextSeq = g.ToSeq + 1
+	v.newest = max(v.newest, g.NewestSeq)
+}
+
+// lateEnough checks that window last was more than Delay windows older
+// than newest, so that ref's loss could drop it.
+func (c *checker) lateEnough(v *vmCheck, last, newest int64, whose string) bool {
+	if newest-last > int64(v.hdr.Delay) {
+		return true
+	}
+	c.fail("window %d was dropped as late, but %s %d makes it only %d windows old: within the delay bound %d",
+		fmt.Sprintf("windows are dropped only when older than the delay bound: at newest %d, windows up to %d", newest, newest-int64(v.hdr.Delay)-1),
+		last, whose, newest, newest-last, v.hdr.Delay)
+	return false
 }
 
 // finish completes the summary; with final set it also runs the whole-run

@@ -6,10 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/friendly-vm/fvm/ref"
-	"github.com/friendly-vm/fvm/spec/configs"
-	"github.com/friendly-vm/fvm/trace"
 	"pgregory.net/rapid"
+
+	"github.com/friendly-vm/fvm/configs"
+	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/sim"
+	"github.com/friendly-vm/fvm/trace"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // tb is what the helpers need of *testing.T, *testing.B and *rapid.T.
@@ -30,11 +33,11 @@ func loadParams(t tb, name string) *ref.Params {
 
 func simulate(t tb, p *ref.Params, seed uint64, steps int) []trace.Event {
 	t.Helper()
-	run, err := ref.Simulate(p, ref.SimOptions{Seed: seed, Steps: steps})
+	run, err := sim.Simulate(p, sim.Options{Seed: seed, Steps: steps})
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs, err := FromRun(p, run, ConvertOptions{Seed: seed})
+	evs, err := sim.Trace(p, run, sim.TraceOptions{Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +155,7 @@ func mutate(t *rapid.T, kind string, p *ref.Params, evs []trace.Event) (b []byte
 	switch kind {
 	case "wrong-decrease":
 		idx := indexes(evs, func(e *trace.Event) bool {
-			return e.Kind == trace.KindDecide && e.Decide.Branch == trace.BranchDecrease
+			return e.Kind == trace.KindDecide && e.Decide.Branch == vocab.Decrease
 		})
 		i, ok := pick(idx)
 		if !ok {
@@ -203,7 +206,7 @@ func mutate(t *rapid.T, kind string, p *ref.Params, evs []trace.Event) (b []byte
 			return nil, false
 		}
 		d := &evs[i].Decide
-		d.NewestSeq = d.SampleSeq + int64(p.FVMs[evs[i].VM].D) + 1 + rapid.Int64Range(0, 3).Draw(t, "extra")
+		d.NewestSeq = d.SampleSeq + int64(p.FVMs[evs[i].VM].Delay) + 1 + rapid.Int64Range(0, 3).Draw(t, "extra")
 	case "actuation-mismatch":
 		i, ok := pick(indexes(evs, func(e *trace.Event) bool { return e.Kind == trace.KindActuate }))
 		if !ok {

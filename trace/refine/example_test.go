@@ -5,21 +5,23 @@ import (
 	"fmt"
 
 	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/sim"
 	"github.com/friendly-vm/fvm/trace"
 	"github.com/friendly-vm/fvm/trace/refine"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 func twoFVMs() *ref.Params {
-	return &ref.Params{U: 20, Capacity: 20, Kappa: ref.R(1, 1), Host: ref.Shared, Rule: ref.AIMD, Dmin: 1, Dmax: 20,
-		FVMs: []ref.FVM{{Alpha: 1, Beta: ref.R(1, 2), D: 1}, {Alpha: 1, Beta: ref.R(1, 2), D: 1}}}
+	return &ref.Params{U: 20, Capacity: 20, Kappa: vocab.R(1, 1), Host: vocab.Shared, Rule: vocab.AIMD, Dmin: 1, Dmax: 20,
+		FVMs: []ref.FVM{{Alpha: 1, Beta: vocab.R(1, 2), Delay: 1}, {Alpha: 1, Beta: vocab.R(1, 2), Delay: 1}}}
 }
 
 // A simulated run, converted to a trace, refines the reference; changing
 // one decision makes the checker name it and say what ref allowed.
 func ExampleCheck() {
 	p := twoFVMs()
-	run, _ := ref.Simulate(p, ref.SimOptions{Seed: 1, Steps: 200, Init: []int{16, 2}})
-	evs, _ := refine.FromRun(p, run, refine.ConvertOptions{Seed: 1})
+	run, _ := sim.Simulate(p, sim.Options{Seed: 1, Steps: 200, Init: []int{16, 2}})
+	evs, _ := sim.Trace(p, run, sim.TraceOptions{Seed: 1})
 
 	write := func(evs []trace.Event) *bytes.Buffer {
 		var buf bytes.Buffer
@@ -37,7 +39,7 @@ func ExampleCheck() {
 	fmt.Printf("refines: %v, %d events, %d windows, Jain %.3f\n", res.OK(), res.Summary.Events, res.Summary.Windows, res.Summary.Jain)
 
 	for i := range evs {
-		if evs[i].Kind == trace.KindDecide && evs[i].Decide.Branch == trace.BranchDecrease {
+		if evs[i].Kind == trace.KindDecide && evs[i].Decide.Branch == vocab.Decrease {
 			evs[i].Decide.DAfter++ // an off-by-one decrease
 			break
 		}
@@ -46,20 +48,7 @@ func ExampleCheck() {
 	fmt.Println(res.Failure.Msg)
 	fmt.Println("ref allows:", res.Failure.Allowed)
 	// Output:
-	// refines: true, 540 events, 67 windows, Jain 0.994
+	// refines: true, 539 events, 67 windows, Jain 0.994
 	// d_after=3 (decrease) from d_before=4 on the congested window 3
 	// ref allows: Act(0): d_after=2 (decrease)
-}
-
-// The demand-to-pause mapping of the actuator.
-func ExamplePausePermille() {
-	for _, d := range []int{1, 10, 20} {
-		fmt.Printf("u=20 d=%d: pause %d‰\n", d, refine.PausePermille(20, d))
-	}
-	fmt.Printf("u=30 d=10: pause %d‰\n", refine.PausePermille(30, 10))
-	// Output:
-	// u=20 d=1: pause 950‰
-	// u=20 d=10: pause 500‰
-	// u=20 d=20: pause 0‰
-	// u=30 d=10: pause 666‰
 }

@@ -35,7 +35,7 @@ func TestRealRunsRefine(t *testing.T) {
 			t.Fatalf("%s does not refine ref: %v", run, res.Failure)
 		}
 		s := res.Summary
-		t.Logf("%s: %d files, %d events, %d windows, Jain %.3f, efficiency %.3f", run, len(s.Files), s.Events, s.Windows, s.Jain, s.Efficiency)
+		t.Logf("%s: %d files, %d events, %d windows, Jain %.3f, utilisation %.3f", run, len(s.Files), s.Events, s.Windows, s.Jain, s.Utilisation)
 	}
 }
 

@@ -36,8 +36,11 @@ func verdict(res *Result, err error) string {
 }
 
 // TestScenarios runs the data-driven scenarios of testdata/check: each
-// file has comment lines (#), the trace's JSON lines, a "---- want" line
-// and the expected verdict. go test -run Scenarios -update rewrites them.
+// file has comment lines (#), among them "# expect: refines" or "# expect:
+// fails" (written by whoever wrote the scenario), the trace's JSON lines, a
+// "---- want" line and the expected verdict in full. go test -run Scenarios
+// -update rewrites the full verdicts after a deliberate change of wording;
+// it never rewrites the expect line, which the verdict must still match.
 func TestScenarios(t *testing.T) {
 	files, err := filepath.Glob("testdata/check/*.txt")
 	if err != nil || len(files) == 0 {
@@ -54,12 +57,22 @@ func TestScenarios(t *testing.T) {
 				t.Fatalf("%s: no %q line", file, strings.TrimSpace(wantSep))
 			}
 			var tr bytes.Buffer
+			expect := ""
 			for _, l := range strings.SplitAfter(in, "\n") {
+				if e, ok := strings.CutPrefix(l, "# expect: "); ok {
+					expect = strings.TrimSpace(e)
+				}
 				if !strings.HasPrefix(l, "#") {
 					tr.WriteString(l)
 				}
 			}
+			if expect != "refines" && expect != "fails" {
+				t.Fatalf("%s: no \"# expect: refines\" or \"# expect: fails\" line", file)
+			}
 			got := verdict(Check([]Input{{Name: "trace.jsonl", R: &tr}}, Options{}))
+			if !strings.HasPrefix(got, expect+":") {
+				t.Errorf("%s: the checker says %q, the scenario expects %s", file, strings.TrimSpace(got), expect)
+			}
 			if *update {
 				if err := os.WriteFile(file, []byte(in+wantSep+got), 0o644); err != nil {
 					t.Fatal(err)

@@ -2,9 +2,10 @@ package refine
 
 import (
 	"math"
-	"sort"
 
+	"github.com/friendly-vm/fvm/metrics"
 	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // VMSummary describes one VM of a checked run.
@@ -50,12 +51,14 @@ type Summary struct {
 	Windows int `json:"windows"`
 	// Jain is the Jain index of the shares, (sum x)^2/(n sum x^2).
 	Jain float64 `json:"jain"`
-	// Efficiency is the FVMs' summed share over the host capacity (C/U cores).
-	Efficiency float64 `json:"efficiency"`
-	// ConvergenceNs is the time from the first sample until the Jain index
-	// of the demands (averaged over the last Options.ConvergenceWindows
-	// windows) stays at or above the threshold for good; -1 if it does not
-	// by the end (or for a single VM: 0).
+	// Utilisation is the VMs' summed share over the host capacity (C/U
+	// cores): metrics.Utilisation.
+	Utilisation float64 `json:"utilisation"`
+	// ConvergenceNs is metrics.Convergence of the VMs' CPU shares (the
+	// host's measurements where the trace has them, else the samples'),
+	// from the first sampled window to the last; -1 if they do not
+	// converge by the end or the run is shorter than one window, 0 for a
+	// single VM.
 	ConvergenceNs int64 `json:"convergence_ns"`
 	// FidelityDuty and FidelityFair are the largest |share - prediction|
 	// over the VMs (NA if not computable); FidelityTol is the header's.
@@ -110,7 +113,7 @@ func (c *checker) summarize() Summary {
 			s.Windows = vs.Samples
 		}
 		if vs.Gaps > 0 {
-			s.Flags = append(s.Flags, "vm "+itoa(v.vm)+": "+itoa(vs.Gaps)+" tolerated gap(s), "+itoa(int(vs.LostWindows))+" windows lost")
+			s.Flags = append(s.Flags, "vm "+itoa(v.vm)+": "+itoa(vs.Gaps)+" gap(s) (windows older than the delay bound, dropped by ref's loss), "+itoa(int(vs.LostWindows))+" windows lost")
 		}
 		if vs.Samples == 0 && vs.Decisions == 0 {
 			s.Flags = append(s.Flags, "vm "+itoa(v.vm)+": no samples or decisions (no controller ran?)")
@@ -127,22 +130,18 @@ func (c *checker) summarize() Summary {
 		}
 	}
 	if len(s.VMs) == 0 {
-		s.Jain, s.Efficiency = NA, NA
+		s.Jain, s.Utilisation = NA, NA
 		return s
 	}
 	if len(s.VMs) < s.N {
 		s.Flags = append(s.Flags, "only "+itoa(len(s.VMs))+" of n="+itoa(s.N)+" VMs have traces")
 		allSeen = false
 	}
-	s.Jain = ref.Jain(shares)
+	s.Jain = metrics.Jain(shares)
 	if math.IsNaN(s.Jain) {
 		s.Jain = NA
 	}
-	var tot float64
-	for _, x := range shares {
-		tot += x
-	}
-	s.Efficiency = tot / capacity
+	s.Utilisation = metrics.Utilisation(shares, capacity)
 	s.ConvergenceNs = c.convergence()
 	if allSeen {
 		c.fidelity(&s)
@@ -150,25 +149,35 @@ func (c *checker) summarize() Summary {
 	return s
 }
 
-// hostShare is the host-measured share over the time the samples cover
-// (each host interval counted in proportion to its overlap with it), or
-// over the whole run when the VM has no samples; NA without host data.
+// hostShare is the host-measured share over the time the sampled windows
+// cover (each host interval counted in proportion to its overlap with
+// them; a lost window is not compared), or over the whole run when the VM
+// has no samples; NA without host data.
 func (v *vmCheck) hostShare() float64 {
 	var cpu, wall float64
+	add := func(h hostIv, a, b int64) {
+		if b > a {
+			o := float64(b - a)
+			cpu += float64(h.cpu) * o / float64(h.wall)
+			wall += o
+		}
+	}
+	k := 0 // spans and host intervals are both in time order
 	for _, h := range v.host {
 		if h.wall <= 0 {
 			continue
 		}
 		a, b := h.end-h.wall, h.end
-		if v.sum.Samples > 0 {
-			a, b = max(a, v.spanStart), min(b, v.spanEnd)
-		}
-		if b <= a {
+		if v.sum.Samples == 0 {
+			add(h, a, b)
 			continue
 		}
-		o := float64(b - a)
-		cpu += float64(h.cpu) * o / float64(h.wall)
-		wall += o
+		for k > 0 && v.spans[k-1].b > a {
+			k-- // an interval may overlap spans the previous one did
+		}
+		for ; k < len(v.spans) && v.spans[k].a < b; k++ {
+			add(h, max(a, v.spans[k].a), min(b, v.spans[k].b))
+		}
 	}
 	if wall == 0 {
 		return NA
@@ -198,79 +207,57 @@ func itoa(i int) string {
 	return string(b[k:])
 }
 
-// convergence returns the time from the first sample until the Jain index
-// of the VMs' demands, averaged over the last ConvergenceWindows windows
-// (sampled on a grid of one window from the first sample), last rose to
-// the threshold and stayed there; -1 if it is below at the end, 0 for
-// fewer than two VMs. Averaging makes the figure meaningful for systems
-// that settle into limit cycles (AIMD saw-teeth out of phase).
+// convergence is metrics.Convergence over the host-clock span of the
+// sampled windows, on each VM's CPU share: from its host measurements if
+// the trace has them, else from its samples.
 func (c *checker) convergence() int64 {
-	n := 0
-	var window int64
-	var samples int64
+	var vms []*vmCheck
+	start, end := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, v := range c.vms {
-		if v != nil && v.hdr != nil {
-			n++
-			window = v.hdr.WindowNs
-			samples += int64(v.sum.Samples)
+		if v == nil || v.hdr == nil {
+			continue
+		}
+		vms = append(vms, v)
+		if len(v.spans) > 0 {
+			start, end = min(start, v.spans[0].a), max(end, v.spans[len(v.spans)-1].b)
 		}
 	}
-	if n < 2 || len(c.vms) != n || !c.t0ok {
+	if len(vms) < 2 || len(vms) != len(c.vms) {
 		return 0
 	}
-	d := make([]float64, n)
-	for i, v := range c.vms {
-		if !v.dKnown {
-			return -1
-		}
-		d[i] = float64(v.initD)
-	}
-	traj := append([]point(nil), c.traj...)
-	sort.SliceStable(traj, func(i, j int) bool { return traj[i].t < traj[j].t })
-	span := c.tLast - c.t0
-	if span <= 0 {
-		return 0
-	}
-	// Bound the grid by the trace's length, whatever its times say.
-	if maxPoints := 4*samples + 1000; span/window > maxPoints {
-		window = span / maxPoints
-	}
-	w := c.opt.ConvergenceWindows
-	hist := make([][]float64, w)
-	for k := range hist {
-		hist[k] = make([]float64, n)
-	}
-	avg := make([]float64, n)
-	conv, ok := int64(-1), false
-	next := 0
-	for k, last := int64(0), span/window; k <= last; k++ {
-		g := c.t0 + k*window
-		for next < len(traj) && traj[next].t <= g {
-			d[traj[next].vm] = float64(traj[next].d)
-			next++
-		}
-		copy(hist[k%int64(w)], d)
-		m := min(k+1, int64(w))
-		for i := range avg {
-			avg[i] = 0
-			for j := int64(0); j < m; j++ {
-				avg[i] += hist[j][i]
-			}
-			avg[i] /= float64(m)
-		}
-		j := ref.Jain(avg) >= c.opt.ConvergenceJain
-		if j && !ok {
-			conv = g
-		}
-		if !j {
-			conv = -1
-		}
-		ok = j
-	}
-	if conv < 0 {
+	if start >= end {
 		return -1
 	}
-	return conv - c.t0
+	cpu := make([]metrics.Series, len(vms))
+	for i, v := range vms {
+		cpu[i] = v.cpuSeries()
+	}
+	return metrics.Convergence(len(vms), func(i int, a, b int64) float64 { return cpu[i].Rate(a, b) }, start, end)
+}
+
+// cpuSeries is the VM's cumulative CPU ns over host time: from its host
+// measurements, else from its sampled windows.
+func (v *vmCheck) cpuSeries() metrics.Series {
+	var s metrics.Series
+	cum := 0.0
+	if len(v.host) > 0 {
+		for _, h := range v.host {
+			if len(s) == 0 {
+				s = append(s, metrics.Point{T: h.end - h.wall})
+			}
+			cum += float64(h.cpu)
+			s = append(s, metrics.Point{T: h.end, V: cum})
+		}
+		return s
+	}
+	for _, w := range v.windows {
+		if len(s) == 0 || s[len(s)-1].T != w.a {
+			s = append(s, metrics.Point{T: w.a, V: cum})
+		}
+		cum += float64(w.cpu)
+		s = append(s, metrics.Point{T: w.b, V: cum})
+	}
+	return s
 }
 
 // fidelity compares the shares with the duty and fair host models'
@@ -289,24 +276,24 @@ func (c *checker) fidelity(s *Summary) {
 	for i, v := range c.vms {
 		base.FVMs[i] = v.p.FVMs[0]
 	}
-	for _, host := range []ref.Host{ref.Duty, ref.Fair} {
+	for _, host := range []vocab.Host{vocab.Duty, vocab.Fair} {
 		p := base
 		p.Host = host
-		if host == ref.Duty && (p.Capacity != p.U || p.DutyDenominator() > 1<<36) {
+		if host == vocab.Duty && (p.Capacity != p.U || p.DutyDenominator() > 1<<36) {
 			continue
 		}
 		obs := p.Observe(d)
 		worst := 0.0
 		for i, o := range obs {
 			pred := o.Share.Float()
-			if host == ref.Duty {
+			if host == vocab.Duty {
 				s.VMs[i].PredDuty = pred
 			} else {
 				s.VMs[i].PredFair = pred
 			}
 			worst = math.Max(worst, math.Abs(s.VMs[i].Share-pred))
 		}
-		if host == ref.Duty {
+		if host == vocab.Duty {
 			s.FidelityDuty = worst
 		} else {
 			s.FidelityFair = worst

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/friendly-vm/fvm/trace"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // maxVCT is the signal value of a window in which the VM wanted the CPU and
@@ -40,7 +41,6 @@ type Core struct {
 
 	decisions uint64
 	cnt       Counters
-	fault     Fault // a deliberate bug, for testing the checkers
 }
 
 // NewCore returns a controller at demand cfg.Init that will consume the
@@ -56,8 +56,8 @@ func NewCore(cfg Config, startSeq uint64, now int64) (*Core, error) {
 // Config returns the configuration in force.
 func (c *Core) Config() Config { return c.cfg }
 
-// D returns the current demand.
-func (c *Core) D() int { return c.d }
+// Demand returns the current demand (units of 1/U of a core).
+func (c *Core) Demand() int { return c.d }
 
 // Pause returns the pause (permille) for the current demand.
 func (c *Core) Pause() int { return c.cfg.Pause(c.d) }
@@ -90,28 +90,21 @@ func (c *Core) LastGarbage() string { return c.lastGarbage }
 // Counters returns what the core has seen so far.
 func (c *Core) Counters() Counters { return c.cnt }
 
-// Header returns the trace header describing this core's parameters. The
-// caller fills in the environment: Kernel, Controller, Workload, PeriodUs,
-// ClockOffsetNs.
+// Header returns the trace header describing this core's parameters: the
+// duty host (what pause actuation is), with loss (a window older than the
+// delay bound is given up, in a gap event). The caller fills in the
+// environment: Kernel, Controller, Workload, PeriodUs, ClockOffsetNs.
 func (c *Core) Header() trace.Header {
 	f := c.cfg
-	h := trace.Header{
-		N: f.N, U: f.U, Capacity: f.U, Host: "duty", Signal: f.Signal.String(), Theta: tr(f.Theta()),
-		Rule: f.Rule.String(), Dmin: f.Dmin, Dmax: f.Dmax, D: f.D, WindowNs: f.WindowNs,
-		FidelityTol: tr(f.FidelityTol), EWMA: tr(f.EWMA), InitD: f.Init, Clock: "host",
-	}
-	switch f.Rule {
-	case AIMD:
-		h.Alpha, h.Beta = f.Alpha, tr(f.Beta)
-	case MIMD:
-		h.Mu, h.Beta = tr(f.Mu), tr(f.Beta)
-	case AIAD:
-		h.Alpha, h.Delta = f.Alpha, f.Delta
-	}
+	h := trace.NewHeader(trace.Model{
+		N: f.N, U: f.U, Capacity: f.U, Host: vocab.Duty, Signal: f.Signal, Theta: f.Theta(),
+		Rule: f.Rule, Alpha: f.Alpha, Beta: f.Beta, Mu: f.Mu, Delta: f.Delta,
+		Dmin: f.Dmin, Dmax: f.Dmax, Delay: f.Delay, Loss: true, WindowNs: f.WindowNs,
+		FidelityTol: f.FidelityTol, EWMA: f.EWMA,
+	})
+	h.InitD, h.Clock = f.Init, "host"
 	return h
 }
-
-func tr(r Rat) trace.Rat { return trace.Rat{Num: r.Num, Den: r.Den} }
 
 // Observe processes one read of the window ring, taken at host time now.
 // ws may hold windows already seen, in any order, with duplicates: only
@@ -119,14 +112,6 @@ func tr(r Rat) trace.Rat { return trace.Rat{Num: r.Num, Den: r.Den} }
 // seq. It returns the events to trace, in order.
 func (c *Core) Observe(now int64, ws []Window) []trace.Event {
 	fresh := make([]Window, 0, len(ws))
-	if c.fault == FaultStaleTwice && c.last > 0 {
-		for _, w := range ws {
-			if w.Seq == c.last && c.prevSeq == w.Seq {
-				c.last-- // the bug: forget that it was consumed
-				break
-			}
-		}
-	}
 	for _, w := range ws {
 		if w.Seq <= c.last {
 			c.cnt.Duplicates++
@@ -165,11 +150,23 @@ func (c *Core) Observe(now int64, ws []Window) []trace.Event {
 			continue
 		}
 		if w.Seq != c.last+1 {
+			// Windows c.last+1 .. w.Seq-1 are missing from this read (the
+			// ring overflowed, or a read raced the kernel). Those older
+			// than the delay bound are lost; if a newer one is missing,
+			// wait for it: a later read still has it, and using w first
+			// would consume windows out of order.
 			flushLate()
-			ev = append(ev, c.gap(now, c.last+1, w.Seq-1))
+			if lost := int64(newest) - int64(c.cfg.Delay) - 1; lost > int64(c.last) {
+				to := min(uint64(lost), w.Seq-1)
+				ev = append(ev, c.gap(now, c.last+1, to))
+				c.last = to
+			}
+			if w.Seq != c.last+1 {
+				break
+			}
 		}
 		c.last = w.Seq
-		if newest-w.Seq > uint64(c.cfg.D) {
+		if newest-w.Seq > uint64(c.cfg.Delay) {
 			if lateTo == 0 {
 				lateFrom = w.Seq
 			}
@@ -186,11 +183,14 @@ func (c *Core) Observe(now int64, ws []Window) []trace.Event {
 
 // gap reports windows from..to as never used: the ring overflowed before
 // they were read, they were missing from a read, or they were older than
-// the delay bound when read ("late").
+// the delay bound when read ("late"). It records the newest window seen,
+// against which the trace checker judges that they were older than the
+// delay bound.
 func (c *Core) gap(now int64, from, to uint64) trace.Event {
 	c.cnt.Gaps++
 	c.cnt.GapWindows += to - from + 1
-	return trace.Event{Kind: trace.KindGap, VM: c.cfg.VM, TNs: now, Gap: trace.Gap{FromSeq: int64(from), ToSeq: int64(to)}}
+	return trace.Event{Kind: trace.KindGap, VM: c.cfg.VM, TNs: now,
+		Gap: trace.Gap{FromSeq: int64(from), ToSeq: int64(to), NewestSeq: int64(c.newest)}}
 }
 
 // silence holds the safe demand once no window has come for HoldAfterNs.
@@ -210,10 +210,10 @@ func (c *Core) hold(now int64, sampleSeq uint64, keep bool) trace.Event {
 		c.blind = true
 		c.cnt.Holds++
 	}
-	return c.decide(now, sampleSeq, c.newest, before, Hold)
+	return c.decide(now, sampleSeq, c.newest, before, vocab.Hold)
 }
 
-func (c *Core) decide(now int64, sampleSeq, newest uint64, before int, br Branch) trace.Event {
+func (c *Core) decide(now int64, sampleSeq, newest uint64, before int, br vocab.Branch) trace.Event {
 	c.decisions++
 	c.cnt.Decisions++
 	return trace.Event{Kind: trace.KindDecide, VM: c.cfg.VM, TNs: now, Decide: trace.Decide{
@@ -239,7 +239,7 @@ func (c *Core) sample(now int64, w Window, signal int64, congested bool) (trace.
 
 // signal returns the raw signal of a valid window, in permille.
 func (c *Core) signal(w Window) int64 {
-	if c.cfg.Signal == Steal {
+	if c.cfg.Signal == vocab.Steal {
 		return int64(w.StealPermille)
 	}
 	if w.CPUNs == 0 {
@@ -288,11 +288,8 @@ func (c *Core) consume(now int64, w Window, newest uint64, ev []trace.Event) []t
 	s, _ := c.sample(now, w, c.ewma, congested)
 	ev = append(ev, s)
 	before := c.d
-	var br Branch
+	var br vocab.Branch
 	c.d, br = c.cfg.Apply(before, congested)
-	if c.fault == FaultClampOffByOne && br == Clamp && congested && c.cfg.Dmin < c.cfg.Dmax {
-		c.d = c.cfg.Dmin + 1
-	}
 	return append(ev, c.decide(now, w.Seq, newest, before, br))
 }
 
@@ -321,5 +318,5 @@ func (c *Core) Reconfigure(now int64, cfg Config) ([]trace.Event, error) {
 	if c.d == before {
 		return nil, nil
 	}
-	return []trace.Event{c.decide(now, 0, c.newest, before, Hold)}, nil
+	return []trace.Event{c.decide(now, 0, c.newest, before, vocab.Hold)}, nil
 }

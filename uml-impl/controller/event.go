@@ -1,18 +1,5 @@
 package controller
 
-import "github.com/friendly-vm/fvm/trace"
-
-// Branch says which way a decision went; it is the trace format's.
-type Branch = trace.Branch
-
-// Branches, as recorded in decide events.
-const (
-	Increase = trace.BranchIncrease
-	Decrease = trace.BranchDecrease
-	Clamp    = trace.BranchClamp // the rule's result was cut to Dmin or Dmax
-	Hold     = trace.BranchHold  // no rule applied: a garbage window, or blind (hold Safe)
-)
-
 // Counters summarise what a controller saw; the end event's reason
 // carries them.
 type Counters struct {

@@ -21,7 +21,7 @@ func window(seq uint64, steal uint64) controller.Window {
 // trace events; here a read repeats window 1, brings 2 and 3, and the
 // third read shows nothing new for more than a second.
 func ExampleCore() {
-	cfg := controller.Default() // U=100, AIMD +5 / x1/2, steal > 200‰
+	cfg := controller.Default() // U=20, AIMD +1 / x1/2, steal > 200‰
 	core, err := controller.NewCore(cfg, 0, 0)
 	if err != nil {
 		fmt.Println(err)
@@ -48,10 +48,10 @@ func ExampleCore() {
 	}
 	// Output:
 	// sample 1 steal 600‰ congested true
-	// decide on window 1: d 100 -> 50 (decrease), pause 500‰
+	// decide on window 1: d 20 -> 10 (decrease), pause 500‰
 	// sample 2 steal 10‰ congested false
-	// decide on window 2: d 50 -> 55 (increase), pause 450‰
+	// decide on window 2: d 10 -> 11 (increase), pause 450‰
 	// sample 3 steal 10‰ congested false
-	// decide on window 3: d 55 -> 60 (increase), pause 400‰
-	// decide on window 0: d 60 -> 5 (hold), pause 950‰
+	// decide on window 3: d 11 -> 12 (increase), pause 400‰
+	// decide on window 0: d 12 -> 1 (hold), pause 950‰
 }

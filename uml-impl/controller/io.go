@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // SignalSource delivers reads of the kernel's window ring.
@@ -213,7 +215,7 @@ func readKnob(p string) (int, error) {
 	return v, nil
 }
 
-// MemSource is an in-memory SignalSource for tests: a ring of RingSize
+// MemSource is an in-memory SignalSource for tests: a ring of vocab.RingSize
 // windows that the test appends to, plus an optional script of reads that
 // override the ring (to deliver duplicates, reordered, late or garbage
 // windows exactly as a test wants).
@@ -224,11 +226,11 @@ type MemSource struct {
 	reads  int
 }
 
-// Push appends a window to the ring, dropping the oldest beyond RingSize.
+// Push appends a window to the ring, dropping the oldest beyond vocab.RingSize.
 func (m *MemSource) Push(w Window) {
 	m.ring = append(m.ring, w)
-	if len(m.ring) > RingSize {
-		m.ring = append(m.ring[:0:0], m.ring[len(m.ring)-RingSize:]...)
+	if len(m.ring) > vocab.RingSize {
+		m.ring = append(m.ring[:0:0], m.ring[len(m.ring)-vocab.RingSize:]...)
 	}
 }
 
@@ -275,7 +277,7 @@ func (a *MemActuator) SetPause(permille int) error {
 	if a.FailWrites != nil {
 		return a.FailWrites
 	}
-	if permille < 0 || permille > MaxPausePermille {
+	if permille < 0 || permille > vocab.MaxPausePermille {
 		return fmt.Errorf("set pause %d: %w", permille, ErrRange)
 	}
 	a.pause = permille

@@ -140,7 +140,7 @@ func (l *Loop) Start(h trace.Header) error {
 	if err := l.Sink.Write(&trace.Event{Kind: trace.KindHeader, VM: l.Core.cfg.VM, TNs: now, Header: &h}); err != nil {
 		return err
 	}
-	return l.flush(l.actuate(now, 0, l.Core.D()))
+	return l.flush(l.actuate(now, 0, l.Core.Demand()))
 }
 
 // Poll does one iteration. Only trace errors are returned: a failed read
@@ -148,9 +148,12 @@ func (l *Loop) Start(h trace.Header) error {
 // failed actuation shows in the trace (the read-back pause differs) and is
 // retried at the next decision.
 func (l *Loop) Poll() error {
+	// The read's windows are stamped with the time the read returned, not
+	// the time it started: a guest descheduled in between (a starved or
+	// paused VM) would otherwise stamp a window before it ended.
+	ws, err := l.Source.Windows()
 	now := l.Now()
 	l.polled = now
-	ws, err := l.Source.Windows()
 	var ev []trace.Event
 	if err != nil {
 		l.Core.cnt.ReadErrors++

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/friendly-vm/fvm/trace"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // fakeClock advances 50 ms per reading.
@@ -134,7 +135,7 @@ func TestLoopReadErrorsLeadToHold(t *testing.T) {
 		t.Fatalf("events %q, want %q", got, want)
 	}
 	d := sink.Events[2].Decide
-	if d.Branch != Hold || d.SampleSeq != 0 || d.DAfter != 1 {
+	if d.Branch != vocab.Hold || d.SampleSeq != 0 || d.DAfter != 1 {
 		t.Errorf("decide %+v: want a hold to safe 1 consuming no window", d)
 	}
 	if act.Writes[len(act.Writes)-1] != 950 {
@@ -155,14 +156,14 @@ func TestMemSourceRingOverflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ws) != RingSize || ws[0].Seq != 37 || ws[len(ws)-1].Seq != 100 {
+	if len(ws) != vocab.RingSize || ws[0].Seq != 37 || ws[len(ws)-1].Seq != 100 {
 		t.Fatalf("ring holds %d windows %d..%d", len(ws), ws[0].Seq, ws[len(ws)-1].Seq)
 	}
 	m.Script([]Window{win(7, 0)})
 	if ws, _ := m.Windows(); len(ws) != 1 || ws[0].Seq != 7 {
 		t.Errorf("scripted read %v", ws)
 	}
-	if ws, _ := m.Windows(); len(ws) != RingSize {
+	if ws, _ := m.Windows(); len(ws) != vocab.RingSize {
 		t.Errorf("after the script the ring is read again, got %d windows", len(ws))
 	}
 }
@@ -176,7 +177,7 @@ func TestTraceFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := testConfig()
-	cfg.D = 3
+	cfg.Delay = 3
 	core, err := NewCore(cfg, 0, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -189,11 +190,18 @@ func TestTraceFile(t *testing.T) {
 	if err := l.Start(h); err != nil {
 		t.Fatal(err)
 	}
+	// Window 2 never comes: with D=3 the first poll (newest 4) waits for
+	// it, the second (newest 6) gives it up.
 	src.Push(win(1, 600))
 	src.Push(win(3, 0))
 	g := win(4, 0)
 	g.WantNs++
 	src.Push(g)
+	if err := l.Poll(); err != nil {
+		t.Fatal(err)
+	}
+	src.Push(win(5, 0))
+	src.Push(win(6, 0))
 	if err := l.Poll(); err != nil {
 		t.Fatal(err)
 	}
@@ -207,23 +215,23 @@ func TestTraceFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := kinds(evs), "header actuate sample decide actuate gap sample decide actuate sample decide end"; got != want {
+	if got, want := kinds(evs), "header actuate sample decide actuate gap sample decide actuate sample decide sample decide actuate sample decide actuate end"; got != want {
 		t.Fatalf("kinds %q, want %q", got, want)
 	}
 	hh := evs[0].Header
-	if hh.Beta.String() != "1/2" || hh.Theta.String() != "1/5" || hh.Signal != "steal" || hh.Rule != "aimd" || hh.N != 2 || evs[0].VM != 1 || hh.InitD != 10 {
+	if hh.Beta.String() != "1/2" || hh.Theta.String() != "1/5" || hh.Signal != vocab.Steal || hh.Rule != vocab.AIMD || !hh.Loss || hh.N != 2 || evs[0].VM != 1 || hh.InitD != 10 {
 		t.Errorf("header %+v", hh)
 	}
 	if s := evs[2].Sample; s.Seq != 1 || !s.Congested || s.StealPermille != 600 || s.SignalPermille != 600 {
 		t.Errorf("sample %+v", s)
 	}
-	if d := evs[3].Decide; d.Branch != Decrease || d.DAfter != 5 || d.NewestSeq != 4 {
+	if d := evs[3].Decide; d.Branch != vocab.Decrease || d.DAfter != 5 || d.NewestSeq != 4 {
 		t.Errorf("decide %+v", d)
 	}
-	if g := evs[5].Gap; g.FromSeq != 2 || g.ToSeq != 2 {
+	if g := evs[5].Gap; g.FromSeq != 2 || g.ToSeq != 2 || g.NewestSeq != 6 {
 		t.Errorf("gap %+v", g)
 	}
-	if d := evs[10].Decide; d.Branch != Hold || d.SampleSeq != 4 || d.DAfter != d.DBefore {
+	if d := evs[10].Decide; d.Branch != vocab.Hold || d.SampleSeq != 4 || d.DAfter != d.DBefore {
 		t.Errorf("garbage decide %+v", d)
 	}
 }
@@ -247,7 +255,7 @@ func TestParseWindows(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].VCTPermille != 1010 || got[0].PeriodUs != 10000 {
 		t.Fatalf("README example: %+v %v", got, err)
 	}
-	if why := Garbage(got[0], DefaultWindowNs); why != "" {
+	if why := Garbage(got[0], vocab.WindowNs); why != "" {
 		t.Errorf("README example window is garbage: %s", why)
 	}
 	for _, in := range []string{"1 2 3\n", "1 2 3 4 5 6 7 8 9 10 11 12 x\n", "-1 2 3 4 5 6 7 8 9 10 11 12 13\n"} {
@@ -288,7 +296,7 @@ func TestGarbage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Garbage(tc.w, DefaultWindowNs)
+			got := Garbage(tc.w, vocab.WindowNs)
 			if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
 				t.Errorf("Garbage = %q, want %q", got, tc.want)
 			}

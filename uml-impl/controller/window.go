@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // Window is one line of /proc/fvm/windows: the kernel's measurement of one
@@ -112,7 +114,7 @@ func Garbage(w Window, windowNs int64) string {
 		return "vct_permille != 0 with cpu_ns 0"
 	case w.CPUNs > 0 && !within(w.VCTPermille, w.WantNs, w.CPUNs):
 		return "vct_permille != 1000*want_ns/cpu_ns"
-	case w.PausePermille > MaxPausePermille:
+	case w.PausePermille > vocab.MaxPausePermille:
 		return "pause_permille > 950"
 	case w.PeriodUs < 1000 || w.PeriodUs > 1_000_000:
 		return "period_us outside [1000, 1000000]"

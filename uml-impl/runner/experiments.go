@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"github.com/friendly-vm/fvm/vocab"
+
 	"fmt"
 	"sort"
 	"time"
@@ -20,15 +22,16 @@ type Experiment struct {
 
 // Base returns the default controller configuration with signal s and its
 // default threshold.
-func Base(s controller.Signal) controller.Config {
+func Base(s vocab.Signal) controller.Config {
 	c := controller.Default()
 	c.Signal, c.ThetaPermille = s, controller.DefaultTheta(s)
 	return c
 }
 
-func fvm(name string, base controller.Config, init int) VM {
+// fvm is an adaptive guest starting at pct percent of a core.
+func fvm(name string, base controller.Config, pct int) VM {
 	c := base
-	c.Init = init
+	c.Init = max(c.Dmin, pct*c.U/100)
 	return VM{Name: name, Workload: "spin", Controller: c}
 }
 
@@ -36,8 +39,9 @@ func greedy(name, workload string, base controller.Config) VM {
 	return VM{Name: name, Greedy: true, Workload: workload, Controller: base}
 }
 
-func pinned(name string, base controller.Config, d int) VM {
-	return VM{Name: name, Pin: d, Workload: "spin", Controller: base}
+// pinned is a guest whose demand is fixed at pct percent of a core.
+func pinned(name string, base controller.Config, pct int) VM {
+	return VM{Name: name, Pin: max(base.Dmin, pct*base.U/100), Workload: "spin", Controller: base}
 }
 
 func one(variant string, d time.Duration, vms ...VM) Spec {
@@ -50,7 +54,7 @@ func table() []Experiment {
 	return []Experiment{
 		{
 			Name:        "pair",
-			Description: "two identical FVMs from unequal starts (d=100, 30): convergence and fairness",
+			Description: "two identical FVMs from unequal starts (100% and 30% of a core): convergence and fairness",
 			// Long enough to average a pair's desynchronised AIMD cycles:
 			// the duty host's steal is only neutral for two FVMs
 			// (proofs/hosts.md), so the shares drift, and 15 s of second
@@ -62,7 +66,7 @@ func table() []Experiment {
 		},
 		{
 			Name:        "four",
-			Description: "four identical FVMs from d=100, 70, 40, 10: convergence and fairness",
+			Description: "four identical FVMs from 100%, 70%, 40%, 10% of a core: convergence and fairness",
 			Duration:    60 * time.Second,
 			specs: func(b controller.Config, d time.Duration) []Spec {
 				return []Spec{one("", d, fvm("A", b, 100), fvm("B", b, 70), fvm("C", b, 40), fvm("D", b, 10))}
@@ -89,11 +93,11 @@ func table() []Experiment {
 		},
 		{
 			Name:        "hetero",
-			Description: "two FVMs with alpha 5 and 10 (beta 1/2): alpha/(1-beta) = 10 vs 20, shares against the proofs' 1:2",
+			Description: "two FVMs with alpha 1 and 2 units (beta 1/2): alpha/(1-beta) = 2 vs 4, shares against the proofs' 1:2",
 			Duration:    40 * time.Second,
 			specs: func(b controller.Config, d time.Duration) []Spec {
 				a, c := fvm("A", b, 50), fvm("B", b, 50)
-				c.Controller.Alpha = 10
+				c.Controller.Alpha = 2 * b.Alpha
 				return []Spec{one("", d, a, c)}
 			},
 		},
@@ -123,12 +127,11 @@ func table() []Experiment {
 			Description: "fixed pauses (demands pinned): measured shares vs the duty and fair host models",
 			Duration:    12 * time.Second,
 			specs: func(b controller.Config, d time.Duration) []Spec {
-				u := b.U
 				return []Spec{
-					one("70-100", d, pinned("A", b, 70*u/100), greedy("B", "spin", b)),
-					one("50-100", d, pinned("A", b, 50*u/100), greedy("B", "spin", b)),
-					one("50-50", d, pinned("A", b, 50*u/100), pinned("B", b, 50*u/100)),
-					one("30-60-100", d, pinned("A", b, 30*u/100), pinned("B", b, 60*u/100), greedy("C", "spin", b)),
+					one("70-100", d, pinned("A", b, 70), greedy("B", "spin", b)),
+					one("50-100", d, pinned("A", b, 50), greedy("B", "spin", b)),
+					one("50-50", d, pinned("A", b, 50), pinned("B", b, 50)),
+					one("30-60-100", d, pinned("A", b, 30), pinned("B", b, 60), greedy("C", "spin", b)),
 				}
 			},
 		},

@@ -12,6 +12,7 @@ import (
 	"github.com/friendly-vm/fvm/trace"
 	"github.com/friendly-vm/fvm/uml-impl/controller"
 	"github.com/friendly-vm/fvm/uml-impl/host"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
@@ -35,49 +36,17 @@ func TestJain(t *testing.T) {
 	}
 }
 
-// TestDutyShares checks the duty model against uml-notes.md §6: r_A = 0.7
-// beside an always-awake B gives 35/65 in the model.
-func TestDutyShares(t *testing.T) {
-	s := DutyShares([]float64{0.7, 1})
-	if !near(s[0], 0.35, 1e-12) || !near(s[1], 0.65, 1e-12) {
-		t.Errorf("duty(0.7, 1) = %v, want [0.35 0.65]", s)
-	}
-	s = DutyShares([]float64{1, 1, 1, 1})
-	for _, x := range s {
-		if !near(x, 0.25, 1e-12) {
-			t.Errorf("duty(1,1,1,1) = %v", s)
-		}
-	}
-	// Three VMs: A alone with prob (1-rB)(1-rC), etc.
-	r := []float64{0.5, 0.5, 1}
-	want := 0.5 * (0.5/2 + 0.5/3) // K counts B (0.5) and C (1): K = 1 or 2, each with probability 1/2
-	if s := DutyShares(r); !near(s[0], want, 1e-12) {
-		t.Errorf("duty(%v)[0] = %v, want %v", r, s[0], want)
-	}
-}
-
-func TestFairShares(t *testing.T) {
-	s := FairShares([]float64{0.7, 1})
-	if !near(s[0], 0.5, 1e-12) || !near(s[1], 0.5, 1e-12) {
-		t.Errorf("fair(0.7, 1) = %v", s)
-	}
-	s = FairShares([]float64{0.2, 1, 1})
-	if !near(s[0], 0.2, 1e-12) || !near(s[1], 0.4, 1e-12) || !near(s[2], 0.4, 1e-12) {
-		t.Errorf("fair(0.2, 1, 1) = %v", s)
-	}
-}
-
 func TestPrepare(t *testing.T) {
-	b := Base(controller.Steal)
+	b := Base(vocab.Steal)
 	s := Spec{Name: "x", Duration: 10 * time.Second, VMs: []VM{fvm("A", b, 100), greedy("G", "spin", b), pinned("P", b, 70)}}
 	if err := s.Prepare(); err != nil {
 		t.Fatal(err)
 	}
 	g := s.VMs[1].Controller
-	if g.VM != 1 || g.N != 3 || g.Dmin != 100 || g.Dmax != 100 || g.Init != 100 {
-		t.Errorf("greedy controller %+v: want vm 1 of 3 pinned at 100", g)
+	if g.VM != 1 || g.N != 3 || g.Dmin != 20 || g.Dmax != 20 || g.Init != 20 {
+		t.Errorf("greedy controller %+v: want vm 1 of 3 pinned at u = 20", g)
 	}
-	if p := s.VMs[2].Controller; p.Dmin != 70 || p.Dmax != 70 {
+	if p := s.VMs[2].Controller; p.Dmin != 14 || p.Dmax != 14 { // 70% of 20
 		t.Errorf("pinned controller %+v", p)
 	}
 	if s.VMs[0].Stop != 10*time.Second || s.Slack == 0 || s.Poll == 0 {
@@ -91,7 +60,7 @@ func TestPrepare(t *testing.T) {
 		func(s *Spec) { s.VMs[0].Workload = "sleep" },
 		func(s *Spec) { s.VMs[0].Start = 20 * time.Second },
 		func(s *Spec) { s.Name = "a b" },
-		func(s *Spec) { s.VMs[0].Controller.Beta = controller.R(2, 1) },
+		func(s *Spec) { s.VMs[0].Controller.Beta = vocab.R(2, 1) },
 	} {
 		s := Spec{Name: "x", Duration: 10 * time.Second, VMs: []VM{fvm("A", b, 100), greedy("G", "spin", b)}}
 		bad(&s)
@@ -102,12 +71,12 @@ func TestPrepare(t *testing.T) {
 }
 
 func TestScript(t *testing.T) {
-	s := Spec{Name: "x", Duration: 10 * time.Second, VMs: []VM{fvm("A", Base(controller.VCT), 40)}}
+	s := Spec{Name: "x", Duration: 10 * time.Second, VMs: []VM{fvm("A", Base(vocab.VCT), 40)}}
 	if err := s.Prepare(); err != nil {
 		t.Fatal(err)
 	}
 	sc := script(Binaries{Fvmd: "/b/fvmd", Work: "/b/fvmwork"}, &s, &s.VMs[0])
-	for _, want := range []string{"'/b/fvmd' '-vm' '0' '-n' '1'", "'-signal' 'vct' '-theta' '1500'", "'-init' '40'", "'-trace' 'A.guest'",
+	for _, want := range []string{"'/b/fvmd' '-vm' '0' '-n' '1'", "'-signal' 'vct' '-theta' '1500'", "'-init' '8'", "'-trace' 'A.guest'",
 		"'/b/fvmwork' spin -for 10s -progress 'A.progress'", "kill -TERM $C"} {
 		if !strings.Contains(sc, want) {
 			t.Errorf("script lacks %q:\n%s", want, sc)
@@ -121,7 +90,7 @@ func TestScript(t *testing.T) {
 
 func TestExperimentsBuildValidSpecs(t *testing.T) {
 	for _, e := range Experiments() {
-		for _, sig := range []controller.Signal{controller.VCT, controller.Steal} {
+		for _, sig := range []vocab.Signal{vocab.VCT, vocab.Steal} {
 			for _, s := range e.Specs(Base(sig), 0, "/k") {
 				if err := s.Prepare(); err != nil {
 					t.Errorf("%s: %v", s.Name, err)
@@ -143,7 +112,7 @@ func TestExperimentsBuildValidSpecs(t *testing.T) {
 func fakeRun(t *testing.T, killB bool) (string, *Spec) {
 	t.Helper()
 	dir := t.TempDir()
-	b := Base(controller.Steal)
+	b := Base(vocab.Steal)
 	s := Spec{Name: "fake", Duration: 10 * time.Second, VMs: []VM{fvm("A", b, 100), fvm("B", b, 30)}}
 	if err := s.Prepare(); err != nil {
 		t.Fatal(err)
@@ -259,7 +228,7 @@ func TestMergeAndSummarize(t *testing.T) {
 		t.Errorf("progress %d, rate %v/s: want 99000, 10000/s", a.Progress, a.ProgressRate)
 	}
 	// Steal 500 > 200 every window: both decrease to dmin and stay there.
-	if a.MeanD != 5 || a.MeanPause != 950 || !a.CleanEnd || a.Holds != 0 {
+	if a.MeanD != 1 || a.MeanPause != 950 || !a.CleanEnd || a.Holds != 0 {
 		t.Errorf("A: mean d %v, mean pause %v, clean %v, holds %d", a.MeanD, a.MeanPause, a.CleanEnd, a.Holds)
 	}
 }
@@ -286,7 +255,7 @@ func TestMergeKilledGuest(t *testing.T) {
 
 func TestMergeWithoutGuestTrace(t *testing.T) {
 	dir := t.TempDir()
-	b := Base(controller.Steal)
+	b := Base(vocab.Steal)
 	s := Spec{Name: "x", Duration: time.Second, VMs: []VM{fvm("A", b, 100)}}
 	if err := s.Prepare(); err != nil {
 		t.Fatal(err)

@@ -8,24 +8,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/friendly-vm/fvm/metrics"
 	"github.com/friendly-vm/fvm/ref"
 	"github.com/friendly-vm/fvm/trace"
-)
-
-// Thresholds of the convergence metrics (uml-impl/README.md, "Run
-// metrics").
-const (
-	// The windows are long enough to hold a few AIMD cycles: FVMs on
-	// per-VM signals desynchronise, so over 1-2 s even a fair pair's
-	// shares differ by a sawtooth's amplitude.
-	convWindowNs = 5_000_000_000 // sliding window for the convergence metrics
-	convStepNs   = 1_000_000_000 // its step
-	fairJain     = 0.90          // "fair" once Jain of FVM shares over every window stays >= this
-	settleTol    = 0.10          // "settled" once every share stays within this of its final mean
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // VMSummary is one VM's line of summary.json.
@@ -96,44 +85,11 @@ type Summary struct {
 	Errors    []string    `json:"errors,omitempty"`
 }
 
-// point is a time (host monotonic ns) and a cumulative value.
-type point struct {
-	t int64
-	v float64
-}
-
-// series is a cumulative series sorted by time.
-type series []point
-
-// at interpolates s at t, clamped to its ends (0 before it starts).
-func (s series) at(t int64) float64 {
-	if len(s) == 0 || t <= s[0].t {
-		if len(s) == 0 {
-			return 0
-		}
-		return s[0].v
-	}
-	if t >= s[len(s)-1].t {
-		return s[len(s)-1].v
-	}
-	i := sort.Search(len(s), func(i int) bool { return s[i].t >= t })
-	p, q := s[i-1], s[i]
-	return p.v + (q.v-p.v)*float64(t-p.t)/float64(q.t-p.t)
-}
-
-// rate is the mean slope of s over [a, b].
-func (s series) rate(a, b int64) float64 {
-	if b <= a {
-		return 0
-	}
-	return (s.at(b) - s.at(a)) / float64(b-a)
-}
-
 // vmData is what Summarize reads for one VM.
 type vmData struct {
 	header   *trace.Header
-	cpu      series // cumulative host CPU ns
-	progress series // cumulative work
+	cpu      metrics.Series // cumulative host CPU ns
+	progress metrics.Series // cumulative work
 	samples  []trace.Event
 	decides  []trace.Event
 	gaps     int64
@@ -146,55 +102,10 @@ type vmData struct {
 
 // jainOr is Jain, or -1 when it is undefined (no FVMs, all shares 0).
 func jainOr(x []float64) float64 {
-	if j := ref.Jain(x); !math.IsNaN(j) {
+	if j := metrics.Jain(x); !math.IsNaN(j) {
 		return j
 	}
 	return -1
-}
-
-// DutyShares predicts the shares of VMs awake fractions r of each period
-// with independent phases, awake VMs splitting the core equally:
-// s_i = r_i E[1/(1+K_i)], K_i the number of other VMs awake.
-func DutyShares(r []float64) []float64 {
-	out := make([]float64, len(r))
-	for i := range r {
-		p := []float64{1} // p[k] = P(K_i = k)
-		for j, rj := range r {
-			if j == i {
-				continue
-			}
-			q := make([]float64, len(p)+1)
-			for k, pk := range p {
-				q[k] += pk * (1 - rj)
-				q[k+1] += pk * rj
-			}
-			p = q
-		}
-		var e float64
-		for k, pk := range p {
-			e += pk / float64(k+1)
-		}
-		out[i] = r[i] * e
-	}
-	return out
-}
-
-// FairShares predicts max-min fair (water-filling) shares of one core for
-// demands r.
-func FairShares(r []float64) []float64 {
-	out := make([]float64, len(r))
-	idx := make([]int, len(r))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return r[idx[a]] < r[idx[b]] })
-	rem := 1.0
-	for k, i := range idx {
-		level := rem / float64(len(idx)-k)
-		out[i] = math.Min(r[i], level)
-		rem -= out[i]
-	}
-	return out
 }
 
 // ReadSummary reads dir/summary.json.
@@ -250,10 +161,10 @@ func readVM(dir, name string) (*vmData, error) {
 			d.header = e.Header
 		case trace.KindHost:
 			if len(d.cpu) == 0 {
-				d.cpu = append(d.cpu, point{e.TNs - e.Host.WallNs, 0})
+				d.cpu = append(d.cpu, metrics.Point{T: e.TNs - e.Host.WallNs})
 			}
 			cum += float64(e.Host.CPUNs)
-			d.cpu = append(d.cpu, point{e.TNs, cum})
+			d.cpu = append(d.cpu, metrics.Point{T: e.TNs, V: cum})
 		case trace.KindSample:
 			d.samples = append(d.samples, e)
 		case trace.KindDecide:
@@ -279,7 +190,7 @@ func readVM(dir, name string) (*vmData, error) {
 
 // readProgress reads "host_ns count" lines; a missing file is an empty
 // series, a torn last line (guest killed mid-write) is ignored.
-func readProgress(path string) (series, error) {
+func readProgress(path string) (metrics.Series, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -288,7 +199,7 @@ func readProgress(path string) (series, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var s series
+	var s metrics.Series
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		fl := strings.Fields(sc.Text())
@@ -300,7 +211,7 @@ func readProgress(path string) (series, error) {
 		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("%s:%d: want \"host_ns count\", got %q", path, n, sc.Text())
 		}
-		s = append(s, point{t, float64(v)})
+		s = append(s, metrics.Point{T: t, V: float64(v)})
 	}
 	return s, sc.Err()
 }
@@ -308,9 +219,9 @@ func readProgress(path string) (series, error) {
 // span returns a VM's work interval: its progress series, else its host
 // measurements.
 func (d *vmData) span() (int64, int64, bool) {
-	for _, s := range []series{d.progress, d.cpu} {
+	for _, s := range []metrics.Series{d.progress, d.cpu} {
 		if len(s) >= 2 {
-			return s[0].t, s[len(s)-1].t, true
+			return s[0].T, s[len(s)-1].T, true
 		}
 	}
 	return 0, 0, false
@@ -322,7 +233,7 @@ func summarize(spec *Spec, data []*vmData) *Summary {
 	var t0, t1 int64 = math.MinInt64, math.MaxInt64
 	for _, d := range data {
 		if len(d.cpu) > 0 {
-			origin = min(origin, d.cpu[0].t)
+			origin = min(origin, d.cpu[0].T)
 		}
 		a, b, ok := d.span()
 		if !ok {
@@ -345,15 +256,15 @@ func summarize(spec *Spec, data []*vmData) *Summary {
 		v := spec.VMs[i]
 		vs := VMSummary{Name: v.Name, Index: i, Role: v.Role(), Workload: v.Workload, Signal: v.Controller.Signal.String(), U: v.Controller.U}
 		if t1 > t0 {
-			vs.Share = d.cpu.rate(h0, t1)
+			vs.Share = d.cpu.Rate(h0, t1)
 		}
 		if a, b, ok := d.span(); ok {
-			vs.SharePresent = d.cpu.rate(a, b)
+			vs.SharePresent = d.cpu.Rate(a, b)
 		}
 		if len(d.progress) >= 2 {
-			vs.Progress = uint64(d.progress[len(d.progress)-1].v - d.progress[0].v)
+			vs.Progress = uint64(d.progress[len(d.progress)-1].V - d.progress[0].V)
 			if t1 > t0 {
-				vs.ProgressRate = d.progress.rate(h0, t1) * 1e9
+				vs.ProgressRate = d.progress.Rate(h0, t1) * 1e9
 			}
 		}
 		var np, nd int
@@ -371,7 +282,7 @@ func summarize(spec *Spec, data []*vmData) *Summary {
 			vs.MeanVCT /= float64(np)
 		}
 		for _, e := range d.decides {
-			if e.Decide.Branch == trace.BranchHold && e.Decide.DAfter != e.Decide.DBefore {
+			if e.Decide.Branch == vocab.Hold && e.Decide.DAfter != e.Decide.DBefore {
 				vs.Holds++
 			}
 			if e.TNs >= h0 && e.TNs <= t1 {
@@ -401,10 +312,8 @@ func summarize(spec *Spec, data []*vmData) *Summary {
 		return sum
 	}
 	sum.JainFVM, sum.JainAll = jainOr(fvmShares), jainOr(allShares)
-	for _, s := range allShares {
-		sum.Utilisation += s
-	}
-	duty, fair := DutyShares(r), FairShares(r)
+	sum.Utilisation = metrics.Utilisation(allShares, 1)
+	duty, fair := ref.PredictShares(vocab.Duty, r), ref.PredictShares(vocab.Fair, r)
 	for i := range sum.VMs {
 		vs := &sum.VMs[i]
 		vs.DutyShare, vs.FairShare = duty[i], fair[i]
@@ -412,39 +321,20 @@ func summarize(spec *Spec, data []*vmData) *Summary {
 		sum.FairError = math.Max(sum.FairError, math.Abs(vs.Share-fair[i]))
 	}
 	fvms := spec.FVMs()
-	fairOK := func(a, b int64) bool {
-		x := make([]float64, 0, len(fvms))
-		for _, i := range fvms {
-			x = append(x, data[i].cpu.rate(a, b))
-		}
-		return ref.Jain(x) >= fairJain
-	}
-	settled := func(a, b int64) bool {
-		for i, d := range data {
-			if math.Abs(d.cpu.rate(a, b)-sum.VMs[i].Share) > settleTol {
-				return false
-			}
-		}
-		return true
-	}
-	last := func(ok func(a, b int64) bool) float64 {
-		first := int64(-1)
-		for a := t0; a+convWindowNs <= t1; a += convStepNs {
-			if !ok(a, a+convWindowNs) {
-				first = -1
-			} else if first < 0 {
-				first = a
-			}
-		}
-		if first < 0 {
+	seconds := func(ns int64) float64 {
+		if ns < 0 {
 			return -1
 		}
-		return float64(first-t0) / 1e9
+		return float64(ns) / 1e9
 	}
-	sum.SettleS = last(settled)
+	final := make([]float64, len(data))
+	for i := range data {
+		final[i] = sum.VMs[i].Share
+	}
+	sum.SettleS = seconds(metrics.Settle(final, func(i int, a, b int64) float64 { return data[i].cpu.Rate(a, b) }, t0, t1))
 	sum.ConvergenceS = sum.SettleS
 	if len(fvms) >= 2 {
-		sum.FairS = last(fairOK)
+		sum.FairS = seconds(metrics.Convergence(len(fvms), func(i int, a, b int64) float64 { return data[fvms[i]].cpu.Rate(a, b) }, t0, t1))
 		sum.ConvergenceS = sum.FairS
 	}
 	return sum

@@ -1,0 +1,6 @@
+package docs
+
+// All is every generated block of the project's documents.
+func All() []Block {
+	return ModelBlocks()
+}

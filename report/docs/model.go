@@ -1,0 +1,152 @@
+package docs
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/friendly-vm/fvm/configs"
+	"github.com/friendly-vm/fvm/spec"
+	"github.com/friendly-vm/fvm/spec/mc"
+)
+
+// modelConfigs are the configurations of MODEL.md's verdict table.
+func modelConfigs() []string {
+	return []string{"default", "hetero-delay", "greedy", "hetero-params", "mimd", "aiad", "fair-host", "duty-vct", "duty-steal", "deployed"}
+}
+
+// checkConfig runs the checker as `fvm check --config name` does.
+func checkConfig(name string, lossForever bool) (*configs.Config, *spec.Result, error) {
+	c, err := configs.Load(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := c.Params()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := spec.Check(p, spec.Options{Symmetry: c.Check.Symmetry, Liveness: c.Check.Liveness, LossForever: lossForever})
+	if err != nil {
+		return nil, nil, fmt.Errorf("check %s: %w", name, err)
+	}
+	return c, r, nil
+}
+
+func verdictOf(r *spec.Result, name string) string {
+	for _, v := range r.Verdicts() {
+		if v.Name == name {
+			if v.Status == mc.Violated {
+				return "**violated**"
+			}
+			return v.Status.String()
+		}
+	}
+	return "—"
+}
+
+func distinct(r *spec.Result) int64 {
+	if r.Liveness != nil {
+		return r.Liveness.Stats.Distinct
+	}
+	return r.Safety.Stats.Distinct
+}
+
+func f4(x float64) string {
+	if math.IsNaN(x) {
+		return "—"
+	}
+	return fmt.Sprintf("%.4f", x)
+}
+
+// Verdicts renders MODEL.md's verdict table.
+func Verdicts(string) (string, error) {
+	var rows [][]string
+	for _, name := range modelConfigs() {
+		c, r, err := checkConfig(name, false)
+		if err != nil {
+			return "", err
+		}
+		p := r.Params
+		desc := fmt.Sprintf("`%s` (%v", name, p.Host)
+		if p.Signal.Valid() {
+			desc += fmt.Sprintf(" %v > %v", p.Signal, p.Theta)
+		}
+		desc += fmt.Sprintf(", N=%d, u=%d, delay %v", p.N(), p.U, delaysOf(r))
+		if p.Loss {
+			desc += ", loss"
+		}
+		desc += ")"
+		band := "—"
+		if r.Bounds.HasBand {
+			band = fmt.Sprintf("%s, band [%d, %d]", verdictOf(r, spec.Efficient), r.Bounds.Band.Lo, r.Bounds.Band.Hi)
+		}
+		util := "—"
+		if r.Bounds.Floor != nil {
+			util = fmt.Sprintf("%s, floor %v", verdictOf(r, spec.Utilised), r.Bounds.Floor)
+		}
+		rows = append(rows, []string{desc, thousands(distinct(r)), band, verdictOf(r, spec.DemandsConverge), util,
+			verdictOf(r, spec.FairShares), fmt.Sprint(len(r.LimitSets)), f4(r.WorstJain), f4(r.WorstJainBound), f4(r.UtilCycle)})
+		_ = c
+	}
+	_, r, err := checkConfig("default", true)
+	if err != nil {
+		return "", err
+	}
+	out := table([]string{"configuration", "distinct states (no symmetry)", "Efficient", "DemandsConverge", "Utilised", "FairShares", "limit sets", "worst Jain (uniform)", "every cycle ≥", "utilisation, every cycle ≥"}, rows)
+	out += fmt.Sprintf("\nWithout the assumption that losses end (`fvm check --config default --loss-forever`): DemandsConverge %s, FairShares %s.\n",
+		verdictOf(r, spec.DemandsConverge), verdictOf(r, spec.FairShares))
+	return out, nil
+}
+
+func delaysOf(r *spec.Result) string {
+	var ds []string
+	same := true
+	for _, f := range r.Params.FVMs {
+		ds = append(ds, fmt.Sprint(f.Delay))
+		same = same && f.Delay == r.Params.FVMs[0].Delay
+	}
+	if same {
+		return ds[0]
+	}
+	return strings.Join(ds, "/")
+}
+
+// Deployed renders MODEL.md's block on the deployed configuration.
+func Deployed(string) (string, error) {
+	_, r, err := checkConfig("deployed", false)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "`fvm check --config deployed`: %s distinct states with symmetry (safety), %s without (liveness), %d limit set(s); every property holds:",
+		thousands(r.Safety.Stats.Distinct), thousands(r.Liveness.Stats.Distinct), len(r.LimitSets))
+	for _, v := range r.Verdicts() {
+		fmt.Fprintf(&b, " %s %s;", v.Name, v.Status)
+	}
+	b.WriteString("\n\n")
+	var rows [][]string
+	for _, f := range r.LimitSets {
+		sym := "no"
+		if f.Symmetric {
+			sym = "yes"
+		}
+		shares := make([]string, len(f.Shares))
+		for i, s := range f.Shares {
+			shares[i] = fmt.Sprintf("%.3f", s)
+		}
+		rows = append(rows, []string{thousands(int64(f.States)), sym, strings.Join(shares, " / "), f4(f.Jain), f4(f.JainBound),
+			fmt.Sprintf("%.3f", f.Util), fmt.Sprintf("%.3f", f.UtilMin), fmt.Sprintf("%.3f", f.UtilCycle)})
+	}
+	b.WriteString(table([]string{"limit set states", "symmetric", "average shares (uniform)", "Jain (uniform)", "every cycle ≥", "utilisation (uniform)", "utilisation, min state", "utilisation, every cycle ≥"}, rows))
+	fmt.Fprintf(&b, "\nSo in the long run the model leaves %.0f%% of the core idle on average over the limit set's states, and a worst-case (adversarially scheduled) fair behaviour at most %.0f%%.\n",
+		100*(1-r.LimitSets[0].Util), 100*(1-r.UtilCycle))
+	return b.String(), nil
+}
+
+// ModelBlocks are the generated blocks of spec/MODEL.md.
+func ModelBlocks() []Block {
+	return []Block{
+		{File: "spec/MODEL.md", Name: "verdicts", Render: Verdicts},
+		{File: "spec/MODEL.md", Name: "deployed", Render: Deployed},
+	}
+}

@@ -1,0 +1,161 @@
+package vocab
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Host selects the host model: what a sample of the reference model says,
+// and which model a real run is compared with (spec/MODEL.md, "Host
+// models").
+type Host uint8
+
+// Host models.
+const (
+	// Shared is the Chiu–Jain model: one bit for everyone,
+	// congested = sum(d) + greedy > kappa*C.
+	Shared Host = iota
+	// Fair is a fluid CFS with budget-style demands: max-min fair
+	// (water-filling) shares of the capacity.
+	Fair
+	// Duty is what pause actuation really does: each VM is awake a
+	// fraction r_i of every actuation period with independent phases, and
+	// awake VMs split the core equally.
+	Duty
+)
+
+// Signal selects the per-FVM observable a controller thresholds. The zero
+// value NoSignal is the shared host's: one capacity bit, no observable.
+type Signal uint8
+
+// Signals.
+const (
+	NoSignal Signal = iota
+	// VCT is virtual clock time: real time per unit of CPU progress while
+	// the VM wants the CPU, r_i/s_i (>= 1). The paper's signal.
+	VCT
+	// Steal is the fraction of wall time the VM wanted a CPU and did not
+	// get one, r_i - s_i.
+	Steal
+)
+
+// Rule selects the demand update rule. Increases apply to an uncongested
+// sample, decreases to a congested one; every result is clamped to
+// [dmin, dmax].
+type Rule uint8
+
+// Rules.
+const (
+	AIMD Rule = iota // d+alpha, floor(beta*d)
+	MIMD             // ceil(mu*d), floor(beta*d)
+	AIAD             // d+alpha, d-delta
+)
+
+// Branch says which way a decision went. The zero value is not a branch.
+type Branch uint8
+
+// Branches, as the reference model computes them and traces record them.
+const (
+	NoBranch Branch = iota
+	Increase        // uncongested: the rule's increase, within dmax
+	Decrease        // congested: the rule's decrease, within dmin
+	Clamp           // the rule's result was cut to dmin or dmax (or was already there)
+	// Hold: the demand was set outside the rule (a fallback, a restart, or
+	// ignoring an unusable window).
+	Hold
+)
+
+// The names, in enum order. "none" names the zero value of the types that
+// have one (NoSignal, NoBranch); it is printed, never parsed.
+var (
+	hostNames   = []string{"shared", "fair", "duty"}
+	signalNames = []string{"none", "vct", "steal"}
+	ruleNames   = []string{"aimd", "mimd", "aiad"}
+	branchNames = []string{"none", "increase", "decrease", "clamp", "hold"}
+)
+
+// Hosts, Signals, Rules and Branches list every valid value, in order
+// (Signals and Branches without their zero value).
+func Hosts() []Host             { return []Host{Shared, Fair, Duty} }
+func Signals() []Signal         { return []Signal{VCT, Steal} }
+func Rules() []Rule             { return []Rule{AIMD, MIMD, AIAD} }
+func Branches() []Branch        { return []Branch{Increase, Decrease, Clamp, Hold} }
+func (h Host) String() string   { return name(hostNames, int(h)) }
+func (s Signal) String() string { return name(signalNames, int(s)) }
+func (r Rule) String() string   { return name(ruleNames, int(r)) }
+func (b Branch) String() string { return name(branchNames, int(b)) }
+
+// Valid reports whether the value is one of the named constants (for
+// Signal and Branch: not the zero value).
+func (h Host) Valid() bool   { return int(h) < len(hostNames) }
+func (s Signal) Valid() bool { return s != NoSignal && int(s) < len(signalNames) }
+func (r Rule) Valid() bool   { return int(r) < len(ruleNames) }
+func (b Branch) Valid() bool { return b != NoBranch && int(b) < len(branchNames) }
+
+func name(names []string, i int) string {
+	if i >= 0 && i < len(names) {
+		return names[i]
+	}
+	return fmt.Sprintf("invalid(%d)", i)
+}
+
+// parse finds s among names[first:] (case-insensitively, ignoring
+// surrounding space).
+func parse(kind string, names []string, first int, s string) (int, error) {
+	t := strings.TrimSpace(s)
+	var valid []string
+	for i, n := range names {
+		if i < first {
+			continue
+		}
+		if strings.EqualFold(n, t) {
+			return i, nil
+		}
+		valid = append(valid, n)
+	}
+	return 0, fmt.Errorf("%s %q: want one of %s", kind, s, strings.Join(valid, ", "))
+}
+
+// ParseHost parses shared, fair or duty.
+func ParseHost(s string) (Host, error) { i, err := parse("host", hostNames, 0, s); return Host(i), err }
+
+// ParseSignal parses vct or steal.
+func ParseSignal(s string) (Signal, error) {
+	i, err := parse("signal", signalNames, 1, s)
+	return Signal(i), err
+}
+
+// ParseRule parses aimd, mimd or aiad.
+func ParseRule(s string) (Rule, error) { i, err := parse("rule", ruleNames, 0, s); return Rule(i), err }
+
+// ParseBranch parses increase, decrease, clamp or hold.
+func ParseBranch(s string) (Branch, error) {
+	i, err := parse("branch", branchNames, 1, s)
+	return Branch(i), err
+}
+
+// MarshalText and UnmarshalText make the enums read and write their names
+// in JSON and flags.
+func (h Host) MarshalText() ([]byte, error)   { return []byte(h.String()), nil }
+func (s Signal) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+func (r Rule) MarshalText() ([]byte, error)   { return []byte(r.String()), nil }
+func (b Branch) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
+// UnmarshalText parses a host name.
+func (h *Host) UnmarshalText(b []byte) (err error) { *h, err = ParseHost(string(b)); return err }
+
+// UnmarshalText parses a signal name; the empty text is NoSignal.
+func (s *Signal) UnmarshalText(b []byte) (err error) {
+	if len(b) == 0 {
+		*s = NoSignal
+		return nil
+	}
+	*s, err = ParseSignal(string(b))
+	return err
+}
+
+// UnmarshalText parses a rule name.
+func (r *Rule) UnmarshalText(b []byte) (err error) { *r, err = ParseRule(string(b)); return err }
+
+// UnmarshalText parses a branch name.
+func (b *Branch) UnmarshalText(t []byte) (err error) { *b, err = ParseBranch(string(t)); return err }
