@@ -2,9 +2,11 @@
 GO        ?= go
 OUT       ?= out
 FUZZTIME  ?= 30s
-# TLC: taken from the environment, else the workplace copy beside this checkout.
-TLA2TOOLS ?= $(firstword $(wildcard $(abspath ../shared/tools/tla2tools.jar)))
-export TLA2TOOLS
+# TLC's tla2tools.jar (in no package registry): scripts/tla2tools.sh prints
+# $TLA2TOOLS, a workplace copy beside this checkout, or the cached pinned
+# release, which `make setup` downloads (checked against its SHA-256) when it
+# is missing and the network allows.
+TLC_JAR = $$(scripts/tla2tools.sh)
 
 .PHONY: all build verify test test-unit test-uml setup setup-java setup-uml check bench bench-mc bench-uml fuzz tlc uml clean
 
@@ -13,9 +15,11 @@ all: build
 build:
 	$(GO) build ./...
 
-setup: setup-java setup-uml
+setup: setup-java setup-tlc setup-uml
 setup-java:
 	@scripts/setup.sh java
+setup-tlc:
+	@jar=$(TLC_JAR); [ -n "$$jar" ] && echo "setup: TLC $$jar" || echo "setup: no tla2tools.jar (no network?): the TLC tests will be skipped"
 setup-uml:
 	@scripts/setup.sh uml
 
@@ -30,8 +34,8 @@ test: setup check test-unit test-uml
 # The tla tests run TLC on every check.tlc configuration (several CPU-minutes, more on a busy
 # machine: hence the timeout); without the TLA+ tools they are skipped, said here once.
 test-unit:
-	@[ -n "$(TLA2TOOLS)" ] && [ -f "$(TLA2TOOLS)" ] && command -v java >/dev/null || echo "SKIP tlc: set TLA2TOOLS to tla2tools.jar (make uses ../shared/tools/tla2tools.jar when present; download: https://github.com/tlaplus/tlaplus/releases/latest/download/tla2tools.jar) and install Java (make setup-java)"
-	$(GO) test -count=1 -timeout 45m ./...
+	@jar=$(TLC_JAR); [ -n "$$jar" ] && command -v java >/dev/null || echo "SKIP tlc: no tla2tools.jar or no Java: the TLC tests of package tla are skipped (make setup fetches the jar when the network allows; make setup-java installs Java)"
+	TLA2TOOLS=$(TLC_JAR) $(GO) test -count=1 -timeout 45m ./...
 
 # uml: build (or reuse from the cache) the patched UML guest kernel and print its path.
 uml: setup-uml
@@ -61,14 +65,14 @@ bench:
 # tlc: TLC on tla/FVM.tla for every configuration marked check.tlc (every property, and the
 # invariants with symmetry where the configuration allows it). Without the TLA+ tools it
 # prints one "SKIP tlc:" line saying how to get them.
-tlc: setup-java
-	$(GO) run ./cmd/fvm tlc --all --skip-missing
+tlc: setup-java setup-tlc
+	TLA2TOOLS=$(TLC_JAR) $(GO) run ./cmd/fvm tlc --all --skip-missing
 
 # bench-mc: TLC (-workers auto) against the Go checker on configs/medium.json, safety
 # only: distinct states/s and their ratio with symmetry off in both, then the time to a
 # verdict with symmetry on in both.
-bench-mc: setup-java
-	$(GO) run ./cmd/fvm tlc bench --config medium --skip-missing
+bench-mc: setup-java setup-tlc
+	TLA2TOOLS=$(TLC_JAR) $(GO) run ./cmd/fvm tlc bench --config medium --skip-missing
 
 fuzz:
 	@FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh

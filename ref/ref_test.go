@@ -206,7 +206,7 @@ func TestObserveFair(t *testing.T) {
 }
 
 func TestObserveDuty(t *testing.T) {
-	// Two VMs: E[1/(1+K_1)] = 1 - r_2/2. The uml-notes measurement r_A=0.7
+	// Two VMs: E[1/(1+K_1)] = 1 - r_2/2. r_A = 0.7
 	// beside an always-awake B: model shares 0.35 and 0.65.
 	p := aimd(1)
 	p.U, p.Capacity, p.Dmax = 10, 10, 10

@@ -4,7 +4,7 @@ import (
 	"testing"
 )
 
-// The hypothesis of design.md, settled by the checker (MODEL.md, "Hypothesis:
+// The VCT hypothesis, settled by the checker (MODEL.md, "Hypothesis:
 // VCT under the duty host"): VCT-threshold AIMD on the duty host has
 // absorbing winner-take-all limit sets, steal-threshold AIMD has a single
 // symmetric one.

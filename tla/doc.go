@@ -22,7 +22,8 @@
 // reference model (ref.Init, ref.Enabled, ref.Step) and against the Go
 // checker (spec.Check): equal distinct-state counts without and with
 // symmetry, equal verdicts on every property, equal shortest
-// counterexample lengths. They need the TLA+ tools: the jar is taken from $TLA2TOOLS
-// (the Makefile defaults it to ../shared/tools/tla2tools.jar); without it
-// the TLC tests print one "SKIP tlc: ..." line and are skipped.
+// counterexample lengths. They need the TLA+ tools: the jar is taken from
+// $TLA2TOOLS (the Makefile sets it to what scripts/tla2tools.sh finds or
+// fetches); without it the TLC tests print one "SKIP tlc: ..." line and
+// are skipped.
 package tla

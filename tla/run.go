@@ -34,8 +34,8 @@ var fvmTraceSource string
 
 // SkipHint says how to get the TLA+ tools; it ends the one "SKIP tlc:"
 // line printed when they are missing.
-const SkipHint = "set TLA2TOOLS to tla2tools.jar (make uses ../shared/tools/tla2tools.jar when present; " +
-	"download: https://github.com/tlaplus/tlaplus/releases/latest/download/tla2tools.jar) and install Java (make setup-java)"
+const SkipHint = "set TLA2TOOLS to tla2tools.jar (`make setup` fetches the pinned release when the network allows: " +
+	"scripts/tla2tools.sh) and install Java (make setup-java)"
 
 // ErrNoTLC is returned when the TLA+ tools or Java cannot be found.
 var ErrNoTLC = errors.New("TLC not available")

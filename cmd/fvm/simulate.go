@@ -34,7 +34,7 @@ func newSimulateCmd() *cobra.Command {
 --config names another or a .json file), choosing among the enabled actions at random with
 --seed, prints one row per step (action, demands, FIFOs oldest first with c = congested and
 n = not, the consumed sample's delay in ticks, the rule's branch) and writes the run as a
-JSONL trace (design.md, "Trace format") to --out; "fvm trace check" accepts it.`,
+JSONL trace (package trace, trace/REFINEMENT.md) to --out; "fvm trace check" accepts it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSimulate(cmd.OutOrStdout(), f)

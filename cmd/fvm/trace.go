@@ -16,7 +16,7 @@ import (
 func newTraceCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "trace",
-		Short: "Work with JSONL traces (design.md, \"Trace format\")",
+		Short: "Work with JSONL traces (package trace; trace/REFINEMENT.md)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return badInput(errors.New("trace: want a subcommand (check)"))

@@ -24,8 +24,8 @@
 //     complete lines of a poll go out in one write(2) at its end, fsynced
 //     by Sync and Close).
 //
-// Events are package trace's (format version 1, design.md); trace imports
-// nothing of the model, so using it keeps the controller independent.
+// Events are package trace's (format version 2); trace imports nothing of
+// the model, so using it keeps the controller independent.
 // What the trace format has no field for (why a window was garbage, why a
 // gap happened) is summed up in the end event's reason.
 //
