@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/friendly-vm/fvm/trace"
+	"github.com/friendly-vm/fvm/trace/refine"
 	"github.com/friendly-vm/fvm/uml-impl/controller"
 )
 
@@ -88,7 +89,41 @@ func runExperimentFor(t *testing.T, name string, d time.Duration) *Summary {
 		t.Errorf("%s: run incomplete: %v", specs[0].Name, res.Errors)
 	}
 	checkTraces(t, dir, len(specs[0].VMs))
+	checkRefines(t, dir)
+	checkDelays(t, specs[0], res.Summary)
 	return res.Summary
+}
+
+// checkRefines asserts that the run refines ref: every real run the tests
+// make is refinement-checked (trace/REFINEMENT.md).
+func checkRefines(t *testing.T, dir string) {
+	t.Helper()
+	res, err := refine.CheckFiles([]string{dir}, refine.Options{})
+	if err != nil {
+		t.Fatalf("trace check %s: %v", dir, err)
+	}
+	if !res.OK() {
+		t.Errorf("the run does not refine ref: %v", res.Failure)
+		return
+	}
+	t.Logf("refines ref: %d events, %d windows", res.Summary.Events, res.Summary.Windows)
+}
+
+// checkDelays asserts that no adaptive VM's decision was older than its
+// delay bound and that none lost a window (gap), and logs the delays.
+func checkDelays(t *testing.T, s Spec, sum *Summary) {
+	t.Helper()
+	for i, v := range sum.VMs {
+		c := s.VMs[i].Controller
+		t.Logf("%s: feedback delay max %d, p99 %d windows (bound %d); longest time without a decision %.2f s; %d windows lost",
+			v.Name, v.MaxDelay, v.P99Delay, c.Delay, v.LongestSilenceS, v.GapWindows)
+		if v.MaxDelay > int64(c.Delay) {
+			t.Errorf("%s: a decision %d windows late, beyond the delay bound %d", v.Name, v.MaxDelay, c.Delay)
+		}
+		if v.GapWindows > 0 {
+			t.Errorf("%s: %d windows lost (gaps)", v.Name, v.GapWindows)
+		}
+	}
 }
 
 // checkTraces asserts that every VM's trace parses with the strict reader
@@ -206,5 +241,14 @@ func TestRealDeadlineKeepsWhatWasWritten(t *testing.T) {
 	}
 	if res.Summary == nil || res.Summary.Complete {
 		t.Errorf("summary missing or marked complete: %+v", res.Summary)
+	}
+	// Refinement-checked like every run: everything up to the kill refines,
+	// and the check fails exactly at the runner's unclean end.
+	rr, err := refine.CheckFiles([]string{dir}, refine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.OK() || rr.Failure.Kind != "end" || !strings.Contains(rr.Failure.Msg, "ended incompletely") {
+		t.Errorf("trace check of the killed run: %v, want a failure at its unclean end only", rr.Failure)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,12 +47,18 @@ type VMSummary struct {
 	DutyShare float64 `json:"duty_share"`
 	FairShare float64 `json:"fair_share"`
 
-	Windows    int    `json:"windows"`
-	GapWindows int64  `json:"gap_windows"`
-	Decisions  int    `json:"decisions"`
-	Holds      int    `json:"holds"`
-	CleanEnd   bool   `json:"clean_end"`
-	EndReason  string `json:"end_reason,omitempty"`
+	Windows    int   `json:"windows"`
+	GapWindows int64 `json:"gap_windows"`
+	// Feedback delay of the decisions on a window: the largest and the
+	// 99th percentile of newest_seq - sample_seq (windows), and the longest
+	// time between two consecutive decisions (seconds).
+	MaxDelay        int64   `json:"max_delay"`
+	P99Delay        int64   `json:"p99_delay"`
+	LongestSilenceS float64 `json:"longest_silence_s"`
+	Decisions       int     `json:"decisions"`
+	Holds           int     `json:"holds"`
+	CleanEnd        bool    `json:"clean_end"`
+	EndReason       string  `json:"end_reason,omitempty"`
 	// FvmdCPU is the controller daemon's own CPU time over its wall time
 	// (permille), from its getrusage at exit.
 	FvmdCPUNs       int64   `json:"fvmd_cpu_ns"`
@@ -216,6 +223,25 @@ func readProgress(path string) (metrics.Series, error) {
 	return s, sc.Err()
 }
 
+// delays returns the largest and 99th-percentile feedback delay of the
+// decisions on a window, and the longest time between two decisions.
+func delays(decides []trace.Event) (maxD, p99 int64, silenceS float64) {
+	var ds []int64
+	for k, e := range decides {
+		if d := e.Decide; d.SampleSeq > 0 {
+			ds = append(ds, d.NewestSeq-d.SampleSeq)
+		}
+		if k > 0 {
+			silenceS = math.Max(silenceS, float64(e.TNs-decides[k-1].TNs)/1e9)
+		}
+	}
+	if len(ds) == 0 {
+		return 0, 0, silenceS
+	}
+	slices.Sort(ds)
+	return ds[len(ds)-1], ds[(len(ds)*99+99)/100-1], silenceS
+}
+
 // span returns a VM's work interval: its progress series, else its host
 // measurements.
 func (d *vmData) span() (int64, int64, bool) {
@@ -294,6 +320,7 @@ func summarize(spec *Spec, data []*vmData) *Summary {
 			vs.MeanD /= float64(nd)
 		}
 		vs.Windows, vs.Decisions, vs.GapWindows = len(d.samples), len(d.decides), d.gaps
+		vs.MaxDelay, vs.P99Delay, vs.LongestSilenceS = delays(d.decides)
 		if d.end != nil {
 			vs.CleanEnd, vs.EndReason = d.end.Clean, d.end.Reason
 		}
