@@ -2,6 +2,7 @@ package spec
 
 import (
 	"testing"
+	"time"
 
 	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/spec/mc"
@@ -43,3 +44,38 @@ func BenchmarkLarge(b *testing.B) { benchConfig(b, "large") }
 
 // BenchmarkMedium is the configuration make bench-mc compares with TLC.
 func BenchmarkMedium(b *testing.B) { benchConfig(b, "medium") }
+
+// BenchmarkDeployed measures the deployed configuration (make bench): the
+// invariants alone (no symmetry) and the liveness check (graph, SCCs,
+// limit-set properties and figures, as `fvm check` runs it), each with its
+// states/s, bytes/state and peak memory of the engine's tables, and the
+// liveness-to-safety time ratio. It fails when liveness misses the budget
+// of issue 11: 10 minutes and 8 GiB.
+func BenchmarkDeployed(b *testing.B) {
+	p := loadParams(b, "deployed")
+	for i := 0; i < b.N; i++ {
+		safety, err := Check(p, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		live, err := Check(p, Options{Liveness: true, MaxMemory: 8 << 30})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !safety.OK() || !live.OK() {
+			b.Fatalf("deployed: a property is violated: %v %v", safety.Violations(), live.Violations())
+		}
+		s, l := safety.Safety.Stats, live.Liveness.Stats
+		b.ReportMetric(float64(s.Distinct)/s.Duration.Seconds(), "safety-states/s")
+		b.ReportMetric(float64(s.Bytes)/float64(s.Distinct), "safety-bytes/state")
+		b.ReportMetric(float64(s.Bytes)/(1<<20), "safety-peak-MiB")
+		b.ReportMetric(float64(l.Distinct)/l.Duration.Seconds(), "liveness-states/s")
+		b.ReportMetric(float64(l.Bytes)/float64(l.Distinct), "liveness-bytes/state")
+		b.ReportMetric(float64(l.Bytes)/(1<<20), "liveness-peak-MiB")
+		b.ReportMetric(l.Duration.Seconds()/s.Duration.Seconds(), "liveness/safety-time")
+		b.ReportMetric(0, "ns/op")
+		if l.Duration > 10*time.Minute || l.Bytes > 8<<30 {
+			b.Fatalf("deployed liveness: %v and %d MiB, over the budget of 10 minutes and 8 GiB", l.Duration, l.Bytes>>20)
+		}
+	}
+}
