@@ -137,8 +137,13 @@ var formats = [...]format{
 	}},
 }
 
-// commonFields are on every line, before the kind's own fields.
-var commonFields = [...]string{"v", "kind", "vm", "t_ns"}
+// eventFields are on every line after "v" and "kind" and before the
+// kind's own fields: the reader, the writer and validate take them from
+// here like a kind's fields.
+var eventFields = [...]field{
+	{name: "vm", kind: fInt, max: MaxVM - 1, ptr: func(e *Event) any { return &e.VM }},
+	{name: "t_ns", kind: fInt64, min: math.MinInt64, ptr: func(e *Event) any { return &e.TNs }},
+}
 
 // nameIn returns f's name in version v ("" if it does not exist there).
 func (f *field) nameIn(v int64) string {

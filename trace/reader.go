@@ -283,28 +283,20 @@ func (r *Reader) decode(line []byte, e *Event) error {
 	}
 	idx := indexes[v-OldestVersion][e.Kind]
 	fields := formats[e.Kind].fields
-	var have uint64 // bit 0: vm, bit 1: t_ns; then bit i+1... see below
-	var common uint8
+	var have uint64  // bit i+1: the kind's field i was read
+	var common uint8 // bit j: eventFields[j] was read
 	for _, p := range pairs {
 		switch string(p.key) {
 		case "v", "kind":
 			continue
-		case "vm":
-			if common&1 != 0 {
-				return errors.New(`duplicate field "vm"`)
+		}
+		if j := eventFieldIndex(string(p.key)); j >= 0 {
+			if common&(1<<j) != 0 {
+				return fmt.Errorf("duplicate field %q", p.key)
 			}
-			common |= 1
-			if e.VM, err = p.val.int(); err != nil {
-				return fmt.Errorf("field \"vm\": %w", err)
-			}
-			continue
-		case "t_ns":
-			if common&2 != 0 {
-				return errors.New(`duplicate field "t_ns"`)
-			}
-			common |= 2
-			if e.TNs, err = p.val.int64(); err != nil {
-				return fmt.Errorf("field \"t_ns\": %w", err)
+			common |= 1 << j
+			if err := setValue(&eventFields[j], e, p.val); err != nil {
+				return fmt.Errorf("field %q: %w", p.key, err)
 			}
 			continue
 		}
@@ -327,16 +319,35 @@ func (r *Reader) decode(line []byte, e *Event) error {
 		}
 	}
 	var miss []string
-	if common&1 == 0 {
-		miss = append(miss, "vm")
-	}
-	if common&2 == 0 {
-		miss = append(miss, "t_ns")
+	for j := range eventFields {
+		if common&(1<<j) == 0 {
+			miss = append(miss, eventFields[j].name)
+		}
 	}
 	if miss = append(miss, missingFields(e.Kind, v, have)...); len(miss) > 0 {
 		return fmt.Errorf("%s event: missing required field(s) %s", e.Kind, strings.Join(miss, ", "))
 	}
 	return nil
+}
+
+// setEnum stores in p the enum value named by v (what says what v should
+// name, for the error).
+func setEnum[T any](p *T, v value, what string, parse func(string) (T, error)) error {
+	s, err := v.name(what)
+	if err == nil {
+		*p, err = parse(s)
+	}
+	return err
+}
+
+// eventFieldIndex returns the index of key in eventFields, or -1.
+func eventFieldIndex(key string) int {
+	for j := range eventFields {
+		if eventFields[j].name == key {
+			return j
+		}
+	}
+	return -1
 }
 
 // setValue stores v in field f of e.
@@ -357,25 +368,13 @@ func setValue(f *field, e *Event, v value) (err error) {
 	case *[]int:
 		*p, err = v.ints()
 	case *vocab.Host:
-		var s string
-		if s, err = v.name("a host model"); err == nil {
-			*p, err = vocab.ParseHost(s)
-		}
+		err = setEnum(p, v, "a host model", vocab.ParseHost)
 	case *vocab.Signal:
-		var s string
-		if s, err = v.name("a signal"); err == nil {
-			*p, err = vocab.ParseSignal(s)
-		}
+		err = setEnum(p, v, "a signal", vocab.ParseSignal)
 	case *vocab.Rule:
-		var s string
-		if s, err = v.name("a rule"); err == nil {
-			*p, err = vocab.ParseRule(s)
-		}
+		err = setEnum(p, v, "a rule", vocab.ParseRule)
 	case *vocab.Branch:
-		var s string
-		if s, err = v.name("a branch"); err == nil {
-			*p, err = vocab.ParseBranch(s)
-		}
+		err = setEnum(p, v, "a branch", vocab.ParseBranch)
 	default:
 		panic("trace: field " + f.name + " has an unknown type")
 	}
@@ -395,11 +394,9 @@ func validate(e *Event) error {
 	bad := func(field string, val any, allowed string, args ...any) {
 		errs = append(errs, fmt.Sprintf("%s = %v: must be %s", field, val, fmt.Sprintf(allowed, args...)))
 	}
-	if e.VM < 0 || e.VM >= MaxVM {
-		bad("vm", e.VM, "in [0, %d)", MaxVM)
-	}
-	for i := range formats[e.Kind].fields {
-		f := &formats[e.Kind].fields[i]
+	fields := append(eventFields[:len(eventFields):len(eventFields)], formats[e.Kind].fields...)
+	for i := range fields {
+		f := &fields[i]
 		inRange := func(x int64) bool { return x >= f.min && (f.max == 0 || x <= f.max) }
 		want := func() string {
 			if f.max == 0 {

@@ -73,8 +73,9 @@ func AppendEvent(b []byte, e *Event) []byte {
 	b = append(b, `{"v":`...)
 	b = strconv.AppendInt(b, Version, 10)
 	b = appendQuoted(appendKey(b, "kind"), e.Kind.String())
-	b = strconv.AppendInt(appendKey(b, "vm"), int64(e.VM), 10)
-	b = strconv.AppendInt(appendKey(b, "t_ns"), e.TNs, 10)
+	for i := range eventFields {
+		b = appendValue(appendKey(b, eventFields[i].name), &eventFields[i], e)
+	}
 	if int(e.Kind) < len(formats) {
 		if e.Kind == KindHeader && e.Header == nil {
 			e = &Event{Kind: KindHeader, VM: e.VM, TNs: e.TNs, Header: &Header{}}
