@@ -87,33 +87,28 @@ type LimitSetFigures struct {
 // Verdicts lists every property's verdict: the invariants and deadlock
 // freedom from the safety run, the <>[] properties from the liveness run.
 func (r *Result) Verdicts() []mc.Verdict {
-	var out []mc.Verdict
-	for _, v := range r.Safety.Verdicts {
-		if v.Kind != mc.KindLiveness {
-			out = append(out, v)
-		}
-	}
-	if r.Liveness != nil {
-		for _, v := range r.Liveness.Verdicts {
-			if v.Kind == mc.KindLiveness {
-				out = append(out, v)
-			}
-		}
-	}
-	return out
+	return fromRuns(r, func(m *mc.Result) []mc.Verdict { return m.Verdicts }, func(v mc.Verdict) mc.Kind { return v.Kind })
 }
 
 // Violations lists every counterexample, safety first.
 func (r *Result) Violations() []mc.Violation {
-	var out []mc.Violation
-	for _, v := range r.Safety.Violations {
-		if v.Kind != mc.KindLiveness {
+	return fromRuns(r, func(m *mc.Result) []mc.Violation { return m.Violations }, func(v mc.Violation) mc.Kind { return v.Kind })
+}
+
+// fromRuns collects items of both runs, each from the run that owns its
+// kind: safety properties from the safety run, liveness properties from
+// the liveness run (the liveness run also meets the invariants, without
+// symmetry, and would list them twice).
+func fromRuns[T any](r *Result, items func(*mc.Result) []T, kind func(T) mc.Kind) []T {
+	var out []T
+	for _, v := range items(r.Safety) {
+		if kind(v) != mc.KindLiveness {
 			out = append(out, v)
 		}
 	}
 	if r.Liveness != nil {
-		for _, v := range r.Liveness.Violations {
-			if v.Kind == mc.KindLiveness {
+		for _, v := range items(r.Liveness) {
+			if kind(v) == mc.KindLiveness {
 				out = append(out, v)
 			}
 		}

@@ -297,6 +297,13 @@ type Report struct {
 	Duration, CPU time.Duration
 }
 
+// add records one more TLC run.
+func (rep *Report) add(res *Result) {
+	rep.Runs = append(rep.Runs, res)
+	rep.Duration += res.Duration
+	rep.CPU += res.CPU
+}
+
 // CheckOptions selects what Check runs.
 type CheckOptions struct {
 	// NoLiveness skips the temporal properties.
@@ -327,9 +334,7 @@ func (r *Runner) Check(ctx context.Context, m *Model, o CheckOptions) (*Report, 
 		if err != nil {
 			return rep, err
 		}
-		rep.Runs = append(rep.Runs, res)
-		rep.Duration += res.Duration
-		rep.CPU += res.CPU
+		rep.add(res)
 		if res.Complete && (res.Violated == "" || res.Kind == "temporal") {
 			// With -lncheck final TLC checks the temporal properties
 			// after the whole search, so every invariant has held, and
@@ -369,9 +374,7 @@ func (r *Runner) Check(ctx context.Context, m *Model, o CheckOptions) (*Report, 
 		if err != nil {
 			return rep, err
 		}
-		rep.Runs = append(rep.Runs, res)
-		rep.Duration += res.Duration
-		rep.CPU += res.CPU
+		rep.add(res)
 		if res.Violated != "" && rep.Verdicts[res.Violated] != mc.Violated {
 			return rep, fmt.Errorf("tlc: %s violated with symmetry but not without", res.Violated)
 		}

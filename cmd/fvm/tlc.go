@@ -109,12 +109,9 @@ func runTLC(ctx context.Context, w io.Writer, f tlcFlags) error {
 	var mismatches []string
 	start := time.Now()
 	for _, name := range names {
-		m, err := tla.Load(name)
+		m, err := loadModel(name)
 		if err != nil {
-			return badInput(err)
-		}
-		if err := m.CheckIntRange(); err != nil {
-			return badInput(err)
+			return err
 		}
 		rep, err := r.Check(ctx, m, tla.CheckOptions{NoLiveness: f.noLiveness, NoSymmetry: f.noSymmetry})
 		if err != nil {
@@ -193,12 +190,9 @@ in a directory that also holds tla/FVM.tla.`,
 				names = configs.Names()
 			}
 			for _, name := range names {
-				m, err := tla.Load(name)
+				m, err := loadModel(name)
 				if err != nil {
-					return badInput(err)
-				}
-				if err := m.CheckIntRange(); err != nil {
-					return badInput(err)
+					return err
 				}
 				paths, err := m.WriteFiles(dir)
 				if err != nil {
@@ -393,4 +387,17 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadModel loads configuration name as a TLA+ model whose integers fit
+// TLC's range; an error is bad input.
+func loadModel(name string) (*tla.Model, error) {
+	m, err := tla.Load(name)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	if err := m.CheckIntRange(); err != nil {
+		return nil, badInput(err)
+	}
+	return m, nil
 }
