@@ -44,7 +44,7 @@ JSONL trace (package trace, trace/REFINEMENT.md) to --out; "fvm trace check" acc
 	fl.StringVar(&f.config, "config", "default", "configuration name (embedded) or .json file")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the interleaving and of a random initial state")
 	fl.IntVar(&f.steps, "steps", 40, "number of actions to simulate")
-	fl.StringVar(&f.init, "init", "", "initial demands d1,d2,... (default: random in [dmin, dmax])")
+	fl.StringVar(&f.init, "init", "", "initial demands d1,d2,..., each in units of 1/u of a core (default: random in [dmin, dmax])")
 	fl.StringVar(&f.out, "out", "simulate.jsonl", `trace file to write ("" for none)`)
 	fl.BoolVar(&f.json, "json", false, "print the run as JSON instead of a table")
 	return cmd

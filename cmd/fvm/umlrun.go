@@ -138,7 +138,7 @@ output) and summary.json. A line shows each guest's share while it runs.
 	fl.StringVar(&f.signal, "signal", controller.Default().Signal.String(), "congestion signal: steal or vct")
 	fl.IntVar(&f.theta, "theta", -1, "threshold, permille (default: the signal's)")
 	fl.StringVar(&f.rule, "rule", "aimd", "rule: aimd, mimd or aiad")
-	fl.IntVar(&f.alpha, "alpha", controller.Default().Alpha, "additive increase (units of 1/100)")
+	fl.IntVar(&f.alpha, "alpha", controller.Default().Alpha, fmt.Sprintf("additive increase, in units of 1/u of a core (u = %d)", controller.Default().U))
 	fl.StringVar(&f.beta, "beta", controller.Default().Beta.String(), "multiplicative decrease")
 	fl.IntVar(&f.cpu, "cpu", 0, "host CPU all guests are pinned to")
 	fl.IntVar(&f.nice, "nice", 0, "host nice value of the guests' processes (e.g. -10 to measure on a busy shared machine)")

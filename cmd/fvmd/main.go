@@ -33,6 +33,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/friendly-vm/fvm/uml-impl/controller"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // version is the controller version recorded in trace headers.
@@ -67,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&c.VM, "vm", c.VM, "this VM's index in the run (0-based)")
 	fs.IntVar(&c.N, "n", c.N, "number of VMs in the run")
 	fs.TextVar(&c.Signal, "signal", c.Signal, "congestion signal: steal or vct")
-	fs.IntVar(&theta, "theta", -1, "threshold in permille (default 200 for steal, 1500 for vct)")
+	fs.IntVar(&theta, "theta", -1, fmt.Sprintf("threshold in permille (default %d for steal, %d for vct)", controller.DefaultTheta(vocab.Steal), controller.DefaultTheta(vocab.VCT)))
 	fs.TextVar(&c.Rule, "rule", c.Rule, "rule: aimd, mimd or aiad")
 	fs.IntVar(&c.U, "u", c.U, "demand units per core (a divisor of 1000): a demand d is d/u of the core")
 	fs.IntVar(&c.Alpha, "alpha", c.Alpha, "additive increase, in units of 1/u of the core")
