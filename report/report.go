@@ -137,14 +137,16 @@ func (d *Doc) Write(dir string) error {
 		return fmt.Errorf("report dir: %w", err)
 	}
 	for name, data := range map[string][]byte{"report.md": d.Markdown(), "report.html": d.HTML()} {
-		if err := writeFileSync(filepath.Join(dir, name), data); err != nil {
+		if err := WriteFileSync(filepath.Join(dir, name), data); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func writeFileSync(path string, data []byte) error {
+// WriteFileSync writes data to path and syncs it to disk before closing:
+// a report or result that says it was written survives a crash.
+func WriteFileSync(path string, data []byte) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

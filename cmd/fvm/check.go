@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/report"
 	"github.com/friendly-vm/fvm/sim"
 	"github.com/friendly-vm/fvm/spec"
 	"github.com/friendly-vm/fvm/spec/mc"
@@ -26,6 +28,7 @@ import (
 type checkFlags struct {
 	config         string
 	json           bool
+	result         string
 	traceDir       string
 	quiet          bool
 	workers        int
@@ -126,6 +129,7 @@ property is violated, 2 bad input.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "default", "configuration name (embedded) or .json file")
 	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
+	fl.StringVar(&f.result, "result", "", "also write the result as JSON (the --json form) to this file")
 	fl.StringVar(&f.traceDir, "trace-dir", ".", `directory for counterexample traces ("" for none)`)
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress lines on stderr")
 	fl.IntVar(&f.workers, "workers", 0, "search goroutines (0: GOMAXPROCS)")
@@ -200,6 +204,15 @@ func runCheck(cmd *cobra.Command, f checkFlags) error {
 	files, err := writeCounterexamples(f.traceDir, cfg.Name, res)
 	if err != nil {
 		return err
+	}
+	if f.result != "" {
+		var b bytes.Buffer
+		if err := writeModelCheckJSON(&b, cfg, res, files, elapsed); err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+		if err := report.WriteFileSync(f.result, b.Bytes()); err != nil {
+			return fmt.Errorf("check: --result: %w", err)
+		}
 	}
 	if f.json {
 		if err := writeModelCheckJSON(w, cfg, res, files, elapsed); err != nil {

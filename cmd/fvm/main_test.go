@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/friendly-vm/fvm/configs"
+	"github.com/friendly-vm/fvm/spec/mc"
 )
 
 // fvmBinary is built once for the tests, so that exit codes and stderr are
@@ -118,9 +121,31 @@ func TestVerifyWithoutUML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Summary", "| ok |", "prove/default-phase.png", "Model checker: the paper's signal (VCT) on the duty host"} {
+	for _, want := range []string{"## Findings", "## Steps", "| ok |", "prove/default-phase.png", "Model checker: the paper's signal (VCT) on the duty host"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	// Findings come first, and every claim of the steps without real
+	// guests holds, with its evidence: the four checker runs, the
+	// simulation's refinement and the proofs' prediction.
+	report := string(md)
+	if f, s := strings.Index(report, "## Findings"), strings.Index(report, "## Steps"); f < 0 || s < f {
+		t.Errorf("the findings do not come before the steps")
+	}
+	findings := report[strings.Index(report, "## Findings"):strings.Index(report, "## Key plots")]
+	if n := strings.Count(findings, "| holds |"); n != 6 {
+		t.Errorf("findings: %d claims hold, want 6:\n%s", n, findings)
+	}
+	// duty-vct is expected to violate a fairness property (its
+	// configuration says which): the finding must name it.
+	vct, err := configs.Load("duty-vct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range vct.Check.Expect {
+		if want == mc.Violated && !strings.Contains(findings, "violated: "+name) {
+			t.Errorf("findings do not show VCT's expected violation of %s:\n%s", name, findings)
 		}
 	}
 	if strings.Contains(string(md), "FAILED") {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/friendly-vm/fvm/report"
+	"github.com/friendly-vm/fvm/spec/mc"
 	"github.com/friendly-vm/fvm/uml-impl/controller"
+	"github.com/friendly-vm/fvm/uml-impl/runner"
 )
 
 // verifyStep is one stage of `fvm verify`: an fvm command line run
@@ -29,22 +32,38 @@ type verifyStep struct {
 	// expectViolation: the step demonstrates a property failing (exit 1
 	// with a counterexample is the expected outcome).
 	expectViolation bool
+	// claim is what the step establishes, for the report's findings (""
+	// for a step that only supports the one before it); evidence reads the
+	// step's files for the numbers behind it.
+	claim    string
+	evidence func(dir string) (string, error)
+	// needs names the earlier steps the claim also rests on.
+	needs []string
 }
 
 func verifySteps(short bool) []verifyStep {
+	check := func(config, title, claim string, expectViolation bool) verifyStep {
+		return verifyStep{name: "check-" + config, title: title, claim: claim, expectViolation: expectViolation,
+			args:     []string{"check", "--config", config, "--quiet", "--trace-dir", "{out}", "--result", "{out}/result.json"},
+			evidence: checkEvidence}
+	}
 	steps := []verifyStep{
-		{name: "check", title: "Model checker: default configuration",
-			args: []string{"check", "--config", "default", "--quiet", "--trace-dir", "{out}"}},
-		{name: "check-duty-vct", title: "Model checker: the paper's signal (VCT) on the duty host",
-			args: []string{"check", "--config", "duty-vct", "--quiet", "--trace-dir", "{out}"}, expectViolation: true},
-		{name: "check-duty-steal", title: "Model checker: the steal signal on the duty host",
-			args: []string{"check", "--config", "duty-steal", "--quiet", "--trace-dir", "{out}"}},
+		check("default", "Model checker: default configuration",
+			"The model (three identical FVMs, shared host, delayed feedback) is safe and converges to fair, efficient shares", false),
+		check("deployed", "Model checker: the deployed controller's configuration",
+			"What fvmd runs by default (duty host, steal, AIMD, delay bound and lost samples) is a verified configuration", false),
+		check("duty-vct", "Model checker: the paper's signal (VCT) on the duty host",
+			"The paper's VCT signal is not fair under pause actuation (a counterexample is the expected outcome)", true),
+		check("duty-steal", "Model checker: the steal signal on the duty host",
+			"The steal signal, our default, is fair under pause actuation", false),
 		{name: "simulate", title: "Simulation of the default configuration",
 			args: []string{"simulate", "--config", "default", "--steps", "400", "--out", "{out}/trace.jsonl"}},
-		{name: "simulate-check", title: "",
-			args: []string{"trace", "check", "{top}/simulate/trace.jsonl"}},
-		{name: "prove", title: "Analytic model (proofs)",
-			args: []string{"prove", "--config", "default", "--out", "{out}"}},
+		{name: "simulate-check", title: "", needs: []string{"simulate"}, claim: "A seeded simulation of the model refines the reference state machine",
+			args:     []string{"trace", "check", "{top}/simulate/trace.jsonl"},
+			evidence: func(string) (string, error) { return "400 simulated steps, trace checked by `fvm trace check`", nil }},
+		{name: "prove", title: "Analytic model (proofs)", claim: "The analytic model predicts convergence under the delay bound",
+			args:     []string{"prove", "--config", "default", "--out", "{out}"},
+			evidence: proveEvidence},
 	}
 	// Short real runs of the two experiments the report needs, with the
 	// controller's default signal, then their refinement checks and reports.
@@ -53,13 +72,20 @@ func verifySteps(short bool) []verifyStep {
 	if short {
 		duration = "20s"
 	}
+	claims := map[string]string{
+		"pair":   "Two real FVMs on one core share it fairly, and their traces refine ref",
+		"greedy": "A real FVM yields to a greedy guest, and its trace refines ref",
+	}
 	for _, exp := range []string{"pair", "greedy"} {
 		run := "{top}/uml-" + exp + "/" + exp + "-" + signal
 		steps = append(steps,
 			verifyStep{name: "uml-" + exp, title: "Real UML run: " + exp + " (signal " + signal + ")", needUML: true,
 				args: []string{"uml", "experiment", exp, "--signal", signal, "--duration", duration, "--out", "{out}"}},
-			verifyStep{name: "trace-" + exp, title: "", needUML: true,
-				args: []string{"trace", "check", run}},
+			verifyStep{name: "trace-" + exp, title: "", needUML: true, claim: claims[exp], needs: []string{"uml-" + exp},
+				args: []string{"trace", "check", run},
+				evidence: func(dir string) (string, error) {
+					return runEvidence(filepath.Join(filepath.Dir(dir), "uml-"+exp, exp+"-"+signal))
+				}},
 			verifyStep{name: "report-" + exp, title: "", needUML: true,
 				args: []string{"report", run}, images: []string{"../uml-" + exp + "/" + exp + "-" + signal + "/share.png", "../uml-" + exp + "/" + exp + "-" + signal + "/demand.png"}},
 		)
@@ -129,7 +155,18 @@ func runVerify(log io.Writer, out string, short, noUML bool) error {
 		}
 		rows = append(rows, []string{"fvm " + strings.Join(r.args, " "), verdict, r.elapsed.String()})
 	}
-	doc.Heading(2, "Summary")
+	doc.Heading(2, "Findings")
+	doc.Para("Each claim, the evidence this run produced for it, and whether the steps behind it succeeded (details in the sections below).")
+	doc.Table([]string{"claim", "evidence", "verdict"}, findings(out, results))
+	doc.Heading(2, "Key plots")
+	for _, r := range results {
+		for _, img := range r.step.images {
+			if _, err := os.Stat(filepath.Join(r.dir, img)); err == nil {
+				doc.Image(relTo(out, filepath.Join(r.dir, img)), filepath.Base(filepath.Dir(img))+": "+filepath.Base(img))
+			}
+		}
+	}
+	doc.Heading(2, "Steps")
 	doc.Table([]string{"step", "result", "time"}, rows)
 	for _, r := range results {
 		if r.step.title != "" {
@@ -211,4 +248,141 @@ func relTo(base, path string) string {
 		return r
 	}
 	return path
+}
+
+// findings lists, for every step with a claim, the claim, its evidence
+// and "holds" when the step and the steps it needs succeeded.
+func findings(top string, results []stepResult) [][]string {
+	ok := map[string]bool{}
+	for _, r := range results {
+		ok[r.step.name] = r.ok
+	}
+	var rows [][]string
+	for _, r := range results {
+		if r.step.claim == "" {
+			continue
+		}
+		verdict := "holds"
+		for _, n := range append([]string{r.step.name}, r.step.needs...) {
+			if !ok[n] {
+				verdict = "FAILED (step " + n + ")"
+				break
+			}
+		}
+		ev := "fvm " + strings.Join(r.args, " ")
+		if r.step.evidence != nil {
+			e, err := r.step.evidence(r.dir)
+			if err != nil {
+				e = "evidence unreadable: " + oneLine(err)
+				if verdict == "holds" {
+					verdict = "FAILED (evidence)"
+				}
+			}
+			ev = e
+		}
+		rows = append(rows, []string{r.step.claim, ev, verdict})
+	}
+	return rows
+}
+
+// checkEvidence summarises a check step's result.json: the verdicts
+// against the configuration's expectations, the state counts and the
+// long-run fairness and utilisation.
+func checkEvidence(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "result.json"))
+	if err != nil {
+		return "", err
+	}
+	var c checkJSON
+	if err := json.Unmarshal(b, &c); err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Join(dir, "result.json"), err)
+	}
+	var held, violated, unexpected []string
+	for _, v := range c.Verdicts {
+		if v.Status == mc.Holds.String() {
+			held = append(held, v.Name)
+		} else {
+			violated = append(violated, v.Name)
+		}
+		if v.Status != v.Expected {
+			unexpected = append(unexpected, fmt.Sprintf("%s %s, expected %s", v.Name, v.Status, v.Expected))
+		}
+	}
+	parts := []string{fmt.Sprintf("%d of %d properties hold", len(held), len(c.Verdicts))}
+	if len(violated) > 0 {
+		parts = append(parts, "violated: "+strings.Join(violated, ", "))
+	}
+	if len(unexpected) > 0 {
+		parts = append(parts, "UNEXPECTED: "+strings.Join(unexpected, "; "))
+	}
+	states := fmt.Sprintf("%d states", c.Safety.Distinct)
+	if c.Safety.Symmetry {
+		states += " (symmetry)"
+	}
+	if c.Liveness != nil {
+		states += fmt.Sprintf(", %d for liveness", c.Liveness.Distinct)
+	}
+	parts = append(parts, states)
+	if c.WorstJain != nil {
+		parts = append(parts, fmt.Sprintf("worst long-run Jain %.3f", *c.WorstJain))
+	}
+	if c.UtilCycle != nil {
+		parts = append(parts, fmt.Sprintf("every fair cycle uses >= %.3f of the core", *c.UtilCycle))
+	}
+	if len(unexpected) > 0 {
+		return strings.Join(parts, "; "), fmt.Errorf("verdicts differ from the configuration's expectations")
+	}
+	return strings.Join(parts, "; "), nil
+}
+
+// proveEvidence picks the prediction lines out of the prove step's output.
+func proveEvidence(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "output.txt"))
+	if err != nil {
+		return "", err
+	}
+	var picked []string
+	for _, line := range strings.Split(string(b), "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "convergence rate per congestion epoch") || strings.HasPrefix(t, "delay ") {
+			picked = append(picked, t)
+		}
+	}
+	if len(picked) == 0 {
+		return "", errors.New("no convergence-rate or delay-margin line in the output")
+	}
+	return strings.Join(picked, "; "), nil
+}
+
+// runEvidence summarises a real run's summary.json.
+func runEvidence(runDir string) (string, error) {
+	s, err := runner.ReadSummary(runDir)
+	if err != nil {
+		return "", err
+	}
+	parts := []string{}
+	if s.JainFVM >= 0 {
+		parts = append(parts, fmt.Sprintf("Jain %.3f", s.JainFVM))
+	}
+	parts = append(parts, fmt.Sprintf("utilisation %.3f", s.Utilisation))
+	if s.ConvergenceS >= 0 {
+		parts = append(parts, fmt.Sprintf("converged after %.0f s", s.ConvergenceS))
+	} else {
+		parts = append(parts, "did not converge")
+	}
+	var shares, delays []string
+	for _, v := range s.VMs {
+		shares = append(shares, fmt.Sprintf("%s (%s) %.1f%%", v.Name, v.Role, 100*v.Share))
+		if v.Role == "fvm" {
+			delays = append(delays, fmt.Sprintf("%s %d", v.Name, v.MaxDelay))
+		}
+	}
+	parts = append(parts, "shares: "+strings.Join(shares, ", "))
+	if len(delays) > 0 {
+		parts = append(parts, "max feedback delay (windows): "+strings.Join(delays, ", "))
+	}
+	if !s.Complete {
+		return strings.Join(parts, "; "), fmt.Errorf("run incomplete: %s", strings.Join(s.Errors, "; "))
+	}
+	return strings.Join(parts, "; "), nil
 }
