@@ -576,27 +576,35 @@ func (e *engine[M]) startProgress(start time.Time) func() {
 	if e.opt.Progress == nil {
 		return func() {}
 	}
-	stop := make(chan struct{})
+	var last int64
+	lastT := start
+	return every(time.Second, func(now time.Time) {
+		n := e.tab.Load().count.Load()
+		rate := float64(n-last) / now.Sub(lastT).Seconds()
+		last, lastT = n, now
+		fmt.Fprintf(e.opt.Progress, "mc: %6.1fs %12d distinct %13d generated  frontier %10d  depth %5d  %8.2fM states/s\n",
+			now.Sub(start).Seconds(), n, e.gen.Load(), e.front.Load(), e.depth.Load(), rate/1e6)
+	})
+}
+
+// every calls f every interval on its own goroutine until the returned
+// function is called; it returns once f has finished.
+func every(interval time.Duration, f func(now time.Time)) (stop func()) {
+	quit := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		tick := time.NewTicker(time.Second)
+		tick := time.NewTicker(interval)
 		defer tick.Stop()
-		var last int64
-		lastT := start
 		for {
 			select {
-			case <-stop:
+			case <-quit:
 				return
 			case now := <-tick.C:
-				n := e.tab.Load().count.Load()
-				rate := float64(n-last) / now.Sub(lastT).Seconds()
-				last, lastT = n, now
-				fmt.Fprintf(e.opt.Progress, "mc: %6.1fs %12d distinct %13d generated  frontier %10d  depth %5d  %8.2fM states/s\n",
-					now.Sub(start).Seconds(), n, e.gen.Load(), e.front.Load(), e.depth.Load(), rate/1e6)
+				f(now)
 			}
 		}
 	}()
-	return func() { close(stop); wg.Wait() }
+	return func() { close(quit); wg.Wait() }
 }

@@ -32,12 +32,23 @@ func (g *graph) bytes() int64 {
 // eventually-always properties.
 func (e *engine[M]) liveness(live []EventuallyAlways, res *Result) error {
 	t0 := time.Now()
-	g, err := e.buildGraph()
+	var done atomic.Int64 // states of the current phase processed
+	total := e.tab.Load().count.Load()
+	stop := e.phaseProgress(t0, func() string {
+		return fmt.Sprintf("graph: edges of %d of %d states collected", done.Load(), total)
+	})
+	g, err := e.buildGraph(&done)
+	stop()
 	if err != nil {
 		return err
 	}
 	e.progressf(t0, "mc: liveness: graph of %d states and %d edges built in %v", len(g.states), len(g.to), time.Since(t0).Round(time.Millisecond))
-	comp, ncomp := g.tarjan()
+	done.Store(0)
+	stop = e.phaseProgress(t0, func() string {
+		return fmt.Sprintf("components: %d of %d states visited", done.Load(), total)
+	})
+	comp, ncomp := g.tarjan(&done)
+	stop()
 	e.peak = max(e.peak, g.bytes()+int64(len(g.states))*16)
 	an := g.analyse(comp, ncomp, len(e.m.Actions()))
 	res.Stats.Edges = int64(len(g.to))
@@ -98,6 +109,18 @@ func (e *engine[M]) liveness(live []EventuallyAlways, res *Result) error {
 	return nil
 }
 
+// phaseProgress prints "mc: liveness: <line()>" every five seconds until
+// the returned function is called: the liveness phases after the search
+// take minutes on large graphs and would otherwise be silent.
+func (e *engine[M]) phaseProgress(t0 time.Time, line func() string) (stop func()) {
+	if e.opt.Progress == nil {
+		return func() {}
+	}
+	return every(5*time.Second, func(now time.Time) {
+		fmt.Fprintf(e.opt.Progress, "mc: %6.1fs liveness: %s\n", now.Sub(t0).Seconds(), line())
+	})
+}
+
 func (e *engine[M]) progressf(t0 time.Time, format string, args ...any) {
 	if e.opt.Progress != nil && time.Since(t0) > time.Second {
 		fmt.Fprintf(e.opt.Progress, format+"\n", args...)
@@ -105,7 +128,7 @@ func (e *engine[M]) progressf(t0 time.Time, format string, args ...any) {
 }
 
 // buildGraph numbers the states and collects every edge.
-func (e *engine[M]) buildGraph() (*graph, error) {
+func (e *engine[M]) buildGraph(done *atomic.Int64) (*graph, error) {
 	tab := e.tab.Load()
 	n := tab.count.Load()
 	if n >= math.MaxUint32 {
@@ -169,6 +192,7 @@ func (e *engine[M]) buildGraph() (*graph, error) {
 					e.m.Next(g.states[u], emit)
 					p.deg[u-lo] = uint32(len(p.to) - before)
 				}
+				done.Add(int64(hi - lo))
 				tot := edges.Add(int64(len(p.to)))
 				if e.searchBytes()+int64(len(g.states))*12+tot*12 > e.maxMem {
 					failed.Store(true)
@@ -227,7 +251,7 @@ const noComp = math.MaxUint32
 // tarjan computes strongly connected components iteratively (an explicit
 // call stack instead of recursion). comp[u] is u's component; components are
 // numbered in the order Tarjan completes them.
-func (g *graph) tarjan() (comp []uint32, ncomp int) {
+func (g *graph) tarjan(done *atomic.Int64) (comp []uint32, ncomp int) {
 	n := len(g.states)
 	index := make([]uint32, n) // 0 = unvisited, else DFS number + 1
 	low := make([]uint32, n)
@@ -244,6 +268,9 @@ func (g *graph) tarjan() (comp []uint32, ncomp int) {
 	counter := uint32(0)
 	visit := func(v uint32) {
 		counter++
+		if counter&(1<<16-1) == 0 {
+			done.Store(int64(counter))
+		}
 		index[v], low[v] = counter, counter
 		stack = append(stack, v)
 		call = append(call, frame{v, g.off[v]})
