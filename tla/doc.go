@@ -24,6 +24,6 @@
 // symmetry, equal verdicts on every property, equal shortest
 // counterexample lengths. They need the TLA+ tools: the jar is taken from
 // $TLA2TOOLS (the Makefile sets it to what scripts/tla2tools.sh finds or
-// fetches); without it the TLC tests print one "SKIP tlc: ..." line and
-// are skipped.
+// fetches), else from the project's cache where that script keeps it;
+// without it the TLC tests print one "SKIP tlc: ..." line and are skipped.
 package tla

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/friendly-vm/fvm/internal/cachedir"
 	"github.com/friendly-vm/fvm/spec"
 	"github.com/friendly-vm/fvm/spec/mc"
 )
@@ -55,12 +56,21 @@ type Runner struct {
 	KeepDir bool
 }
 
-// FindRunner returns a Runner for the jar named by $TLA2TOOLS, or an error
-// wrapping ErrNoTLC that says how to get one.
+// FindRunner returns a Runner for the jar named by $TLA2TOOLS, else the
+// one scripts/tla2tools.sh keeps in the project's cache
+// (cachedir.Root()/tla2tools.jar), or an error wrapping ErrNoTLC that says
+// how to get one.
 func FindRunner() (*Runner, error) {
 	jar := os.Getenv("TLA2TOOLS")
 	if jar == "" {
-		return nil, fmt.Errorf("%w: TLA2TOOLS is not set; %s", ErrNoTLC, SkipHint)
+		root, err := cachedir.Root()
+		if err != nil {
+			return nil, fmt.Errorf("%w: TLA2TOOLS is not set and %v; %s", ErrNoTLC, err, SkipHint)
+		}
+		jar = filepath.Join(root, "tla2tools.jar")
+		if _, err := os.Stat(jar); err != nil {
+			return nil, fmt.Errorf("%w: TLA2TOOLS is not set and %s is missing; %s", ErrNoTLC, jar, SkipHint)
+		}
 	}
 	if _, err := os.Stat(jar); err != nil {
 		return nil, fmt.Errorf("%w: TLA2TOOLS=%s: %v; %s", ErrNoTLC, jar, err, SkipHint)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -407,5 +408,31 @@ func TestFindRunnerWithoutJar(t *testing.T) {
 	t.Setenv("TLA2TOOLS", filepath.Join(t.TempDir(), "missing.jar"))
 	if _, err := FindRunner(); !errors.Is(err, ErrNoTLC) {
 		t.Fatalf("FindRunner with a missing jar: %v, want ErrNoTLC", err)
+	}
+}
+
+// Without TLA2TOOLS the runner takes the jar scripts/tla2tools.sh keeps
+// in the cache, and says where it looked when there is none.
+func TestFindRunnerInCache(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("TLA2TOOLS", "")
+	t.Setenv("FVM_CACHE", cache)
+	jar := filepath.Join(cache, "tla2tools.jar")
+	_, err := FindRunner()
+	if !errors.Is(err, ErrNoTLC) || !strings.Contains(err.Error(), jar) {
+		t.Fatalf("FindRunner with an empty cache: %v, want ErrNoTLC naming %s", err, jar)
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		t.Skip("SKIP: no java on PATH: the cached jar cannot be used")
+	}
+	if err := os.WriteFile(jar, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := FindRunner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Jar != jar {
+		t.Errorf("FindRunner took %s, want the cached %s", r.Jar, jar)
 	}
 }

@@ -254,3 +254,44 @@ func TestTraceFromFvmSimulate(t *testing.T) {
 		t.Fatalf("fvm simulate's trace is rejected: explained %d of %d lines", tr.Explained, tr.Events)
 	}
 }
+
+// Real runs validate too: the committed run of each signal's greedy
+// experiment (the FVM's trace, read as the guest and host wrote it) is a
+// behavior of FVM, and a copy with one decision off by one unit is
+// rejected at that decision.
+func TestTraceRealRuns(t *testing.T) {
+	r := tlcRunner(t)
+	r.Workers = "1"
+	for _, sig := range vocab.Signals() {
+		path := filepath.Join("..", "testdata", "runs", "greedy-"+sig.String(), "F.jsonl")
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			tr, err := r.CheckTrace(context.Background(), path, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tr.Accepted || tr.Events == 0 {
+				t.Fatalf("%s: rejected after %d of its %d lines", path, tr.Explained, tr.Events)
+			}
+		})
+	}
+	t.Run("mutated", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join("..", "testdata", "runs", "greedy-steal", "F.jsonl")
+		evs, err := trace.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first decision that moved the demand, made to move it one
+		// unit further (the kind of slip a rounding bug makes).
+		k := findEvent(t, evs, func(e trace.Event) bool {
+			return e.VM == 0 && e.Kind == trace.KindDecide && e.Decide.DAfter != e.Decide.DBefore && e.Decide.DAfter > 1
+		})
+		if evs[k].Decide.DAfter > evs[k].Decide.DBefore {
+			evs[k].Decide.DAfter++
+		} else {
+			evs[k].Decide.DAfter--
+		}
+		expectReject(t, checkTrace(t, r, evs, 0), logIndex(evs, 0, k))
+	})
+}

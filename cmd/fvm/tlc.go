@@ -259,6 +259,10 @@ Exit status 1 when a trace is rejected.`,
 						return violationError{fmt.Sprintf("trace %s, vm %d is not a behavior of FVM: explained %d of its %d lines",
 							path, v, tr.Explained, tr.Events)}
 					}
+					if tr.Run == nil {
+						fmt.Fprintf(cmd.OutOrStdout(), "trace %s, vm %d: no controller lines (a guest without fvmd): nothing to validate\n", path, v)
+						continue
+					}
 					fmt.Fprintf(cmd.OutOrStdout(), "trace %s, vm %d: a behavior of FVM (%d lines); TLC %.1fs\n", path, v, tr.Events, tr.Run.Duration.Seconds())
 				}
 			}

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/friendly-vm/fvm/internal/cachedir"
 )
 
 // SourcePackage is the Debian package that provides the kernel source.
@@ -63,17 +65,15 @@ type BuildConfig struct {
 	Progress io.Writer
 }
 
-// DefaultCacheDir is $FVM_CACHE/uml if FVM_CACHE is set, else
-// $XDG_CACHE_HOME/friendly-vm/uml, else ~/.cache/friendly-vm/uml.
+// DefaultCacheDir is the uml directory of the project's cache
+// (cachedir.Root: $FVM_CACHE, else $XDG_CACHE_HOME/friendly-vm, else
+// ~/.cache/friendly-vm).
 func DefaultCacheDir() (string, error) {
-	if d := os.Getenv("FVM_CACHE"); d != "" {
-		return filepath.Join(d, "uml"), nil
-	}
-	d, err := os.UserCacheDir()
+	d, err := cachedir.Root()
 	if err != nil {
-		return "", fmt.Errorf("no cache directory (set FVM_CACHE): %w", err)
+		return "", err
 	}
-	return filepath.Join(d, "friendly-vm", "uml"), nil
+	return filepath.Join(d, "uml"), nil
 }
 
 // Build builds the kernel described by cfg, or reuses the cached one, and
