@@ -25,8 +25,8 @@ var embedded embed.FS
 // FVM overrides the common per-FVM parameters for one FVM.
 type FVM struct {
 	Alpha *int       `json:"alpha,omitempty"`
-	Beta  *vocab.Rat `json:"beta,omitempty"`
-	Mu    *vocab.Rat `json:"mu,omitempty"`
+	Beta  *vocab.Rat `json:"beta,omitzero"`
+	Mu    *vocab.Rat `json:"mu,omitzero"`
 	Delta *int       `json:"delta,omitempty"`
 	Delay *int       `json:"delay,omitempty"`
 }
@@ -48,6 +48,15 @@ type Check struct {
 	ExpectedStates int64 `json:"expected_states,omitempty"`
 }
 
+// Expected is the verdict the configuration expects of property name:
+// the one Expect records, else Holds.
+func (c Check) Expected(name string) mc.Status {
+	if v, ok := c.Expect[name]; ok {
+		return v
+	}
+	return mc.Holds
+}
+
 // Config is one configuration file.
 type Config struct {
 	Name        string `json:"name"`
@@ -56,15 +65,15 @@ type Config struct {
 	N        int          `json:"n"`
 	U        int          `json:"u"`
 	Capacity int          `json:"capacity"`
-	Kappa    vocab.Rat    `json:"kappa"`
+	Kappa    vocab.Rat    `json:"kappa,omitzero"`
 	Greedy   []int        `json:"greedy,omitempty"`
 	Host     vocab.Host   `json:"host"`
 	Signal   vocab.Signal `json:"signal,omitempty"`
-	Theta    vocab.Rat    `json:"theta,omitempty"`
+	Theta    vocab.Rat    `json:"theta,omitzero"`
 	Rule     vocab.Rule   `json:"rule"`
 	Alpha    int          `json:"alpha,omitempty"`
-	Beta     vocab.Rat    `json:"beta,omitempty"`
-	Mu       vocab.Rat    `json:"mu,omitempty"`
+	Beta     vocab.Rat    `json:"beta,omitzero"`
+	Mu       vocab.Rat    `json:"mu,omitzero"`
 	Delta    int          `json:"delta,omitempty"`
 	Dmin     int          `json:"dmin"`
 	Dmax     int          `json:"dmax"`

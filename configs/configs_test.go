@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -103,7 +104,17 @@ func TestFromParamsRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q, err := FromParams(name, "round trip", p).Params()
+		// Through JSON too, as fvm check --result writes it and the
+		// report reads it back.
+		b, err := json.Marshal(FromParams(name, "round trip", p))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		c, err := Parse(b)
+		if err != nil {
+			t.Fatalf("%s: %s does not parse back: %v", name, b, err)
+		}
+		q, err := c.Params()
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -18,7 +18,6 @@ import (
 	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/ref"
 	"github.com/friendly-vm/fvm/spec"
-	"github.com/friendly-vm/fvm/spec/mc"
 	"github.com/friendly-vm/fvm/vocab"
 )
 
@@ -258,15 +257,6 @@ State 2: <HostTick line 1>
 	}
 }
 
-// expectedVerdict is the configuration's recorded verdict for a property:
-// properties not listed hold.
-func expectedVerdict(c *configs.Config, prop string) mc.Status {
-	if v, ok := c.Check.Expect[prop]; ok {
-		return v
-	}
-	return mc.Holds
-}
-
 // TestTLCCrossCheck runs TLC on every CI-sized configuration and checks
 // its distinct-state counts (without and with symmetry) against an
 // exhaustive search over the reference model, and its verdicts against the
@@ -326,7 +316,7 @@ func crossCheckConfig(t *testing.T, r *Runner, m *Model, record func(*Report)) {
 	props := append(Invariants(), m.Temporal()...)
 	props = append(props, spec.Deadlock)
 	for _, prop := range props {
-		want := expectedVerdict(m.Config, prop)
+		want := m.Config.Check.Expected(prop)
 		if got := rep.Verdicts[prop]; got != want {
 			t.Errorf("%s: TLC says %q, the configuration expects %q", prop, got, want)
 		}

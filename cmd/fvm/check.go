@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -205,17 +203,20 @@ func runCheck(cmd *cobra.Command, f checkFlags) error {
 	if err != nil {
 		return err
 	}
+	rep := spec.NewReport(cfg, res, files, elapsed)
 	if f.result != "" {
-		var b bytes.Buffer
-		if err := writeModelCheckJSON(&b, cfg, res, files, elapsed); err != nil {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
 			return fmt.Errorf("check: %w", err)
 		}
-		if err := report.WriteFileSync(f.result, b.Bytes()); err != nil {
+		if err := report.WriteFileSync(f.result, append(b, '\n')); err != nil {
 			return fmt.Errorf("check: --result: %w", err)
 		}
 	}
 	if f.json {
-		if err := writeModelCheckJSON(w, cfg, res, files, elapsed); err != nil {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
 			return fmt.Errorf("check: %w", err)
 		}
 	} else {
@@ -273,13 +274,6 @@ func sanitize(s string) string {
 	}, s)
 }
 
-func expected(cfg *configs.Config, name string) string {
-	if v, ok := cfg.Check.Expect[name]; ok {
-		return v.String()
-	}
-	return mc.Holds.String()
-}
-
 func writeStatsText(w io.Writer, label string, st mc.Stats) {
 	sym := "off"
 	if st.Symmetry {
@@ -313,8 +307,8 @@ func writeModelCheckText(w io.Writer, cfg *configs.Config, res *spec.Result, fil
 	fmt.Fprintln(w, "properties:")
 	for _, v := range res.Verdicts() {
 		note := ""
-		if exp := expected(cfg, v.Name); v.Status != mc.NotChecked && exp != v.Status.String() {
-			note = "  (UNEXPECTED: the configuration records " + exp + ")"
+		if exp := cfg.Check.Expected(v.Name); v.Status != mc.NotChecked && exp != v.Status {
+			note = "  (UNEXPECTED: the configuration records " + exp.String() + ")"
 		} else if v.Status == mc.Violated {
 			note = "  (expected by the configuration)"
 		}
@@ -323,7 +317,7 @@ func writeModelCheckText(w io.Writer, cfg *configs.Config, res *spec.Result, fil
 	if res.Liveness == nil {
 		fmt.Fprintln(w, "  liveness not checked (--liveness to check the <>[] and limit-set properties)")
 	}
-	for _, n := range append(append([]string{}, res.Safety.Notes...), livenessNotes(res)...) {
+	for _, n := range append(append([]string{}, res.Safety.Notes...), res.LivenessNotes()...) {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
 	if len(res.LimitSets) > 0 {
@@ -369,13 +363,6 @@ func writeModelCheckText(w io.Writer, cfg *configs.Config, res *spec.Result, fil
 	fmt.Fprintf(w, "total time %.2fs\n", elapsed.Seconds())
 }
 
-func livenessNotes(res *spec.Result) []string {
-	if res.Liveness == nil || res.Liveness == res.Safety {
-		return nil
-	}
-	return res.Liveness.Notes
-}
-
 func writeSteps(w io.Writer, actions []string, m *spec.Model, steps []mc.Step, first int) {
 	for k, st := range steps {
 		name := "Init"
@@ -400,152 +387,6 @@ func delaysOf(p *ref.Params) []int {
 		d[i] = f.Delay
 	}
 	return d
-}
-
-// JSON output of `fvm check --json`.
-type checkJSON struct {
-	Config         string            `json:"config"`
-	OK             bool              `json:"ok"`
-	N              int               `json:"n"`
-	Host           string            `json:"host"`
-	Rule           string            `json:"rule"`
-	Safety         statsJSON         `json:"safety"`
-	Liveness       *statsJSON        `json:"liveness"`
-	Verdicts       []verdictJSON     `json:"verdicts"`
-	Notes          []string          `json:"notes,omitempty"`
-	Bounds         *boundsJSON       `json:"bounds,omitempty"`
-	LimitSets      []limitSetJSON    `json:"limit_sets,omitempty"`
-	WorstJain      *float64          `json:"worst_jain"`
-	WorstJainBound *float64          `json:"worst_jain_bound"`
-	UtilMin        *float64          `json:"util_min"`
-	UtilCycle      *float64          `json:"util_cycle"`
-	Violations     []violationJSON   `json:"violations"`
-	Seconds        float64           `json:"seconds"`
-	Expect         map[string]string `json:"expect,omitempty"`
-}
-
-type statsJSON struct {
-	Symmetry      bool    `json:"symmetry"`
-	Workers       int     `json:"workers"`
-	Distinct      int64   `json:"distinct"`
-	Initial       int64   `json:"initial"`
-	Generated     int64   `json:"generated"`
-	Depth         int     `json:"depth"`
-	Seconds       float64 `json:"seconds"`
-	StatesPerSec  float64 `json:"states_per_sec"`
-	BytesPerState float64 `json:"bytes_per_state"`
-	Edges         int64   `json:"edges,omitempty"`
-	SCCs          int64   `json:"sccs,omitempty"`
-	LimitSets     int64   `json:"limit_sets,omitempty"`
-}
-
-type verdictJSON struct {
-	Name     string `json:"name"`
-	Kind     string `json:"kind"`
-	Status   string `json:"status"`
-	Expected string `json:"expected"`
-}
-
-type boundsJSON struct {
-	EfficientLo *int  `json:"efficient_lo,omitempty"`
-	EfficientHi *int  `json:"efficient_hi,omitempty"`
-	Eps         int   `json:"eps"`
-	Floor       []int `json:"floor,omitempty"`
-}
-
-type limitSetJSON struct {
-	States    int       `json:"states"`
-	Edges     int       `json:"edges"`
-	First     string    `json:"first"`
-	Shares    []float64 `json:"shares"`
-	Jain      float64   `json:"jain"`
-	Delta     float64   `json:"delta"`
-	MinMean   float64   `json:"min_mean"`
-	JainBound float64   `json:"jain_bound"`
-	Util      float64   `json:"util"`
-	UtilMin   float64   `json:"util_min"`
-	UtilCycle float64   `json:"util_cycle"`
-	Symmetric bool      `json:"symmetric"`
-}
-
-type stepJSON struct {
-	Action  string `json:"action"`
-	Demands []int  `json:"demands"`
-	State   string `json:"state"`
-}
-
-type violationJSON struct {
-	Property string     `json:"property"`
-	Kind     string     `json:"kind"`
-	Trace    []stepJSON `json:"trace"`
-	Cycle    []stepJSON `json:"cycle,omitempty"`
-	Stutter  bool       `json:"stutter,omitempty"`
-	File     string     `json:"trace_file,omitempty"`
-}
-
-func statsOf(st mc.Stats) statsJSON {
-	return statsJSON{Symmetry: st.Symmetry, Workers: st.Workers, Distinct: st.Distinct, Initial: st.Initial,
-		Generated: st.Generated, Depth: st.Depth, Seconds: st.SearchTime.Seconds(), StatesPerSec: st.StatesPerSec,
-		BytesPerState: st.BytesPerState, Edges: st.Edges, SCCs: st.SCCs, LimitSets: st.LimitSets}
-}
-
-func finite(x float64) *float64 {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return nil
-	}
-	return &x
-}
-
-func writeModelCheckJSON(w io.Writer, cfg *configs.Config, res *spec.Result, files []string, elapsed time.Duration) error {
-	p, m := res.Params, res.Model
-	out := checkJSON{Config: cfg.Name, OK: res.OK(), N: p.N(), Host: p.Host.String(), Rule: p.Rule.String(),
-		Safety: statsOf(res.Safety.Stats), WorstJain: finite(res.WorstJain), WorstJainBound: finite(res.WorstJainBound),
-		UtilMin: finite(res.UtilMin), UtilCycle: finite(res.UtilCycle),
-		Seconds: elapsed.Seconds(), Violations: []violationJSON{}}
-	out.Notes = append(append(out.Notes, res.Safety.Notes...), livenessNotes(res)...)
-	if res.Liveness != nil {
-		st := statsOf(res.Liveness.Stats)
-		out.Liveness = &st
-		b := &boundsJSON{Eps: res.Bounds.Eps, Floor: res.Bounds.Floor}
-		if res.Bounds.HasBand {
-			b.EfficientLo, b.EfficientHi = &res.Bounds.Band.Lo, &res.Bounds.Band.Hi
-		}
-		out.Bounds = b
-	}
-	for _, v := range res.Verdicts() {
-		out.Verdicts = append(out.Verdicts, verdictJSON{Name: v.Name, Kind: v.Kind.String(), Status: v.Status.String(), Expected: expected(cfg, v.Name)})
-	}
-	for _, f := range res.LimitSets {
-		out.LimitSets = append(out.LimitSets, limitSetJSON{States: f.States, Edges: f.Edges, First: m.Format(f.First),
-			Shares: f.Shares, Jain: f.Jain, Delta: f.Delta, MinMean: f.MinMean, JainBound: f.JainBound,
-			Util: f.Util, UtilMin: f.UtilMin, UtilCycle: f.UtilCycle, Symmetric: f.Symmetric})
-	}
-	actions := m.Actions()
-	steps := func(ss []mc.Step) []stepJSON {
-		var o []stepJSON
-		for _, st := range ss {
-			name := "Init"
-			if st.Action >= 0 {
-				name = actions[st.Action]
-			}
-			s := m.Unpack(st.State)
-			o = append(o, stepJSON{Action: name, Demands: s.Demands(p.N()), State: s.Format(p.N())})
-		}
-		return o
-	}
-	for k, v := range res.Violations() {
-		out.Violations = append(out.Violations, violationJSON{Property: v.Property, Kind: v.Kind.String(),
-			Trace: steps(v.Trace), Cycle: steps(v.Cycle), Stutter: v.Stutter, File: files[k]})
-	}
-	if len(cfg.Check.Expect) > 0 {
-		out.Expect = map[string]string{}
-		for k, v := range cfg.Check.Expect {
-			out.Expect[k] = v.String()
-		}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
 }
 
 // overridden reports whether p differs from the parameters of the named

@@ -79,7 +79,7 @@ func TestCheckJSON(t *testing.T) {
 	if code != exitViolation {
 		t.Fatalf("exit %d", code)
 	}
-	var got checkJSON
+	var got spec.Report
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("json: %v\n%s", err, out)
 	}

@@ -148,10 +148,7 @@ func printTLCReport(w io.Writer, m *tla.Model, rep *tla.Report) []string {
 	var bad []string
 	for _, p := range props {
 		v := rep.Verdicts[p]
-		want := mc.Holds
-		if e, ok := m.Config.Check.Expect[p]; ok {
-			want = e
-		}
+		want := m.Config.Check.Expected(p)
 		note := ""
 		switch {
 		case v != want:

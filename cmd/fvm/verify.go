@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/friendly-vm/fvm/report"
+	"github.com/friendly-vm/fvm/spec"
 	"github.com/friendly-vm/fvm/spec/mc"
 	"github.com/friendly-vm/fvm/uml-impl/controller"
 	"github.com/friendly-vm/fvm/uml-impl/runner"
@@ -293,7 +294,7 @@ func checkEvidence(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var c checkJSON
+	var c spec.Report
 	if err := json.Unmarshal(b, &c); err != nil {
 		return "", fmt.Errorf("%s: %w", filepath.Join(dir, "result.json"), err)
 	}
