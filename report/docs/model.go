@@ -148,5 +148,6 @@ func ModelBlocks() []Block {
 	return []Block{
 		{File: "spec/MODEL.md", Name: "verdicts", Render: Verdicts},
 		{File: "spec/MODEL.md", Name: "deployed", Render: Deployed},
+		{File: "spec/MODEL.md", Name: "scale", Render: Scale},
 	}
 }

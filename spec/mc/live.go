@@ -24,8 +24,19 @@ type graph struct {
 	act        []uint16
 }
 
-func (g *graph) bytes() int64 {
-	return int64(len(g.states))*8 + int64(len(g.off))*8 + int64(len(g.to))*4 + int64(len(g.act))*2
+func (g *graph) bytes() int64 { return graphBytes(int64(len(g.states)), int64(len(g.to))) }
+
+// graphBytes is the size of the CSR graph of states and edges: a state
+// and an offset per state, a target and an action per edge.
+func graphBytes(states, edges int64) int64 { return states*(8+8) + edges*(4+2) }
+
+// LivenessPeakBytes is a lower bound on the liveness check's peak memory
+// for a graph of states and edges after a search whose tables took
+// searchBytes: while the graph is assembled the search's tables, the
+// graph, a state-to-id map (at least 4 bytes a state) and the edge chunks
+// being copied (6 bytes an edge) are all live.
+func LivenessPeakBytes(searchBytes, states, edges int64) int64 {
+	return searchBytes + graphBytes(states, edges) + states*4 + edges*(4+2)
 }
 
 // liveness builds the graph, finds the limit sets, and checks the
