@@ -213,7 +213,7 @@ func newOutputPatterns() *outputPatterns {
 		post:        regexp.MustCompile(`^Error: Postcondition (\w+) .*is false`),
 		temporal:    regexp.MustCompile(`^Error: Temporal property (\w+) was violated`),
 		temporalAny: regexp.MustCompile(`^Error: Temporal properties were violated`),
-		deadlock:    regexp.MustCompile(`^Error: spec.Deadlock reached`),
+		deadlock:    regexp.MustCompile(`^Error: Deadlock reached`),
 		state:       regexp.MustCompile(`^State (\d+): `),
 		back:        regexp.MustCompile(`^Back to state (\d+)`),
 		stutter:     regexp.MustCompile(`^State (\d+): Stuttering`),

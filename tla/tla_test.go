@@ -252,6 +252,18 @@ State 2: <HostTick line 1>
 	if err != nil || res.Violated != "Probe" || res.Kind != "invariant" || res.TraceStates != 2 || res.Complete || res.Distinct != 1000 {
 		t.Fatalf("invariant: %+v, %v", res, err)
 	}
+	// TLC's own words for a deadlock (v1.8.0), a bug once renamed away.
+	dead := `Error: Deadlock reached.
+Error: The behavior up to this point is:
+State 1: <Initial predicate>
+/\ d = 1
+
+5 states generated, 3 distinct states found, 1 states left on queue.
+`
+	res, err = ParseOutput(dead)
+	if err != nil || res.Violated != spec.Deadlock || res.TraceStates != 1 {
+		t.Fatalf("deadlock: %+v, %v", res, err)
+	}
 	if _, err := ParseOutput("Error: Attempted to apply function\n0 states generated, 0 distinct states found, 0 states left on queue.\n"); err == nil {
 		t.Fatal("an evaluation error must not parse as a verdict")
 	}
