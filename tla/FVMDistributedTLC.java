@@ -13,8 +13,9 @@
 //     below is TLCServer with one override: it exports the fingerprint set
 //     (UnicastRemoteObject.exportObject), which is what the FPSet constructor
 //     did before that commit, so workers get a remote reference again.
-//  2. Every RMI socket (the registry, the server, the fingerprint set, the
-//     workers) is bound to the loopback address only: Java RMI has no
+//  2. Every RMI server socket (the registry, the server, the fingerprint set,
+//     the workers) is bound to the address that java.rmi.server.hostname
+//     names (127.0.0.1 when unset), not to every interface: Java RMI has no
 //     property for a bind address, so a global RMISocketFactory does it.
 //
 // Usage (tla2tools.jar and this class's directory on the class path):
@@ -48,13 +49,17 @@ import tlc2.tool.fp.FPSetFactory;
 
 public final class FVMDistributedTLC {
 
-	/** Binds every RMI server socket to the loopback address. */
-	static final class LoopbackSockets extends RMISocketFactory {
-		private final InetAddress loopback = InetAddress.getLoopbackAddress();
+	/** Binds every RMI server socket to one address. */
+	static final class BoundSockets extends RMISocketFactory {
+		private final InetAddress bind;
+
+		BoundSockets(InetAddress bind) {
+			this.bind = bind;
+		}
 
 		@Override
 		public ServerSocket createServerSocket(int port) throws IOException {
-			return new ServerSocket(port, 50, loopback);
+			return new ServerSocket(port, 50, bind);
 		}
 
 		@Override
@@ -76,7 +81,7 @@ public final class FVMDistributedTLC {
 			final FPSet fpSet = FPSetFactory.getFPSet(work.getFPSetConfiguration());
 			fpSet.init(1, metadir, work.getFileName());
 			UnicastRemoteObject.exportObject(fpSet, 0);
-			return new NonDistributedFPSetManager(fpSet, InetAddress.getLoopbackAddress().getHostAddress(), trace);
+			return new NonDistributedFPSetManager(fpSet, System.getProperty("java.rmi.server.hostname"), trace);
 		}
 
 		/** The model check of TLCServer#main, without its mail and JMX hooks. */
@@ -98,7 +103,9 @@ public final class FVMDistributedTLC {
 			System.err.println("usage: FVMDistributedTLC server [TLCServer options] SPEC.tla | worker HOST");
 			System.exit(2);
 		}
-		RMISocketFactory.setSocketFactory(new LoopbackSockets());
+		final String host = System.getProperty("java.rmi.server.hostname", "127.0.0.1");
+		System.setProperty("java.rmi.server.hostname", host);
+		RMISocketFactory.setSocketFactory(new BoundSockets(InetAddress.getByName(host)));
 		final String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
 		if (args[0].equals("worker")) {
 			// Returns once its threads have registered; they run until the

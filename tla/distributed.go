@@ -3,7 +3,9 @@ package tla
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -153,7 +155,7 @@ func (r *Runner) RunDistributed(ctx context.Context, m *Model, cfg, module strin
 	if !r.KeepDir {
 		defer os.RemoveAll(dir)
 	}
-	modelDir, classes := filepath.Join(dir, "model"), filepath.Join(dir, "classes")
+	modelDir := filepath.Join(dir, "model")
 	files := map[string]string{
 		"FVM.tla":                    fvmSource,
 		"FVMTrace.tla":               fvmTraceSource,
@@ -169,13 +171,13 @@ func (r *Runner) RunDistributed(ctx context.Context, m *Model, cfg, module strin
 	if err := writeFiles(dir, map[string]string{distLauncherClass + ".java": distLauncherSource}); err != nil {
 		return nil, err
 	}
-	compile := exec.CommandContext(ctx, javac, "-nowarn", "-d", classes, "-cp", r.Jar, filepath.Join(dir, distLauncherClass+".java"))
-	if out, err := compile.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("tlc distributed: javac %s.java: %v\n%s", distLauncherClass, err, out)
+	classes, err := r.launcherClasses(ctx, javac, dir)
+	if err != nil {
+		return nil, err
 	}
 	var res *DistributedResult
 	for attempt := 1; ; attempt++ {
-		res, err = r.runDistributedOnce(ctx, dir, module+".tla", m.ModuleName()+"_dist.cfg", o)
+		res, err = r.runDistributedOnce(ctx, dir, classes, module+".tla", m.ModuleName()+"_dist.cfg", o)
 		if !errors.Is(err, errPortInUse) || attempt == 3 {
 			break
 		}
@@ -202,6 +204,58 @@ func (r *Runner) RunDistributed(ctx context.Context, m *Model, cfg, module strin
 		return res, fmt.Errorf("tlc distributed: the search did not complete\n%s", tail(res.Output, 20))
 	}
 	return res, nil
+}
+
+// launcherClasses returns a directory with the compiled launcher. javac
+// costs a JVM start (seconds of CPU), so the classes are cached in
+// $FVM_CACHE/tlcdist or <user cache dir>/friendly-vm/tlcdist, keyed by the
+// launcher's source, the jar (path, size, time) and javac; without a cache
+// directory they are compiled into tmp, which holds the source.
+func (r *Runner) launcherClasses(ctx context.Context, javac, tmp string) (string, error) {
+	compile := func(out string) error {
+		c := exec.CommandContext(ctx, javac, "-nowarn", "-d", out, "-cp", r.Jar, filepath.Join(tmp, distLauncherClass+".java"))
+		if b, err := c.CombinedOutput(); err != nil {
+			return fmt.Errorf("tlc distributed: javac %s.java: %v\n%s", distLauncherClass, err, b)
+		}
+		return nil
+	}
+	base := os.Getenv("FVM_CACHE")
+	if base == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			base = filepath.Join(d, "friendly-vm")
+		}
+	}
+	fi, err := os.Stat(r.Jar)
+	if base == "" || err != nil {
+		d := filepath.Join(tmp, "classes")
+		return d, compile(d)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00%s", distLauncherSource, r.Jar, fi.Size(), fi.ModTime().UnixNano(), javac)
+	root := filepath.Join(base, "tlcdist")
+	dir := filepath.Join(root, hex.EncodeToString(h.Sum(nil))[:16])
+	if _, err := os.Stat(filepath.Join(dir, distLauncherClass+".class")); err == nil {
+		return dir, nil
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		d := filepath.Join(tmp, "classes")
+		return d, compile(d)
+	}
+	stage, err := os.MkdirTemp(root, "build-*")
+	if err != nil {
+		return "", fmt.Errorf("tlc distributed: %w", err)
+	}
+	if err := compile(stage); err != nil {
+		os.RemoveAll(stage)
+		return "", err
+	}
+	if err := os.Rename(stage, dir); err != nil {
+		os.RemoveAll(stage)
+		if _, serr := os.Stat(filepath.Join(dir, distLauncherClass+".class")); serr != nil {
+			return "", fmt.Errorf("tlc distributed: %w", err)
+		}
+	}
+	return dir, nil
 }
 
 func writeFiles(dir string, files map[string]string) error {
@@ -329,12 +383,12 @@ var serverProgress = []string{"Finished computing initial states", "TLC server a
 
 // runDistributedOnce starts the server, then (once it is ready) the
 // workers, and waits for the server to finish.
-func (r *Runner) runDistributedOnce(ctx context.Context, dir, spec, cfg string, o DistributedOptions) (*DistributedResult, error) {
+func (r *Runner) runDistributedOnce(ctx context.Context, dir, classes, spec, cfg string, o DistributedOptions) (*DistributedResult, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, fmt.Errorf("tlc distributed: %w", err)
 	}
-	cp := r.classPath() + string(os.PathListSeparator) + filepath.Join(dir, "classes")
+	cp := r.classPath() + string(os.PathListSeparator) + classes
 	common := []string{"-XX:+UseParallelGC",
 		"-Djava.rmi.server.hostname=127.0.0.1",
 		"-Dtlc2.tool.distributed.TLCServer.port=" + strconv.Itoa(port),
