@@ -105,7 +105,7 @@ func runTLCDistributed(ctx context.Context, w io.Writer, f tlcDistFlags) error {
 			}
 			return badInput(err)
 		}
-		return fmt.Errorf("tlc distributed: config %s: %w", m.Config.Name, err)
+		return err
 	}
 	fmt.Fprintf(w, "tlc distributed: config %s: %d distinct states", m.Config.Name, res.Distinct)
 	if res.Complete {
