@@ -141,7 +141,7 @@ func TestDistributed(t *testing.T) {
 	}
 	start := time.Now()
 	res, err := r.CheckDistributed(context.Background(), m, DistributedOptions{
-		Workers: 2, Threads: 1, Report: 5 * time.Second, Timeout: 3 * time.Minute, Progress: progressLog{t}})
+		Workers: 2, Threads: 1, Report: 5 * time.Second, Timeout: 5 * time.Minute, Progress: progressLog{t}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestDistributedViolation(t *testing.T) {
 	probe := "---- MODULE MC_aiad_probe ----\nEXTENDS MC_aiad\nProbe == \\A i \\in const_FVMs : Len(q[i]) < 2\n====\n"
 	cfg := m.Cfg(CfgOptions{Invariants: []string{TypeOK, "Probe"}})
 	res, err := r.RunDistributed(context.Background(), m, cfg, "MC_aiad_probe", map[string]string{"MC_aiad_probe.tla": probe},
-		DistributedOptions{Report: 5 * time.Second, Timeout: 3 * time.Minute, Progress: progressLog{t}})
+		DistributedOptions{Report: 5 * time.Second, Timeout: 5 * time.Minute, Progress: progressLog{t}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func TestDistributedCancelKills(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w := &pidWatch{t: t, want: 3, cancel: cancel}
-	_, err = r.CheckDistributed(ctx, m, DistributedOptions{Timeout: 3 * time.Minute, Progress: w})
+	_, err = r.CheckDistributed(ctx, m, DistributedOptions{Timeout: 5 * time.Minute, Progress: w})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled run: %v", err)
 	}
