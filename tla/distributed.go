@@ -18,6 +18,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/friendly-vm/fvm/internal/cachedir"
+	"github.com/friendly-vm/fvm/spec"
+	"github.com/friendly-vm/fvm/spec/mc"
 )
 
 // Distributed TLC: TLC's own distributed engine (package
@@ -77,7 +81,7 @@ type DistributedResult struct {
 	// has a verdict for each of them and Deadlock when the search
 	// completed, else for the violated property only.
 	Invariants []string
-	Verdicts   map[string]Verdict
+	Verdicts   map[string]mc.Status
 	// WorkerOutput is each worker JVM's output.
 	WorkerOutput []string
 	// NamedBy is "" when TLC's output named the violated property, else
@@ -186,7 +190,7 @@ func (r *Runner) RunDistributed(ctx context.Context, m *Model, cfg, module strin
 		return nil, err
 	}
 	res.Invariants = cfgInvariants(cfg)
-	res.Verdicts = map[string]Verdict{}
+	res.Verdicts = map[string]mc.Status{}
 	if res.Kind == "unnamed" {
 		if err := r.nameViolation(ctx, m, cfg, module, extra, res); err != nil {
 			return res, err
@@ -194,12 +198,12 @@ func (r *Runner) RunDistributed(ctx context.Context, m *Model, cfg, module strin
 	}
 	switch {
 	case res.Violated != "":
-		res.Verdicts[res.Violated] = Fails
+		res.Verdicts[res.Violated] = mc.Violated
 	case res.Complete:
 		for _, p := range res.Invariants {
-			res.Verdicts[p] = Holds
+			res.Verdicts[p] = mc.Holds
 		}
-		res.Verdicts[Deadlock] = Holds
+		res.Verdicts[spec.Deadlock] = mc.Holds
 	default:
 		return res, fmt.Errorf("tlc distributed: the search did not complete\n%s", tail(res.Output, 20))
 	}
@@ -208,7 +212,7 @@ func (r *Runner) RunDistributed(ctx context.Context, m *Model, cfg, module strin
 
 // launcherClasses returns a directory with the compiled launcher. javac
 // costs a JVM start (seconds of CPU), so the classes are cached in
-// $FVM_CACHE/tlcdist or <user cache dir>/friendly-vm/tlcdist, keyed by the
+// <cachedir.Root()>/tlcdist ($FVM_CACHE or ~/.cache/friendly-vm), keyed by the
 // launcher's source, the jar (path, size, time) and javac; without a cache
 // directory they are compiled into tmp, which holds the source.
 func (r *Runner) launcherClasses(ctx context.Context, javac, tmp string) (string, error) {
@@ -219,12 +223,7 @@ func (r *Runner) launcherClasses(ctx context.Context, javac, tmp string) (string
 		}
 		return nil
 	}
-	base := os.Getenv("FVM_CACHE")
-	if base == "" {
-		if d, err := os.UserCacheDir(); err == nil {
-			base = filepath.Join(d, "friendly-vm")
-		}
-	}
+	base, _ := cachedir.Root()
 	fi, err := os.Stat(r.Jar)
 	if base == "" || err != nil {
 		d := filepath.Join(tmp, "classes")
@@ -563,7 +562,7 @@ func ParseDistributedOutput(out string) (*DistributedResult, error) {
 			res.Violated, res.Kind = distInvariant.FindStringSubmatch(line)[1], "invariant"
 			res.TraceStates = 1 // "While working on the initial state:" follows
 		case distDeadlock.MatchString(line):
-			res.Violated, res.Kind = Deadlock, "deadlock"
+			res.Violated, res.Kind = spec.Deadlock, "deadlock"
 		case strings.HasPrefix(line, "Error: The behavior up to this point is:"):
 			sawTrace = true
 		case sawTrace && pat.state.MatchString(line):
@@ -661,7 +660,7 @@ func (r *Runner) nameViolation(ctx context.Context, m *Model, cfg, module string
 	case "":
 		return fmt.Errorf("tlc distributed: the trace's last state violates no invariant and has a successor:\n%s", state)
 	case "LastEnabled_":
-		res.Violated, res.Kind = Deadlock, "deadlock"
+		res.Violated, res.Kind = spec.Deadlock, "deadlock"
 	default:
 		res.Violated, res.Kind = pr.Violated, "invariant"
 	}
@@ -673,7 +672,7 @@ func (r *Runner) nameViolation(ctx context.Context, m *Model, cfg, module string
 // configuration without symmetry (spec.Check with Symmetry and Liveness
 // off): goDistinct is its distinct-state count, goVerdicts its verdict on
 // every invariant and on Deadlock. It returns the differences.
-func (res *DistributedResult) CompareGo(goDistinct int64, goVerdicts map[string]Verdict) []string {
+func (res *DistributedResult) CompareGo(goDistinct int64, goVerdicts map[string]mc.Status) []string {
 	var diff []string
 	if res.Violated == "" && res.Distinct != goDistinct {
 		diff = append(diff, fmt.Sprintf("distinct states: distributed TLC %d, Go checker %d", res.Distinct, goDistinct))
@@ -687,7 +686,7 @@ func (res *DistributedResult) CompareGo(goDistinct int64, goVerdicts map[string]
 	}
 	if res.Violated == "" {
 		for p, g := range goVerdicts {
-			if _, ok := res.Verdicts[p]; !ok && g == Fails {
+			if _, ok := res.Verdicts[p]; !ok && g == mc.Violated {
 				diff = append(diff, fmt.Sprintf("%s: the Go checker says fails, distributed TLC did not check it", p))
 			}
 		}

@@ -153,13 +153,13 @@ func TestDistributed(t *testing.T) {
 	if gres.Safety.Stats.Symmetry {
 		t.Fatal("the Go checker used symmetry")
 	}
-	goVerdicts := map[string]Verdict{}
+	goVerdicts := map[string]mc.Status{}
 	for _, v := range gres.Verdicts() {
 		switch v.Status {
 		case mc.Holds:
-			goVerdicts[v.Name] = Holds
+			goVerdicts[v.Name] = mc.Holds
 		case mc.Violated:
-			goVerdicts[v.Name] = Fails
+			goVerdicts[v.Name] = mc.Violated
 		}
 	}
 	for _, d := range res.CompareGo(gres.Safety.Stats.Distinct, goVerdicts) {
@@ -168,8 +168,8 @@ func TestDistributed(t *testing.T) {
 	if res.Violated != "" || !res.Complete {
 		t.Errorf("distributed TLC: violated %q, complete %v", res.Violated, res.Complete)
 	}
-	for _, p := range append(Invariants(), Deadlock) {
-		if res.Verdicts[p] != Holds {
+	for _, p := range append(Invariants(), spec.Deadlock) {
+		if res.Verdicts[p] != mc.Holds {
 			t.Errorf("%s: distributed TLC says %q, want holds", p, res.Verdicts[p])
 		}
 	}
@@ -195,13 +195,13 @@ func TestDistributedViolation(t *testing.T) {
 	}
 	// Two pending samples are first reached in the third state.
 	probe := "---- MODULE MC_aiad_probe ----\nEXTENDS MC_aiad\nProbe == \\A i \\in const_FVMs : Len(q[i]) < 2\n====\n"
-	cfg := m.Cfg(CfgOptions{Invariants: []string{TypeOK, "Probe"}})
+	cfg := m.Cfg(CfgOptions{Invariants: []string{spec.TypeOK, "Probe"}})
 	res, err := r.RunDistributed(context.Background(), m, cfg, "MC_aiad_probe", map[string]string{"MC_aiad_probe.tla": probe},
 		DistributedOptions{Report: 5 * time.Second, Timeout: 5 * time.Minute, Progress: progressLog{t}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Violated != "Probe" || res.Kind != "invariant" || res.NamedBy == "" || res.Verdicts["Probe"] != Fails {
+	if res.Violated != "Probe" || res.Kind != "invariant" || res.NamedBy == "" || res.Verdicts["Probe"] != mc.Violated {
 		t.Errorf("violation: %q (%s, named by %q), verdicts %v", res.Violated, res.Kind, res.NamedBy, res.Verdicts)
 	}
 	if res.TraceStates < 3 {

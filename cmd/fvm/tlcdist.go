@@ -113,7 +113,7 @@ func runTLCDistributed(ctx context.Context, w io.Writer, f tlcDistFlags) error {
 	}
 	fmt.Fprintf(w, "; %d worker JVMs registered (%d threads); %.1fs (CPU %.1fs, all JVMs)\n",
 		res.WorkerJVMs, len(res.Registered), res.Duration.Seconds(), res.CPU.Seconds())
-	for _, p := range append(tla.Invariants(), tla.Deadlock) {
+	for _, p := range append(tla.Invariants(), spec.Deadlock) {
 		if v, ok := res.Verdicts[p]; ok {
 			note := ""
 			if p == res.Violated {
@@ -135,13 +135,13 @@ func runTLCDistributed(ctx context.Context, w io.Writer, f tlcDistFlags) error {
 		if err != nil {
 			return fmt.Errorf("tlc distributed: Go checker: %w", err)
 		}
-		goVerdicts := map[string]tla.Verdict{}
+		goVerdicts := map[string]mc.Status{}
 		for _, v := range g.Verdicts() {
 			switch v.Status {
 			case mc.Holds:
-				goVerdicts[v.Name] = tla.Holds
+				goVerdicts[v.Name] = mc.Holds
 			case mc.Violated:
-				goVerdicts[v.Name] = tla.Fails
+				goVerdicts[v.Name] = mc.Violated
 			}
 		}
 		diff := res.CompareGo(g.Safety.Stats.Distinct, goVerdicts)
