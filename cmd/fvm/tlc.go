@@ -57,7 +57,7 @@ is missing.`,
 	fl.StringVar(&f.workers, "workers", "auto", "TLC's -workers")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show TLC's output")
 	fl.BoolVar(&f.skipMissing, "skip-missing", false, `without the TLA+ tools print one "SKIP tlc:" line and exit 0 (for make)`)
-	cmd.AddCommand(newTLCGenCmd(), newTLCTraceCmd(), newTLCBenchCmd())
+	cmd.AddCommand(newTLCGenCmd(), newTLCTraceCmd(), newTLCBenchCmd(), newTLCDistributedCmd())
 	return cmd
 }
 
