@@ -10,7 +10,7 @@ groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=(java uml)
 for g in "${groups[@]}"; do
   case "$g" in
-    java) need default-jre-headless ;;
+    java) need default-jdk-headless ;;  # javac too: fvm tlc distributed compiles its launcher
     uml)  for p in linux-source-6.1 bc flex bison libelf-dev build-essential patch xz-utils diffstat; do need "$p"; done ;;
     *) echo "setup.sh: unknown group '$g' (want: java, uml)" >&2; exit 2 ;;
   esac
