@@ -6,6 +6,7 @@
 //	guestprobe watch -for 8s -dir D         consume /proc/fvm/windows once, in order; log stats
 //	guestprobe writes -cases F -out F       perform knob writes from a JSON list, report errnos
 //	guestprobe fuzz -n N -seed S -out F     random writes to the knobs, checked against the rules
+//	guestprobe lag -for 10s -every 50ms -out F   guest clock vs host clock, newest window (stats)
 //
 // The probe reports what it observed; the tests on the host judge it.
 package main

@@ -20,7 +20,7 @@ const procDir = "/proc/fvm"
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: guestprobe spin|watch|writes|fuzz [flags]")
+		fmt.Fprintln(os.Stderr, "usage: guestprobe spin|watch|writes|fuzz|lag [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -33,6 +33,8 @@ func main() {
 		err = writes(os.Args[2:])
 	case "fuzz":
 		err = fuzz(os.Args[2:])
+	case "lag":
+		err = lag(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
 	}
@@ -72,10 +74,16 @@ func spin(args []string) error {
 	fs := flag.NewFlagSet("spin", flag.ContinueOnError)
 	dur := fs.Duration("for", 5*time.Second, "how long to spin (guest time)")
 	out := fs.String("out", "", "write the JSON result here instead of stdout")
+	ready := fs.String("ready", "", "create this file once spinning")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	r := SpinResult{HostStartNS: hostNow()}
+	if *ready != "" {
+		if err := os.WriteFile(*ready, nil, 0o644); err != nil {
+			return err
+		}
+	}
 	t0 := time.Now()
 	x := sink
 	for time.Since(t0) < *dur {
@@ -433,4 +441,62 @@ func setKnob(name, val string) error {
 		return fmt.Errorf("set %s to %s: %s", name, val, r)
 	}
 	return nil
+}
+
+// LagSample is one reading of lag: the guest's CLOCK_MONOTONIC just before
+// and just after one read of /proc/fvm/stats, and what that snapshot says:
+// the host time (now_ns) and the last completed window (seq).
+type LagSample struct {
+	GuestBeforeNS int64  `json:"guest_before_ns"`
+	GuestAfterNS  int64  `json:"guest_after_ns"`
+	HostNowNS     uint64 `json:"host_now_ns"`
+	Seq           uint64 `json:"seq"`
+}
+
+// lag samples, every interval, the guest's own clock against the host
+// time the kernel reports and the newest completed window, and writes the
+// samples as JSON. One read of stats per sample: the snapshot is taken
+// under one lock, so now_ns and seq are consistent whatever the reader's
+// own delays.
+func lag(args []string) error {
+	fs := flag.NewFlagSet("lag", flag.ContinueOnError)
+	dur := fs.Duration("for", 10*time.Second, "how long to sample")
+	every := fs.Duration("every", 50*time.Millisecond, "sampling interval")
+	out := fs.String("out", "", "write the JSON samples here instead of stdout")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	mono := func() int64 {
+		var ts unix.Timespec
+		if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+			panic(err)
+		}
+		return ts.Nano()
+	}
+	f, err := os.Open(procDir + "/stats")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	var res []LagSample
+	end := time.Now().Add(*dur)
+	for time.Now().Before(end) {
+		s := LagSample{GuestBeforeNS: mono()}
+		n, err := f.ReadAt(buf, 0)
+		s.GuestAfterNS = mono()
+		if err != nil && n == 0 {
+			return err
+		}
+		for _, l := range strings.Split(string(buf[:n]), "\n") {
+			if v, ok := strings.CutPrefix(l, "now_ns "); ok {
+				s.HostNowNS, _ = strconv.ParseUint(v, 10, 64)
+			} else if v, ok := strings.CutPrefix(l, "seq "); ok {
+				s.Seq, _ = strconv.ParseUint(v, 10, 64)
+			}
+		}
+		res = append(res, s)
+		time.Sleep(*every)
+	}
+	return writeJSON(*out, res)
 }
