@@ -122,6 +122,10 @@ func TestCheckCases(t *testing.T) {
 		{name: "gap behind a pending window", evs: cat(hdr1(withLoss), smp(1, 500),
 			trace.Event{Kind: trace.KindGap, Gap: trace.Gap{FromSeq: 2, ToSeq: 3, NewestSeq: 8}}), want: "window 1, older, is still pending"},
 
+		{name: "stale sample timestamp", evs: cat(hdr1(nil), func() trace.Event { e := smp(2, 500); e.Sample.StartNs = 2 * win; return e }()),
+			want: "before the window ended"},
+		{name: "sample stamped as its window ends", evs: cat(hdr1(nil), func() trace.Event { e := smp(1, 500); e.Sample.StartNs, e.TNs = 1, 1+win; return e }(),
+			dec(1, 1, 1, 10, 5, vocab.Decrease), act(1, 5, 1+win), endEv())},
 		{name: "hold consuming a window", evs: cat(hdr1(nil), smp(1, 500), dec(1, 1, 1, 10, 10, vocab.Hold), smp(2, 100), decAct(2, 2, 2, 10, 11, vocab.Increase), endEv()),
 			check: func(t *testing.T, s Summary) {
 				if s.VMs[0].Holds != 1 {

@@ -3,9 +3,11 @@ package refine
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/friendly-vm/fvm/ref"
 	"github.com/friendly-vm/fvm/trace"
@@ -241,6 +243,11 @@ type vmCheck struct {
 	ewmaPrev int64
 	ewmaHave bool
 
+	// acts are the latest actuations (host time, pause), oldest first:
+	// a window reports the pause in force at its end, which must be one
+	// of them.
+	acts []pauseAt
+
 	// spans are the host time the sampled windows cover (merged where
 	// contiguous; lost windows are holes); host holds the host's
 	// measurements.
@@ -252,6 +259,16 @@ type vmCheck struct {
 	// dSum/dN: demand in force at each sample, for the mean demand.
 	dSum, dN int64
 }
+
+// pauseAt is an actuation: the pause traced, and the host time of the poll
+// that wrote it (the write lands at or after it).
+type pauseAt struct {
+	t, pause int64
+}
+
+// maxActs bounds vmCheck.acts: a window is read at most the delay bound
+// plus a poll after it ends, within a few actuations.
+const maxActs = 16
 
 type checker struct {
 	opt Options
@@ -421,6 +438,56 @@ func bitName(c bool) string {
 	return "uncongested"
 }
 
+// pauseInForce reports whether pause can be the pause in force at host
+// time end: the pause of the last actuation before end (a poll that
+// reads the window at end and actuates is stamped at or after end), or of the
+// one before it (the last one's write may have landed after end). Before
+// the first actuation, or when the first is the last before end, the
+// kernel's earlier value is unknown and any pause passes.
+func (v *vmCheck) pauseInForce(end, pause int64) bool {
+	j := -1
+	for i := len(v.acts) - 1; i >= 0; i-- {
+		if v.acts[i].t < end {
+			j = i
+			break
+		}
+	}
+	switch {
+	case j < 0 && len(v.acts) == maxActs:
+		return false // the window ended before every remembered actuation
+	case j < 0:
+		return true
+	case v.acts[j].pause == pause:
+		return true
+	case j == 0 && len(v.acts) < maxActs:
+		return true
+	default:
+		return j > 0 && v.acts[j-1].pause == pause
+	}
+}
+
+// pausesNear describes the actuations around host time end, for a failure.
+func (v *vmCheck) pausesNear(end int64) string {
+	var parts []string
+	for _, a := range v.acts {
+		rel := "before"
+		if a.t >= end {
+			rel = "after"
+		}
+		parts = append(parts, fmt.Sprintf("%d (%.1f ms %s the end)", a.pause, math.Abs(float64(a.t-end))/1e6, rel))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// hostTime is an event time of v's trace on the host clock (the kernel's
+// windows' time base): a trace on the guest's clock declares its offset.
+func (c *checker) hostTime(v *vmCheck, tNs int64) int64 {
+	if v.hdr.Clock == "guest" {
+		return tNs + v.hdr.ClockOffsetNs
+	}
+	return tNs
+}
+
 func (c *checker) sample(v *vmCheck, e *trace.Event) {
 	s := &e.Sample
 	h, p := v.hdr, v.p
@@ -435,6 +502,19 @@ func (c *checker) sample(v *vmCheck, e *trace.Event) {
 		}
 		c.fail("window %d follows window %d: %s skipped without a gap event", fmt.Sprintf("the next HostTick brings window %d", v.nextSeq),
 			s.Seq, v.nextSeq-1, missing)
+		return
+	}
+	// A sample is read after its window ended: one stamped earlier comes
+	// from a clock that fell behind the host's (a guest clock charged with
+	// paused time, say), and its delays and shares cannot be trusted.
+	if end := s.StartNs + s.WallNs; s.StartNs != 0 && c.hostTime(v, e.TNs) < end {
+		c.fail("window %d is sampled at %d ns, before the window ended at %d ns (start_ns + wall_ns): a stale timestamp",
+			"a sample stamped at or after its window's end", s.Seq, c.hostTime(v, e.TNs), end)
+		return
+	}
+	if s.StartNs != 0 && !v.pauseInForce(s.StartNs+s.WallNs, s.PausePermille) {
+		c.fail("window %d reports pause_permille %d in force at its end, but the controller's actuations say %s",
+			"the pause of the last actuation before the window's end (or the one before it, whose write may land after the end)", s.Seq, s.PausePermille, v.pausesNear(s.StartNs+s.WallNs))
 		return
 	}
 	if v.npend > h.Delay {
@@ -470,10 +550,7 @@ func (c *checker) sample(v *vmCheck, e *trace.Event) {
 	v.sum.guestWall += s.WallNs
 	start := s.StartNs
 	if start == 0 {
-		start = e.TNs - s.WallNs
-		if v.hdr.Clock == "guest" {
-			start += v.hdr.ClockOffsetNs
-		}
+		start = c.hostTime(v, e.TNs) - s.WallNs
 	}
 	v.windows = append(v.windows, window{a: start, b: start + s.WallNs, cpu: s.CPUNs})
 	if n := len(v.spans); n > 0 && v.spans[n-1].b == start {
@@ -632,6 +709,10 @@ func (c *checker) actuate(v *vmCheck, e *trace.Event) {
 	if want := vocab.PausePermille(h.U, a.D); a.PausePermille != want {
 		c.fail("pause_permille read back %d for d=%d", fmt.Sprintf("pause_permille %d = floor((u-d)*1000/u)", want), a.PausePermille, a.D)
 		return
+	}
+	v.acts = append(v.acts, pauseAt{t: c.hostTime(v, e.TNs), pause: a.PausePermille})
+	if len(v.acts) > maxActs {
+		v.acts = v.acts[1:]
 	}
 	if a.PeriodUs != 0 && a.PeriodUs != h.PeriodUs {
 		c.fail("period_us read back %d", fmt.Sprintf("the header's period_us %d", h.PeriodUs), a.PeriodUs)
