@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/friendly-vm/fvm/vocab"
 )
 
@@ -88,10 +86,7 @@ func preadAll(fd int, buf []byte) ([]byte, error) {
 		if n == len(buf) {
 			buf = append(buf, make([]byte, len(buf))...)
 		}
-		m, err := unix.Pread(fd, buf[n:], int64(n))
-		if err == unix.EINTR {
-			continue
-		}
+		m, err := rawPread(fd, buf[n:], int64(n))
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +161,7 @@ func (a *ProcActuator) SetPause(permille int) error {
 	if err != nil {
 		return fmt.Errorf("set pause: %w", err)
 	}
-	if _, err := f.Write([]byte(strconv.Itoa(permille) + "\n")); err != nil {
+	if err := rawWrite(int(f.Fd()), []byte(strconv.Itoa(permille)+"\n")); err != nil {
 		return fmt.Errorf("set pause %d: %w", permille, err)
 	}
 	return nil

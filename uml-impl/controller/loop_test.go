@@ -82,41 +82,46 @@ func TestLoopActuationFailures(t *testing.T) {
 		}
 		return e.Actuate
 	}
+	// A successful write is traced as written: a kernel that puts
+	// another pause in force is caught by the trace checker, which holds
+	// each window's reported pause_permille to the traced pause.
 	act.Lie = 10
 	src.Push(win(1, 0))
 	if err := l.Poll(); err != nil {
 		t.Fatal(err)
 	}
-	// The trace shows what the kernel reports, not what was asked for.
-	if a := lastAct(); a.PausePermille != 460 || a.D != 11 || a.Seq != 1 {
-		t.Errorf("lying kernel: actuate %+v", a)
+	if a := lastAct(); a.PausePermille != 450 || a.D != 11 || a.Seq != 1 {
+		t.Errorf("accepted write: actuate %+v", a)
 	}
-	// Not confirmed, so the next decision writes again.
-	act.Lie = 0
+	// A failed write is traced with the pause read back (still 450 + the
+	// lie: what the kernel says is in force), so the trace shows the
+	// decision was not carried out.
+	act.FailWrites = errors.New("EACCES")
 	src.Push(win(2, 0))
 	if err := l.Poll(); err != nil {
 		t.Fatal(err)
 	}
-	if a := lastAct(); a.PausePermille != 400 || a.Seq != 2 {
-		t.Errorf("retry: actuate %+v", a)
+	if a := lastAct(); a.PausePermille != 460 || a.D != 12 {
+		t.Errorf("failed write: actuate %+v", a)
 	}
-	act.FailWrites = errors.New("EACCES")
+	// Not in force, so the next decision writes again.
+	act.FailWrites = nil
 	src.Push(win(3, 0))
 	if err := l.Poll(); err != nil {
 		t.Fatal(err)
 	}
-	if a := lastAct(); a.PausePermille != 400 || a.D != 13 {
-		t.Errorf("failed write: actuate %+v", a)
+	if a := lastAct(); a.PausePermille != 350 || a.D != 13 {
+		t.Errorf("retry: actuate %+v", a)
 	}
 	if err := l.Stop(false, "test"); err != nil {
 		t.Fatal(err)
 	}
 	end := sink.Events[len(sink.Events)-1].End
-	if !strings.Contains(end.Reason, "actuations 4 (2 failed)") || !strings.Contains(end.Reason, "last error: EACCES") {
+	if !strings.Contains(end.Reason, "actuations 4 (1 failed)") || !strings.Contains(end.Reason, "last error: EACCES") {
 		t.Errorf("end reason %q", end.Reason)
 	}
 	if len(act.Writes) != 3 {
-		t.Errorf("writes %v: want 3 (initial, lie retry, 400)", act.Writes)
+		t.Errorf("writes %v: want 3 (initial, 450, 350)", act.Writes)
 	}
 }
 
