@@ -27,6 +27,7 @@ setup-uml:
 check:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags umlkernel ./uml-impl/...
 
 # test: every test, including TLC and the real UML kernel tests.
 test: setup check test-unit test-uml

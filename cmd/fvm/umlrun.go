@@ -221,6 +221,7 @@ func newUMLExperimentCmd() *cobra.Command {
 		out, sig string
 		duration time.Duration
 		nice     int
+		pollLog  bool
 		theta    int
 		ewma     string
 	)
@@ -279,6 +280,7 @@ the duty model's prediction. Experiments:
 				}
 				for _, spec := range e.Specs(base, duration, k) {
 					spec.Nice = nice
+					spec.PollLog = pollLog
 					res, err := runner.Run(ctx, spec, bins, filepath.Join(out, spec.Name), cmd.ErrOrStderr())
 					if err != nil {
 						return err
@@ -303,6 +305,7 @@ the duty model's prediction. Experiments:
 	c.Flags().IntVar(&theta, "theta", -1, "threshold in permille for every run (default: each signal's)")
 	c.Flags().StringVar(&ewma, "ewma", "", "EWMA weight of the newest window for every run (default: the controller's)")
 	c.Flags().IntVar(&nice, "nice", 0, "host nice value of the guests' processes (e.g. -10 to measure on a busy shared machine)")
+	c.Flags().BoolVar(&pollLog, "poll-log", false, "every fvmd writes its polls' timings to raw/NAME.polls (costs two clock reads a poll)")
 	return c
 }
 

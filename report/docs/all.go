@@ -1,6 +1,8 @@
 package docs
 
-// All is every generated block of the project's documents.
+// All is every generated block of the project's documents; the model
+// checker runs once per configuration for all of them.
 func All() []Block {
-	return ModelBlocks()
+	k := newChecker()
+	return append(modelBlocks(k), runBlocks(k)...)
 }

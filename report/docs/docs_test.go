@@ -1,7 +1,9 @@
 package docs
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,5 +46,47 @@ func TestUpdateBlocks(t *testing.T) {
 	missing := []Block{{File: "a.md", Name: "other", Render: b[0].Render}}
 	if _, err := Update(dir, missing, true); err == nil {
 		t.Fatal("a block without a marker passed")
+	}
+}
+
+// readPatchStat agrees with git's own count of each patch (git apply
+// --numstat: a second implementation).
+func TestPatchStatAgreesWithGit(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("SKIP: no git")
+	}
+	files, err := filepath.Glob("../../uml-impl/patch/*.patch")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no patches: %v", err)
+	}
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Outside any repository, so that git counts every file.
+		cmd := exec.Command("git", "apply", "--numstat", abs)
+		cmd.Dir = t.TempDir()
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("git apply --numstat %s: %v", f, err)
+		}
+		var want patchStats
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			var a, d int
+			if _, err := fmt.Sscanf(l, "%d %d", &a, &d); err != nil {
+				t.Fatalf("%s: numstat line %q: %v", f, l, err)
+			}
+			want.files++
+			want.added += a
+			want.removed += d
+		}
+		got, err := readPatchStat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: readPatchStat %+v, git %+v", filepath.Base(f), got, want)
+		}
 	}
 }

@@ -15,21 +15,33 @@ func modelConfigs() []string {
 	return []string{"default", "hetero-delay", "greedy", "hetero-params", "mimd", "aiad", "fair-host", "duty-vct", "duty-steal", "deployed"}
 }
 
-// checkConfig runs the checker as `fvm check --config name` does.
-func checkConfig(name string, lossForever bool) (*configs.Config, *spec.Result, error) {
+// checker runs the model checker as `fvm check --config name` does, once
+// per configuration for every block of one Update.
+type checker struct {
+	results map[string]*spec.Result
+}
+
+func newChecker() *checker { return &checker{results: map[string]*spec.Result{}} }
+
+func (k *checker) check(name string, lossForever bool) (*spec.Result, error) {
+	key := fmt.Sprintf("%s/%v", name, lossForever)
+	if r, ok := k.results[key]; ok {
+		return r, nil
+	}
 	c, err := configs.Load(name)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	p, err := c.Params()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	r, err := spec.Check(p, spec.Options{Symmetry: c.Check.Symmetry, Liveness: c.Check.Liveness, LossForever: lossForever})
 	if err != nil {
-		return nil, nil, fmt.Errorf("check %s: %w", name, err)
+		return nil, fmt.Errorf("check %s: %w", name, err)
 	}
-	return c, r, nil
+	k.results[key] = r
+	return r, nil
 }
 
 func verdictOf(r *spec.Result, name string) string {
@@ -58,11 +70,11 @@ func f4(x float64) string {
 	return fmt.Sprintf("%.4f", x)
 }
 
-// Verdicts renders MODEL.md's verdict table.
-func Verdicts(string) (string, error) {
+// verdicts renders MODEL.md's verdict table.
+func (k *checker) verdicts(string) (string, error) {
 	var rows [][]string
 	for _, name := range modelConfigs() {
-		c, r, err := checkConfig(name, false)
+		r, err := k.check(name, false)
 		if err != nil {
 			return "", err
 		}
@@ -86,9 +98,8 @@ func Verdicts(string) (string, error) {
 		}
 		rows = append(rows, []string{desc, thousands(distinct(r)), band, verdictOf(r, spec.DemandsConverge), util,
 			verdictOf(r, spec.FairShares), fmt.Sprint(len(r.LimitSets)), f4(r.WorstJain), f4(r.WorstJainBound), f4(r.UtilCycle)})
-		_ = c
 	}
-	_, r, err := checkConfig("default", true)
+	r, err := k.check("default", true)
 	if err != nil {
 		return "", err
 	}
@@ -111,9 +122,9 @@ func delaysOf(r *spec.Result) string {
 	return strings.Join(ds, "/")
 }
 
-// Deployed renders MODEL.md's block on the deployed configuration.
-func Deployed(string) (string, error) {
-	_, r, err := checkConfig("deployed", false)
+// deployed renders MODEL.md's block on the deployed configuration.
+func (k *checker) deployed(string) (string, error) {
+	r, err := k.check("deployed", false)
 	if err != nil {
 		return "", err
 	}
@@ -143,11 +154,11 @@ func Deployed(string) (string, error) {
 	return b.String(), nil
 }
 
-// ModelBlocks are the generated blocks of spec/MODEL.md.
-func ModelBlocks() []Block {
+// modelBlocks are the generated blocks of spec/MODEL.md.
+func modelBlocks(k *checker) []Block {
 	return []Block{
-		{File: "spec/MODEL.md", Name: "verdicts", Render: Verdicts},
-		{File: "spec/MODEL.md", Name: "deployed", Render: Deployed},
+		{File: "spec/MODEL.md", Name: "verdicts", Render: k.verdicts},
+		{File: "spec/MODEL.md", Name: "deployed", Render: k.deployed},
 		{File: "spec/MODEL.md", Name: "scale", Render: Scale},
 	}
 }

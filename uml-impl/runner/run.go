@@ -58,7 +58,10 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // does), wait for the workload, stop the controller with SIGTERM (it
 // writes its end event and fsyncs), and exit with the first failure. The controller runs at guest
 // nice -10 so that a busy workload does not delay its reads (a guest-side
-// priority: no host privilege is involved).
+// priority: no host privilege is involved), with Go's asynchronous
+// preemption off: it signals the one goroutine that does the work whenever
+// it has run 10 ms, and in a paused guest a poll spans pauses and each
+// signal is one more round trip through the host.
 func script(b Binaries, s *Spec, v *VM) string {
 	dur := v.Stop - v.Start
 	if v.NoController {
@@ -68,13 +71,16 @@ func script(b Binaries, s *Spec, v *VM) string {
 	period := s.PeriodUs + v.Controller.VM*s.PeriodStepUs
 	args := append(v.Controller.Args(), "-trace", v.Name+".guest", "-workload", v.Workload,
 		"-interval", s.Poll.String(), "-stats", v.Name+".fvmd.json", "-period-us", strconv.Itoa(period))
+	if s.PollLog {
+		args = append(args, "-poll-log", v.Name+".polls")
+	}
 	q := make([]string, len(args))
 	for i, a := range args {
 		q[i] = shellQuote(a)
 	}
 	return fmt.Sprintf(`%s %s -for %s -progress %s -dir "$FVM_OUT" &
 W=$!
-nice -n -10 %s %s &
+GODEBUG=asyncpreemptoff=1 nice -n -10 %s %s &
 C=$!
 wait $W
 W=$?

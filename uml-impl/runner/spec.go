@@ -66,6 +66,10 @@ type Spec struct {
 	// value lets them win against unrelated host load on a shared machine.
 	// Real experiments on an otherwise idle host (CI) leave it 0.
 	Nice int `json:"nice,omitempty"`
+	// PollLog makes every fvmd write its polls' timings to raw/NAME.polls
+	// (fvmd -poll-log): for finding where a poll's time goes. It costs
+	// two clock reads a poll, so measured runs leave it off.
+	PollLog bool `json:"poll_log,omitempty"`
 }
 
 var reName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)

@@ -71,7 +71,7 @@ func TestStallDminBesideGreedy(t *testing.T) {
 		for _, e := range evs {
 			switch e.Kind {
 			case trace.KindHeader:
-				d = e.Header.D
+				d = e.Header.Delay
 			case trace.KindGap:
 				if e.TNs < g0 || e.TNs > g1 {
 					t.Logf("%s: gap event outside the greedy workload: windows %d..%d lost", name, e.Gap.FromSeq, e.Gap.ToSeq)
