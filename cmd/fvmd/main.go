@@ -195,7 +195,16 @@ func run(args []string, stderr io.Writer) (err error) {
 			err = cerr
 		}
 	}()
-	loop := &controller.Loop{Core: core, Source: src, Act: act, Sink: tf, Now: now, FlushEvery: o.flushEvery}
+	// Interface version 2 has "next", whose reads wait for each window and
+	// carry the host time: one system call per window.
+	var source controller.SignalSource = src
+	reads := fmt.Sprintf("polls windows (every %v at most)", o.interval)
+	if controller.NextAvailable(o.proc) {
+		ns := &controller.NextSource{Dir: o.proc}
+		defer ns.Close()
+		source, reads = ns, "reads next"
+	}
+	loop := &controller.Loop{Core: core, Source: source, Act: act, Sink: tf, Now: now, FlushEvery: o.flushEvery}
 	if o.pollLog != "" {
 		f, err := os.Create(o.pollLog)
 		if err != nil {
@@ -208,8 +217,8 @@ func run(args []string, stderr io.Writer) (err error) {
 	h.ClockOffsetNs = off
 	h.Kernel = fmt.Sprintf("%s fvm-interface %d", kernelRelease(), stats["version"])
 	c := o.cfg
-	h.Controller = fmt.Sprintf("%s (safe %d, hold after %d ns or %d garbage windows, start seq %d, poll %v)",
-		version, c.Safe, c.HoldAfterNs, c.HoldGarbage, start, o.interval)
+	h.Controller = fmt.Sprintf("%s (safe %d, hold after %d ns or %d garbage windows, start seq %d, %s)",
+		version, c.Safe, c.HoldAfterNs, c.HoldGarbage, start, reads)
 	h.Workload = o.workload
 	h.PeriodUs = int64(stats["period_us"])
 	if p, err := act.Period(); err == nil {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/friendly-vm/fvm/vocab"
 )
 
@@ -28,6 +30,90 @@ type Actuator interface {
 
 // DefaultProcDir is where the patched kernel exposes its interface.
 const DefaultProcDir = "/proc/fvm"
+
+// TimedSource is a SignalSource whose reads carry the host time at which
+// the kernel took the windows, so that the caller needs no clock read of
+// its own (in a paused guest each one is a costly host round trip).
+type TimedSource interface {
+	SignalSource
+	// ReadNs is the host CLOCK_MONOTONIC time of the last successful
+	// read (0: unknown).
+	ReadNs() int64
+	// Waits reports whether a read waits for the next window: the caller
+	// then reads again at once instead of sleeping first.
+	Waits() bool
+}
+
+// NextSource reads /proc/fvm/next (interface version 2): each read waits
+// for the kernel to complete a window (at most two windows, then it
+// returns none) and brings the windows completed since the last read with
+// the host time they were taken at, in one system call.
+type NextSource struct {
+	Dir    string // DefaultProcDir unless testing
+	f      *os.File
+	buf    []byte
+	readNs int64
+}
+
+// NextAvailable reports whether the kernel in dir offers "next".
+func NextAvailable(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "next"))
+	return err == nil
+}
+
+// Windows implements SignalSource: one read(2), which may wait.
+func (s *NextSource) Windows() ([]Window, error) {
+	p := filepath.Join(s.Dir, "next")
+	if s.f == nil {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("read next: %w", err)
+		}
+		s.f = f
+		s.buf = make([]byte, 32<<10) // 65 lines of at most 256 bytes
+	}
+	// A plain (scheduled) system call: while it waits, the Go runtime
+	// parks its P and its monitor thread, so nothing else of fvmd runs.
+	n, err := unix.Read(int(s.f.Fd()), s.buf)
+	for err == unix.EINTR {
+		n, err = unix.Read(int(s.f.Fd()), s.buf)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	b := s.buf[:n]
+	first, rest, _ := bytes.Cut(b, []byte("\n"))
+	v, ok := bytes.CutPrefix(first, []byte("# now_ns "))
+	if !ok {
+		return nil, fmt.Errorf("%s: first line %q, want \"# now_ns N\"", p, first)
+	}
+	t, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("%s: now_ns: %w", p, err)
+	}
+	ws, err := ParseWindows(rest)
+	if err != nil {
+		return ws, fmt.Errorf("%s: %w", p, err)
+	}
+	s.readNs = t
+	return ws, nil
+}
+
+// ReadNs implements TimedSource.
+func (s *NextSource) ReadNs() int64 { return s.readNs }
+
+// Waits implements TimedSource.
+func (s *NextSource) Waits() bool { return true }
+
+// Close closes the kept file.
+func (s *NextSource) Close() error {
+	if s.f == nil {
+		return nil
+	}
+	err := s.f.Close()
+	s.f = nil
+	return err
+}
 
 // ProcSource reads /proc/fvm/windows. It keeps the file open and re-reads
 // it from offset 0 (pread), so a read costs one or two guest syscalls.

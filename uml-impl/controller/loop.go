@@ -190,7 +190,7 @@ func (l *Loop) Poll() error {
 		start = l.Now()
 	}
 	ws, err := l.Source.Windows()
-	now := l.Now()
+	now := l.readTime(err)
 	l.polled = now
 	var ev []trace.Event
 	if err != nil {
@@ -208,6 +208,15 @@ func (l *Loop) Poll() error {
 	err = l.flushDue(now, err)
 	l.polls = append(l.polls, pollTiming{start: start, read: now, emitted: emitted, flushed: l.Now(), windows: len(ws), newest: l.Core.Last()})
 	return err
+}
+
+// readTime is the host time of the read that just returned: the kernel's
+// own when the source gives it, else the clock's.
+func (l *Loop) readTime(err error) int64 {
+	if ts, ok := l.Source.(TimedSource); ok && err == nil && ts.ReadNs() > 0 {
+		return ts.ReadNs()
+	}
+	return l.Now()
 }
 
 // emit traces the core's events in order and, after each decision, enforces
@@ -303,12 +312,31 @@ func (l *Loop) Stop(clean bool, reason string) error {
 }
 
 // Run polls until ctx is done (then returns nil) or the trace cannot be
-// written. It reads the ring once per window: after consuming window k it
+// written. A source that waits for windows is read again as soon as a read
+// returns. Otherwise it reads the ring once per window: after consuming window k it
 // sleeps until window k+1 is due (its expected end plus a small margin,
 // on the host clock), then retries every interval/4 until it comes; it
 // never sleeps longer than interval. This keeps both the delay and the
 // daemon's own CPU (every read is several guest syscalls) low.
 func (l *Loop) Run(ctx context.Context, interval time.Duration) error {
+	if ts, ok := l.Source.(TimedSource); ok && ts.Waits() {
+		// Each read waits for the next window (or returns none after a
+		// while, which the core counts as silence).
+		for ctx.Err() == nil {
+			failed := l.Core.cnt.ReadErrors
+			if err := l.Poll(); err != nil {
+				return err
+			}
+			if l.Core.cnt.ReadErrors != failed {
+				// A failed read returns at once: do not spin on it.
+				select {
+				case <-ctx.Done():
+				case <-time.After(interval / 4):
+				}
+			}
+		}
+		return nil
+	}
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {

@@ -390,3 +390,88 @@ func TestLoopSkipsUnchangedActuation(t *testing.T) {
 		t.Errorf("writes %v, want the initial one and the increase", act.Writes)
 	}
 }
+
+// timedMem is a MemSource whose reads carry the kernel's time, like
+// NextSource.
+type timedMem struct {
+	*MemSource
+	at int64
+}
+
+func (m *timedMem) ReadNs() int64 { return m.at }
+func (m *timedMem) Waits() bool   { return true }
+
+// With a source that gives the read's host time, every event of the poll
+// is stamped with it and the clock is not read.
+func TestLoopStampsWithTheSourcesTime(t *testing.T) {
+	l, src, _, sink := newLoop(t, testConfig())
+	clockReads := 0
+	l.Now = func() int64 { clockReads++; return 1 }
+	w := win(1, 0)
+	ts := &timedMem{MemSource: src, at: int64(w.EndNs) + 7}
+	l.Source = ts
+	src.Push(w)
+	if err := l.Poll(); err != nil {
+		t.Fatal(err)
+	}
+	if clockReads != 0 {
+		t.Errorf("the clock was read %d times", clockReads)
+	}
+	got := 0
+	for _, e := range sink.Events[2:] { // after the header and the initial actuate
+		if e.TNs != ts.at {
+			t.Errorf("%v stamped %d, want the read's %d", e.Kind, e.TNs, ts.at)
+		}
+		got++
+	}
+	if got != 3 { // sample, decide, actuate
+		t.Errorf("%d events after the start, want 3", got)
+	}
+}
+
+// NextSource parses the kernel's "next" format: the read's host time,
+// then the windows; a first line that is not the time is an error.
+func TestNextSource(t *testing.T) {
+	w := win(5, 300)
+	for _, tc := range []struct {
+		name, content string
+		wantNs        int64
+		wantErr       string
+	}{
+		{"windows", "# now_ns 1234\n" + w.Format() + "\n", 1234, ""},
+		{"none", "# now_ns 99\n", 99, ""},
+		{"no time", w.Format() + "\n", 0, "want \"# now_ns N\""},
+		{"bad time", "# now_ns x\n", 0, "now_ns"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "next"), []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if !NextAvailable(dir) {
+				t.Fatal("NextAvailable: false")
+			}
+			s := &NextSource{Dir: dir}
+			defer s.Close()
+			ws, err := s.Windows()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.ReadNs() != tc.wantNs {
+				t.Errorf("ReadNs %d, want %d", s.ReadNs(), tc.wantNs)
+			}
+			if strings.Count(tc.content, "\n")-1 != len(ws) || (len(ws) == 1 && ws[0] != w) {
+				t.Errorf("windows %+v", ws)
+			}
+		})
+	}
+	if NextAvailable(t.TempDir()) {
+		t.Error("NextAvailable in an empty directory")
+	}
+}

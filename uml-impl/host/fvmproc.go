@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// StatsKeys are the keys of /proc/fvm/stats (interface version 1), in the
+// StatsKeys are the keys of /proc/fvm/stats (interface version 2), in the
 // order the kernel prints them.
 func StatsKeys() []string {
 	return []string{

@@ -7,6 +7,7 @@
 //	guestprobe writes -cases F -out F       perform knob writes from a JSON list, report errnos
 //	guestprobe fuzz -n N -seed S -out F     random writes to the knobs, checked against the rules
 //	guestprobe lag -for 10s -every 50ms -out F   guest clock vs host clock, newest window (stats)
+//	guestprobe next -for 3s -out F          read /proc/fvm/next: every read, then O_NONBLOCK and a small buffer
 //
 // The probe reports what it observed; the tests on the host judge it.
 package main

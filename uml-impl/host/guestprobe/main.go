@@ -35,6 +35,8 @@ func main() {
 		err = fuzz(os.Args[2:])
 	case "lag":
 		err = lag(os.Args[2:])
+	case "next":
+		err = next(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
 	}
@@ -499,4 +501,86 @@ func lag(args []string) error {
 		time.Sleep(*every)
 	}
 	return writeJSON(*out, res)
+}
+
+// NextRead is one read of /proc/fvm/next.
+type NextRead struct {
+	GuestBeforeNS int64    `json:"guest_before_ns"`
+	GuestAfterNS  int64    `json:"guest_after_ns"`
+	NowNS         uint64   `json:"now_ns"`
+	Lines         []string `json:"lines"` // the window lines, as read
+}
+
+// NextResult is what next writes.
+type NextResult struct {
+	Reads []NextRead `json:"reads"`
+	// NonBlock is the error of an O_NONBLOCK read made right after a read
+	// ("" if it returned data).
+	NonBlock string `json:"nonblock"`
+	// Small is the error of a read into a buffer too small for a window.
+	Small  string   `json:"small"`
+	Errors []string `json:"errors,omitempty"`
+}
+
+// next reads /proc/fvm/next for -for, recording each read, then probes
+// its O_NONBLOCK and small-buffer behaviour.
+func next(args []string) error {
+	fs := flag.NewFlagSet("next", flag.ContinueOnError)
+	dur := fs.Duration("for", 3*time.Second, "how long to read")
+	out := fs.String("out", "", "write the JSON result here instead of stdout")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	mono := func() int64 {
+		var ts unix.Timespec
+		if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+			panic(err)
+		}
+		return ts.Nano()
+	}
+	f, err := os.Open(procDir + "/next")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := make([]byte, 32<<10)
+	var res NextResult
+	end := time.Now().Add(*dur)
+	for time.Now().Before(end) {
+		r := NextRead{GuestBeforeNS: mono()}
+		n, err := unix.Read(int(f.Fd()), buf)
+		r.GuestAfterNS = mono()
+		if err != nil {
+			res.Errors = append(res.Errors, err.Error())
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(buf[:n]), "\n"), "\n")
+		if v, ok := strings.CutPrefix(lines[0], "# now_ns "); ok {
+			r.NowNS, _ = strconv.ParseUint(v, 10, 64)
+		} else {
+			res.Errors = append(res.Errors, fmt.Sprintf("first line %q", lines[0]))
+		}
+		r.Lines = lines[1:]
+		res.Reads = append(res.Reads, r)
+	}
+	nb, err := unix.Open(procDir+"/next", unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := unix.Read(nb, buf); err != nil {
+		res.NonBlock = err.Error()
+	}
+	if _, err := unix.Read(nb, buf[:100]); err != nil {
+		res.Small = err.Error()
+	}
+	unix.Close(nb)
+	b, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err = os.Stdout.Write(append(b, '\n'))
+		return err
+	}
+	return os.WriteFile(*out, b, 0o644)
 }
