@@ -267,8 +267,9 @@ type pauseAt struct {
 }
 
 // maxActs bounds vmCheck.acts: a window is read at most the delay bound
-// plus a poll after it ends, within a few actuations.
-const maxActs = 16
+// plus a poll after it ends, within a few polls of a few actuations each
+// (a poll that catches up on d+1 windows actuates d+1 times).
+const maxActs = 64
 
 type checker struct {
 	opt Options
@@ -439,11 +440,16 @@ func bitName(c bool) string {
 }
 
 // pauseInForce reports whether pause can be the pause in force at host
-// time end: the pause of the last actuation before end (a poll that
-// reads the window at end and actuates is stamped at or after end), or of the
-// one before it (the last one's write may have landed after end). Before
-// the first actuation, or when the first is the last before end, the
-// kernel's earlier value is unknown and any pause passes.
+// time end. The kernel reports the value last written before it took the
+// window. A poll stamps all its events with one time (its read's) and then
+// writes its actuations one by one, after that time; the next poll reads
+// only after those writes returned. So the writes of every poll but the
+// last one stamped before end had landed by end, and the pause in force is
+// one of the last poll's actuations (any of them: the window may have been
+// taken between two of its writes) or, if none of its writes had landed,
+// the final actuation of the poll before it. Before the first actuation, or
+// when the earlier poll is not remembered, the kernel's earlier value is
+// unknown and any pause passes (before the first) or fails (forgotten).
 func (v *vmCheck) pauseInForce(end, pause int64) bool {
 	j := -1
 	for i := len(v.acts) - 1; i >= 0; i-- {
@@ -452,18 +458,22 @@ func (v *vmCheck) pauseInForce(end, pause int64) bool {
 			break
 		}
 	}
-	switch {
-	case j < 0 && len(v.acts) == maxActs:
-		return false // the window ended before every remembered actuation
-	case j < 0:
-		return true
-	case v.acts[j].pause == pause:
-		return true
-	case j == 0 && len(v.acts) < maxActs:
-		return true
-	default:
-		return j > 0 && v.acts[j-1].pause == pause
+	if j < 0 {
+		return len(v.acts) < maxActs
 	}
+	k := j // the last poll's actuations are acts[k..j]: one time stamp
+	for k > 0 && v.acts[k-1].t == v.acts[j].t {
+		k--
+	}
+	for _, a := range v.acts[k : j+1] {
+		if a.pause == pause {
+			return true
+		}
+	}
+	if k == 0 {
+		return len(v.acts) < maxActs
+	}
+	return v.acts[k-1].pause == pause
 }
 
 // pausesNear describes the actuations around host time end, for a failure.
@@ -514,7 +524,7 @@ func (c *checker) sample(v *vmCheck, e *trace.Event) {
 	}
 	if s.StartNs != 0 && !v.pauseInForce(s.StartNs+s.WallNs, s.PausePermille) {
 		c.fail("window %d reports pause_permille %d in force at its end, but the controller's actuations say %s",
-			"the pause of the last actuation before the window's end (or the one before it, whose write may land after the end)", s.Seq, s.PausePermille, v.pausesNear(s.StartNs+s.WallNs))
+			"a pause of the last poll before the window's end, whose writes may land after the end, or the final one of the poll before", s.Seq, s.PausePermille, v.pausesNear(s.StartNs+s.WallNs))
 		return
 	}
 	if v.npend > h.Delay {
