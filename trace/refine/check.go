@@ -239,6 +239,7 @@ type vmCheck struct {
 	actuated    int   // demand in force (-1: unknown)
 	needAct     int64 // decision awaiting actuation
 	needActFile string
+	needActT    int64 // its t_ns: a decision of the same poll may supersede it
 
 	ewmaPrev int64
 	ewmaHave bool
@@ -577,7 +578,10 @@ func (c *checker) sample(v *vmCheck, e *trace.Event) {
 func (c *checker) decide(v *vmCheck, e *trace.Event, file string) {
 	d := &e.Decide
 	h, p := v.hdr, v.p
-	if v.needAct != 0 {
+	// A poll that brings several windows may actuate only its last
+	// decision: the ones before it, stamped with the same time, were
+	// superseded in the same instant, and their demands never in force.
+	if v.needAct != 0 && e.TNs != v.needActT {
 		c.fail("decision %d comes before decision %d (d=%d) was actuated", fmt.Sprintf("an actuate with seq %d, d %d, pause_permille %d first", v.needAct, v.lastD, vocab.PausePermille(h.U, v.lastD)),
 			d.Seq, v.needAct, v.lastD)
 		return
@@ -677,8 +681,9 @@ func (c *checker) decide(v *vmCheck, e *trace.Event, file string) {
 	v.decisions, v.lastD, v.lastDT = d.Seq, d.DAfter, e.TNs
 	v.sum.Decisions++
 	v.sum.FinalDemand = d.DAfter
+	v.needAct = 0
 	if d.DAfter != v.actuated {
-		v.needAct, v.needActFile = d.Seq, file
+		v.needAct, v.needActFile, v.needActT = d.Seq, file, e.TNs
 	}
 	c.tLast = max(c.tLast, e.TNs)
 }

@@ -47,7 +47,9 @@ type TimedSource interface {
 // NextSource reads /proc/fvm/next (interface version 2): each read waits
 // for the kernel to complete a window (at most two windows, then it
 // returns none) and brings the windows completed since the last read with
-// the host time they were taken at, in one system call.
+// the host time they were taken at, in one system call. Its first call
+// opens "next" and returns the ring ("windows"), so that no window
+// completed before the open is skipped.
 type NextSource struct {
 	Dir    string // DefaultProcDir unless testing
 	f      *os.File
@@ -71,6 +73,14 @@ func (s *NextSource) Windows() ([]Window, error) {
 		}
 		s.f = f
 		s.buf = make([]byte, 32<<10) // 65 lines of at most 256 bytes
+		// A new file of "next" starts after the newest window: the
+		// windows completed before it was opened (since the controller
+		// read its start, say) come from the ring, read once; the ones
+		// that both bring are re-reads, which the core ignores.
+		ring := ProcSource{Dir: s.Dir}
+		defer ring.Close()
+		s.readNs = 0 // the ring carries no time: the caller's clock stamps it
+		return ring.Windows()
 	}
 	// A plain (scheduled) system call: while it waits, the Go runtime
 	// parks its P and its monitor thread, so nothing else of fvmd runs.

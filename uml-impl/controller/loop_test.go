@@ -220,7 +220,9 @@ func TestTraceFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := kinds(evs), "header actuate sample decide actuate gap sample decide actuate sample decide sample decide actuate sample decide actuate end"; got != want {
+	// One actuate per poll, after its last decision: the first poll decides
+	// on window 1, the second on windows 3 to 6.
+	if got, want := kinds(evs), "header actuate sample decide actuate gap sample decide sample decide sample decide sample decide actuate end"; got != want {
 		t.Fatalf("kinds %q, want %q", got, want)
 	}
 	hh := evs[0].Header
@@ -236,7 +238,7 @@ func TestTraceFile(t *testing.T) {
 	if g := evs[5].Gap; g.FromSeq != 2 || g.ToSeq != 2 || g.NewestSeq != 6 {
 		t.Errorf("gap %+v", g)
 	}
-	if d := evs[10].Decide; d.Branch != vocab.Hold || d.SampleSeq != 4 || d.DAfter != d.DBefore {
+	if d := evs[9].Decide; d.Branch != vocab.Hold || d.SampleSeq != 4 || d.DAfter != d.DBefore {
 		t.Errorf("garbage decide %+v", d)
 	}
 }
@@ -429,10 +431,13 @@ func TestLoopStampsWithTheSourcesTime(t *testing.T) {
 	}
 }
 
-// NextSource parses the kernel's "next" format: the read's host time,
-// then the windows; a first line that is not the time is an error.
+// NextSource's first call returns the ring ("windows", whose windows may
+// precede the open of "next"), unstamped; then it parses the kernel's
+// "next" format: the read's host time, then the windows; a first line that
+// is not the time is an error.
 func TestNextSource(t *testing.T) {
-	w := win(5, 300)
+	w, old := win(5, 300), win(4, 200)
+	ring := "# seq start_ns end_ns wall_ns cpu_ns idle_ns pause_ns want_ns steal_ns steal_permille vct_permille pause_permille period_us\n" + old.Format() + "\n"
 	for _, tc := range []struct {
 		name, content string
 		wantNs        int64
@@ -445,8 +450,10 @@ func TestNextSource(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "next"), []byte(tc.content), 0o644); err != nil {
-				t.Fatal(err)
+			for name, content := range map[string]string{"next": tc.content, "windows": ring} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if !NextAvailable(dir) {
 				t.Fatal("NextAvailable: false")
@@ -454,6 +461,10 @@ func TestNextSource(t *testing.T) {
 			s := &NextSource{Dir: dir}
 			defer s.Close()
 			ws, err := s.Windows()
+			if err != nil || len(ws) != 1 || ws[0] != old || s.ReadNs() != 0 {
+				t.Fatalf("first call: %+v, %v, ReadNs %d; want the ring's window 4, unstamped", ws, err, s.ReadNs())
+			}
+			ws, err = s.Windows()
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)
