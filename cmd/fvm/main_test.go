@@ -152,3 +152,36 @@ func TestVerifyWithoutUML(t *testing.T) {
 		t.Errorf("report.md has a failed step:\n%s", md)
 	}
 }
+
+// A run with a gap refines ref (its loss drops the window); --no-loss fails
+// it all the same, naming the VM and the lost windows.
+func TestTraceCheckNoLoss(t *testing.T) {
+	b, err := os.ReadFile("../../trace/refine/testdata/check/gap-late.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.Split(string(b), "---- want")[0], "\n") {
+		if strings.HasPrefix(l, "{") {
+			lines = append(lines, l)
+		}
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "gap.jsonl")
+	if err := os.WriteFile(f, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"trace", "check", f}, 0, ""},
+		{[]string{"trace", "check", "--no-loss", f}, 1, "lost windows (--no-loss): vm 0: 1 gap(s), 4 windows"},
+	} {
+		out, errOut, code := fvm(t, dir, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.stderr) {
+			t.Errorf("fvm %v: exit %d, stderr %q; want exit %d, stderr with %q\n%s", tc.args, code, errOut, tc.code, tc.stderr, out)
+		}
+	}
+}

@@ -27,7 +27,7 @@ func newTraceCmd() *cobra.Command {
 }
 
 func newTraceCheckCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, noLoss bool
 	var context int
 	cmd := &cobra.Command{
 		Use:   "check RUN_DIR|FILE...",
@@ -37,6 +37,8 @@ checks that they refine the reference model (trace/REFINEMENT.md): every decisio
 rule's step from the previous demand on the window it used, every window is consumed once,
 in order, within the delay bound D, every actuation reads back the decided pause, congested
 bits match the signal and theta, and the guest's CPU share agrees with the host's.
+A window lost because it was older than D (a gap) refines ref, whose loss drops it; with
+--no-loss a run that lost any window fails all the same (for runs that must meet D).
 
 Exit status: 0 the run refines ref (a summary is printed: events, windows, shares, Jain
 index, efficiency, convergence time, model fidelity); 1 it does not (the first
@@ -66,12 +68,30 @@ non-refining event is printed with the lines around it and what ref allowed inst
 			if !res.OK() {
 				return violationError{msg: "trace does not refine ref: " + res.Failure.Error()}
 			}
+			if noLoss {
+				if lost := lostWindows(res); lost != "" {
+					return violationError{msg: "the run refines ref but lost windows (--no-loss): " + lost}
+				}
+			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&noLoss, "no-loss", false, "also fail when any window was lost (a gap), which ref allows")
 	cmd.Flags().IntVar(&context, "context", 3, "lines shown before and after a non-refining event")
 	return cmd
+}
+
+// lostWindows describes the VMs of a checked run that lost windows ("" if
+// none did).
+func lostWindows(res *refine.Result) string {
+	var parts []string
+	for _, v := range res.Summary.VMs {
+		if v.Gaps > 0 {
+			parts = append(parts, fmt.Sprintf("vm %d: %d gap(s), %d windows", v.VM, v.Gaps, v.LostWindows))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func writeCheckJSON(w io.Writer, res *refine.Result) error {
