@@ -24,9 +24,14 @@ func realRunFiles(t tb, run string) []string {
 	return files
 }
 
-// Every recorded real run refines ref.
+// Every recorded real run refines ref: every directory of testdata/runs.
 func TestRealRunsRefine(t *testing.T) {
-	for _, run := range realRuns {
+	dirs, err := filepath.Glob(filepath.Join("..", "..", "testdata", "runs", "*", "summary.json"))
+	if err != nil || len(dirs) < len(realRuns) {
+		t.Fatalf("%d recorded runs (%v), want at least %d", len(dirs), err, len(realRuns))
+	}
+	for _, sum := range dirs {
+		run := filepath.Base(filepath.Dir(sum))
 		res, err := CheckFiles([]string{filepath.Join("..", "..", "testdata", "runs", run)}, Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", run, err)

@@ -27,6 +27,7 @@ type Core struct {
 
 	d       int
 	last    uint64 // last window seq consumed or skipped
+	started bool   // a read has brought a window
 	newest  uint64 // newest window seq seen
 	prevEnd uint64 // end_ns of the last valid window consumed
 	prevSeq uint64 // its seq
@@ -135,6 +136,17 @@ func (c *Core) Observe(now int64, ws []Window) []trace.Event {
 	newest := fresh[len(fresh)-1].Seq
 	if newest > c.newest {
 		c.newest = newest
+	}
+	if !c.started {
+		// The first read may come late (a daemon starting in a VM paused
+		// most of the time takes a while to get there): the windows
+		// already older than the delay bound by then predate the
+		// controller as much as those before its start, and are skipped,
+		// not lost.
+		c.started = true
+		if first := int64(newest) - int64(c.cfg.Delay) - 1; first > int64(c.last) {
+			c.last = uint64(first)
+		}
 	}
 	var lateFrom, lateTo uint64
 	flushLate := func() {

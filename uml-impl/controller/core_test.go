@@ -250,10 +250,17 @@ func TestObserve(t *testing.T) {
 			d:     5,
 		},
 		{
-			name:  "windows older than D are skipped as",
+			name:  "windows older than D are late: lost",
+			reads: []read{{100, wins(1, 1, 0)}, {200, wins(2, 7, 900)}},
+			// D=2: newest 7, so 2..4 are late, 5..7 consumed with delays 2, 1, 0.
+			want: []string{"sample 1", "decide 1 10->11 increase", "gap 2-4", "sample 5 c", "decide 5 11->5 decrease", "sample 6 c", "decide 6 5->2 decrease", "sample 7 c", "decide 7 2->1 decrease"},
+			d:    1,
+		},
+		{
+			name:  "windows older than D at the first read predate the controller: skipped, not lost",
 			reads: []read{{100, wins(1, 6, 900)}},
-			// D=2: newest 6, so 1..3 are late, 4..6 consumed with delays 2, 1, 0.
-			want: []string{"gap 1-3", "sample 4 c", "decide 4 10->5 decrease", "sample 5 c", "decide 5 5->2 decrease", "sample 6 c", "decide 6 2->1 decrease"},
+			// D=2: newest 6, so 1..3 are skipped, 4..6 consumed with delays 2, 1, 0.
+			want: []string{"sample 4 c", "decide 4 10->5 decrease", "sample 5 c", "decide 5 5->2 decrease", "sample 6 c", "decide 6 2->1 decrease"},
 			d:    1,
 		},
 		{

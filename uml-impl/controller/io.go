@@ -48,8 +48,8 @@ type TimedSource interface {
 // for the kernel to complete a window (at most two windows, then it
 // returns none) and brings the windows completed since the last read with
 // the host time they were taken at, in one system call. Its first call
-// opens "next" and returns the ring ("windows"), so that no window
-// completed before the open is skipped.
+// also reads the ring ("windows"), so that no window completed before
+// "next" was opened is skipped.
 type NextSource struct {
 	Dir    string // DefaultProcDir unless testing
 	f      *os.File
@@ -66,21 +66,14 @@ func NextAvailable(dir string) bool {
 // Windows implements SignalSource: one read(2), which may wait.
 func (s *NextSource) Windows() ([]Window, error) {
 	p := filepath.Join(s.Dir, "next")
-	if s.f == nil {
+	first := s.f == nil
+	if first {
 		f, err := os.Open(p)
 		if err != nil {
 			return nil, fmt.Errorf("read next: %w", err)
 		}
 		s.f = f
 		s.buf = make([]byte, 32<<10) // 65 lines of at most 256 bytes
-		// A new file of "next" starts after the newest window: the
-		// windows completed before it was opened (since the controller
-		// read its start, say) come from the ring, read once; the ones
-		// that both bring are re-reads, which the core ignores.
-		ring := ProcSource{Dir: s.Dir}
-		defer ring.Close()
-		s.readNs = 0 // the ring carries no time: the caller's clock stamps it
-		return ring.Windows()
 	}
 	// A plain (scheduled) system call: while it waits, the Go runtime
 	// parks its P and its monitor thread, so nothing else of fvmd runs.
@@ -92,10 +85,10 @@ func (s *NextSource) Windows() ([]Window, error) {
 		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
 	b := s.buf[:n]
-	first, rest, _ := bytes.Cut(b, []byte("\n"))
-	v, ok := bytes.CutPrefix(first, []byte("# now_ns "))
+	line, rest, _ := bytes.Cut(b, []byte("\n"))
+	v, ok := bytes.CutPrefix(line, []byte("# now_ns "))
 	if !ok {
-		return nil, fmt.Errorf("%s: first line %q, want \"# now_ns N\"", p, first)
+		return nil, fmt.Errorf("%s: first line %q, want \"# now_ns N\"", p, line)
 	}
 	t, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
 	if err != nil {
@@ -106,6 +99,25 @@ func (s *NextSource) Windows() ([]Window, error) {
 		return ws, fmt.Errorf("%s: %w", p, err)
 	}
 	s.readNs = t
+	if first {
+		// A new file of "next" starts after the newest window: the
+		// windows completed before the open (since the controller read
+		// its start, say) come from the ring, read once, those that had
+		// ended by now_ns (so that the read's time stamp holds for all);
+		// a later one comes with the next read. Windows both bring are
+		// re-reads, which the core ignores.
+		ring := ProcSource{Dir: s.Dir}
+		defer ring.Close()
+		old, err := ring.Windows()
+		if err != nil {
+			return ws, err
+		}
+		for _, w := range old {
+			if int64(w.EndNs) <= t {
+				ws = append(ws, w)
+			}
+		}
+	}
 	return ws, nil
 }
 

@@ -190,7 +190,10 @@ func (l *Loop) Poll() error {
 		start = l.Now()
 	}
 	ws, err := l.Source.Windows()
-	now := l.readTime(err)
+	// The trace's time never goes back: a stamp from the guest's clock
+	// (after a failed read of a timed source), whose offset to the host
+	// clock is measured, can land a little after the kernel's next one.
+	now := max(l.readTime(err), l.polled)
 	l.polled = now
 	var ev []trace.Event
 	if err != nil {
