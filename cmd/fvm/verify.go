@@ -83,7 +83,7 @@ func verifySteps(short bool) []verifyStep {
 			verifyStep{name: "uml-" + exp, title: "Real UML run: " + exp + " (signal " + signal + ")", needUML: true,
 				args: []string{"uml", "experiment", exp, "--signal", signal, "--duration", duration, "--out", "{out}"}},
 			verifyStep{name: "trace-" + exp, title: "", needUML: true, claim: claims[exp], needs: []string{"uml-" + exp},
-				args: []string{"trace", "check", "--no-loss", run},
+				args: []string{"trace", "check", run},
 				evidence: func(dir string) (string, error) {
 					return runEvidence(filepath.Join(filepath.Dir(dir), "uml-"+exp, exp+"-"+signal))
 				}},
@@ -372,15 +372,19 @@ func runEvidence(runDir string) (string, error) {
 		parts = append(parts, "did not converge")
 	}
 	var shares, delays []string
+	var lost, windows int64
 	for _, v := range s.VMs {
 		shares = append(shares, fmt.Sprintf("%s (%s) %.1f%%", v.Name, v.Role, 100*v.Share))
 		if v.Role == "fvm" {
 			delays = append(delays, fmt.Sprintf("%s %d", v.Name, v.MaxDelay))
+			lost += v.GapWindows
+			windows += int64(v.Windows) + v.GapWindows
 		}
 	}
 	parts = append(parts, "shares: "+strings.Join(shares, ", "))
 	if len(delays) > 0 {
-		parts = append(parts, "max feedback delay (windows): "+strings.Join(delays, ", "))
+		parts = append(parts, "max feedback delay (windows): "+strings.Join(delays, ", "),
+			fmt.Sprintf("windows lost (older than the delay bound; ref's loss): %d of %d", lost, windows))
 	}
 	if !s.Complete {
 		return strings.Join(parts, "; "), fmt.Errorf("run incomplete: %s", strings.Join(s.Errors, "; "))
