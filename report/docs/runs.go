@@ -109,6 +109,7 @@ func runBlocks(k *checker) []Block {
 		Block{File: "uml-impl/README.md", Name: "experiments", Render: experiments},
 		Block{File: "uml-impl/README.md", Name: "controller-defaults", Render: controllerDefaults},
 		Block{File: "uml-impl/README.md", Name: "patch-stat", Render: patchStat},
+		Block{File: "uml-impl/README.md", Name: "test-rounds", Render: thresholdRounds},
 	)
 	return append(bs, Block{File: "README.md", Name: "establishes", Render: k.establishes})
 }
