@@ -88,4 +88,3 @@ func num(x float64) string {
 	}
 	return fmt.Sprintf("%.4f", x)
 }
-
