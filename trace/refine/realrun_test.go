@@ -40,7 +40,8 @@ func TestRealRunsRefine(t *testing.T) {
 }
 
 // Every mutation kind, applied to one FVM's trace of a real run, is
-// rejected while the other VMs' traces stay as recorded.
+// rejected — in that file, at the mutated event or later in the same VM —
+// while the other VMs' traces stay as recorded.
 func TestRealRunMutationsRejected(t *testing.T) {
 	type file struct {
 		name string
@@ -94,7 +95,7 @@ func TestRealRunMutationsRejected(t *testing.T) {
 			p.FVMs = append(p.FVMs, p.FVMs[0])
 		}
 		kind := rapid.SampledFrom(mutations).Draw(t, "mutation")
-		b, ok := mutate(t, kind, p, f.evs)
+		b, at, ok := mutate(t, kind, p, f.evs)
 		if !ok {
 			t.Skip("nothing to mutate")
 		}
@@ -109,6 +110,9 @@ func TestRealRunMutationsRejected(t *testing.T) {
 		res, err := Check(inputs, Options{})
 		if err == nil && res.OK() {
 			t.Fatalf("mutation %s of %s accepted", kind, f.name)
+		}
+		if !at.detected(res, err) || err == nil && res.Failure.File != f.name {
+			t.Fatalf("mutation %s of %s at %+v: the checker fails elsewhere: %v %v", kind, f.name, at, err, res.Failure)
 		}
 	})
 }
