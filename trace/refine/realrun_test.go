@@ -2,8 +2,10 @@ package refine
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -36,6 +38,35 @@ func TestRealRunsRefine(t *testing.T) {
 		}
 		s := res.Summary
 		t.Logf("%s: %d files, %d events, %d windows, Jain %.3f, utilisation %.3f", run, len(s.Files), s.Events, s.Windows, s.Jain, s.Utilisation)
+	}
+}
+
+// TestHostGuestToleranceMargin: in every recorded real run, the guest's and
+// the host's measure of each VM's CPU share agree to a tenth of the
+// checker's tolerance, so the tolerance has a margin of ten over the data;
+// min, median and max are logged.
+func TestHostGuestToleranceMargin(t *testing.T) {
+	var diffs []float64
+	for _, run := range realRuns {
+		res, err := CheckFiles([]string{filepath.Join("..", "..", "testdata", "runs", run)}, Options{})
+		if err != nil || !res.OK() {
+			t.Fatalf("%s: %v %v", run, err, res.Failure)
+		}
+		for _, v := range res.Summary.VMs {
+			if v.GuestShare >= 0 && v.HostShare >= 0 && v.Samples > 0 {
+				diffs = append(diffs, math.Abs(v.GuestShare-v.HostShare))
+			}
+		}
+	}
+	if len(diffs) < 5 {
+		t.Fatalf("%d VMs with both measures in the recorded runs, want >= 5", len(diffs))
+	}
+	slices.Sort(diffs)
+	maxD := diffs[len(diffs)-1]
+	t.Logf("|guest - host share| over %d VMs: min %.5f, median %.5f, max %.5f points; tolerance %d permille = %.1f points",
+		len(diffs), 100*diffs[0], 100*diffs[len(diffs)/2], 100*maxD, HostGuestTolPermille, float64(HostGuestTolPermille)/10)
+	if 10*maxD > float64(HostGuestTolPermille)/1000 {
+		t.Errorf("the recorded runs differ by up to %.4f of a core: less than a margin of 10 below the tolerance %d permille", maxD, HostGuestTolPermille)
 	}
 }
 
