@@ -162,6 +162,14 @@ func TestCheckCases(t *testing.T) {
 		{name: "ewma wrong", evs: cat(hdr1(func(h *trace.Header) { h.EWMA = vocab.Rat{Num: 1, Den: 2} }),
 			func() trace.Event { e := smp(1, 500); e.Sample.SignalPermille = 500; return e }(), dec1,
 			func() trace.Event { e := smp(2, 0); e.Sample.SignalPermille = 100; return e }(), dec(2, 2, 2, 5, 6, vocab.Increase)), want: "is not the EWMA"},
+		// The controller's EWMA is exact integer arithmetic; the checker
+		// allows one permille for rounding, not two.
+		{name: "ewma off by one", evs: cat(hdr1(func(h *trace.Header) { h.EWMA = vocab.Rat{Num: 1, Den: 2} }),
+			func() trace.Event { e := smp(1, 500); e.Sample.SignalPermille = 500; return e }(), dec1,
+			func() trace.Event { e := smp(2, 0); e.Sample.SignalPermille = 249; return e }(), decAct(2, 2, 2, 5, 6, vocab.Increase), endEv())},
+		{name: "ewma off by two", evs: cat(hdr1(func(h *trace.Header) { h.EWMA = vocab.Rat{Num: 1, Den: 2} }),
+			func() trace.Event { e := smp(1, 500); e.Sample.SignalPermille = 500; return e }(), dec1,
+			func() trace.Event { e := smp(2, 0); e.Sample.SignalPermille = 248; return e }(), decAct(2, 2, 2, 5, 6, vocab.Increase), endEv()), want: "is not the EWMA"},
 		{name: "invalid model", evs: cat(hdr1(func(h *trace.Header) { h.Theta = vocab.Rat{Num: 2, Den: 1} })), want: "not a valid reference model"},
 	}
 	for _, tt := range tests {
