@@ -152,6 +152,11 @@ func fakeRun(t *testing.T, killB bool) (string, *Spec) {
 			w := controller.Window{Seq: uint64(k), StartNs: uint64(now - win), EndNs: uint64(now), WallNs: uint64(win),
 				CPUNs: uint64(win / 2), WantNs: uint64(win), StealNs: uint64(win / 2), StealPermille: 500, VCTPermille: 2000,
 				PausePermille: uint64(core.Pause()), PeriodUs: 10000}
+			if k == 100 {
+				// The last window is free: steal 0, VCT 1, and the FVM
+				// increases once.
+				w.CPUNs, w.StealNs, w.StealPermille, w.VCTPermille = uint64(win), 0, 0, 1000
+			}
 			src.Push(w)
 			if err := l.Poll(); err != nil {
 				t.Fatal(err)
@@ -211,6 +216,14 @@ func TestMergeAndSummarize(t *testing.T) {
 		if count[trace.KindHost] != 99 || count[trace.KindSample] != 100 || count[trace.KindDecide] != 100 {
 			t.Errorf("%s: event counts %v", name, count)
 		}
+		// fakeRun sampled the host every window: A got 5/10 of it, B 6/10.
+		share := map[string]int64{"A": 5, "B": 6}[name]
+		for _, e := range evs {
+			if e.Kind == trace.KindHost && (e.Host.WallNs != 100_000_000 || e.Host.CPUNs != 100_000_000*share/10) {
+				t.Errorf("%s: host event %d: wall %d ns, cpu %d ns; want one window, 100000000 and %d", name, e.Host.Seq, e.Host.WallNs, e.Host.CPUNs, 100_000_000*share/10)
+				break
+			}
+		}
 	}
 	sum, err := Summarize(dir)
 	if err != nil {
@@ -229,9 +242,14 @@ func TestMergeAndSummarize(t *testing.T) {
 	if !near(a.ProgressRate, 10000, 1e-6) || a.Progress != 99000 {
 		t.Errorf("progress %d, rate %v/s: want 99000, 10000/s", a.Progress, a.ProgressRate)
 	}
-	// Steal 500 > 200 every window: both decrease to dmin and stay there.
-	if a.MeanD != 1 || a.MeanPause != 950 || !a.CleanEnd || a.Holds != 0 {
-		t.Errorf("A: mean d %v, mean pause %v, clean %v, holds %d", a.MeanD, a.MeanPause, a.CleanEnd, a.Holds)
+	// Steal 500 > 200 in every window but the last: both decrease to dmin
+	// and stay there, then increase once to 2. The second half is windows
+	// 51..100 (t0 = window 1, t1 = window 100, h0 half-way): 50 samples,
+	// all at pause 950, steal 500 (the last 0), VCT 2000 (the last 1000);
+	// 50 decisions, to 1 (the last to 2).
+	if !near(a.MeanD, 51.0/50, 1e-12) || a.MeanPause != 950 || !near(a.MeanSteal, 490, 1e-9) || !near(a.MeanVCT, 1980, 1e-9) || !a.CleanEnd || a.Holds != 0 {
+		t.Errorf("A: mean d %v, mean pause %v, steal %v, vct %v, clean %v, holds %d; want 1.02, 950, 490, 1980, true, 0",
+			a.MeanD, a.MeanPause, a.MeanSteal, a.MeanVCT, a.CleanEnd, a.Holds)
 	}
 }
 
@@ -317,7 +335,10 @@ func TestRecordedRuns(t *testing.T) {
 				t.Errorf("Summarize differs from the recorded summary: jain %v/%v util %v/%v conv %v/%v",
 					got.JainFVM, want.JainFVM, got.Utilisation, want.Utilisation, got.ConvergenceS, want.ConvergenceS)
 			}
+			// The brute force holds both the committed summary (data that
+			// may be stale) and Summarize's own (code that may be wrong).
 			bruteForceSummary(t, dir, want)
+			bruteForceSummary(t, dir, got)
 			v, ok := verdicts[name]
 			if !ok {
 				t.Fatalf("recorded run %s has no verdict to hold it to: add one", name)
