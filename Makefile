@@ -8,7 +8,7 @@ FUZZTIME  ?= 30s
 # is missing and the network allows.
 TLC_JAR = $$(scripts/tla2tools.sh)
 
-.PHONY: all build verify test test-unit test-uml setup setup-java setup-uml check bench bench-mc bench-uml fuzz tlc uml clean
+.PHONY: all build verify test test-unit test-uml setup setup-java setup-uml check bench bench-mc bench-uml fuzz mutate mutate-kernel tlc uml clean
 
 all: build
 
@@ -37,6 +37,16 @@ test: setup check test-unit test-uml
 test-unit:
 	@jar=$(TLC_JAR); [ -n "$$jar" ] && command -v java >/dev/null || echo "SKIP tlc: no tla2tools.jar or no Java: the TLC tests of package tla are skipped (make setup fetches the jar when the network allows; make setup-java installs Java)"
 	TLA2TOOLS=$(TLC_JAR) $(GO) test -count=1 -timeout 45m ./...
+
+# mutate: the mutation suite (mutate/mutants.txt): every mutant applied alone to a scratch copy,
+# its tests run, a table of what caught it; exits 1 if one survives. The kernel patch's mutants
+# need real guests: mutate-kernel builds a kernel per mutant (incrementally, in
+# $FVM_CACHE/mutate) and runs the real-kernel tests they concern, serially; run it on a quiet
+# machine like test-uml.
+mutate:
+	$(GO) run ./cmd/mutate $(MUTATE_FLAGS)
+mutate-kernel: setup-uml
+	$(GO) run ./cmd/mutate -kernel -run '^kern-' $(MUTATE_FLAGS)
 
 # uml: build (or reuse from the cache) the patched UML guest kernel and print its path.
 uml: setup-uml
