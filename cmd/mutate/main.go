@@ -480,27 +480,38 @@ func newKernelBuilder(ctx context.Context, scratch string, out io.Writer) (*kern
 	return kb, nil
 }
 
-// source finds the file of the kernel tree that the mutant's hunk lines
-// belong to and returns its path and the mutant as a change of that file
-// (the patch lines without their leading "+").
+// source returns the path in the kernel tree of the file m changes, and m
+// as a change of that file (see patchSource).
 func (kb *kernelBuilder) source(m mutate.Mutant) (string, mutate.Mutant, error) {
 	patch, err := os.ReadFile(filepath.Join(kb.scratch, m.File))
 	if err != nil {
 		return "", m, err
 	}
-	// The mutated patch is in the scratch copy now: find the file whose
-	// section holds the replacement.
-	file := ""
+	c, err := patchSource(patch, m)
+	if err != nil {
+		return "", m, err
+	}
+	return filepath.Join(kb.tree, c.File), c, nil
+}
+
+// patchSource turns a mutant of a patch's added lines into the same change
+// of the patched source file: the file whose section of the (unmutated or
+// mutated) patch holds the mutant's lines, and its texts without the
+// leading "+" of each line.
+func patchSource(patch []byte, m mutate.Mutant) (mutate.Mutant, error) {
+	first := func(s string) string { return strings.Split(s, "\n")[0] }
+	file, found := "", false
 	for _, l := range strings.Split(string(patch), "\n") {
 		if f, ok := strings.CutPrefix(l, "+++ b/"); ok {
 			file = f
 		}
-		if strings.Contains(l, strings.Split(m.Replace, "\n")[0]) {
+		if l == first(m.Search) || l == first(m.Replace) {
+			found = true
 			break
 		}
 	}
-	if file == "" {
-		return "", m, fmt.Errorf("mutant %s: no file of the patch holds it", m.Name)
+	if !found || file == "" {
+		return m, fmt.Errorf("mutant %s: no file section of %s holds its lines", m.Name, m.File)
 	}
 	strip := func(s string) string {
 		ls := strings.Split(s, "\n")
@@ -511,7 +522,7 @@ func (kb *kernelBuilder) source(m mutate.Mutant) (string, mutate.Mutant, error) 
 	}
 	c := m
 	c.Search, c.Replace, c.File = strip(m.Search), strip(m.Replace), file
-	return filepath.Join(kb.tree, file), c, nil
+	return c, nil
 }
 
 // build makes the kernel with mutant m (its patch already mutated in the

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,5 +41,53 @@ func TestPrintTableExitCode(t *testing.T) {
 		if got := printTable(&b, []result{{m: m, status: tc.status, took: time.Second}}, time.Second); got != tc.code {
 			t.Errorf("status %s: exit %d, want %d\n%s", tc.status, got, tc.code, b.String())
 		}
+	}
+}
+
+// Every kernel mutant maps to one file of the patched tree, and its search
+// text occurs exactly once in that file's added lines, so that the kernel
+// builder can change the file in place (the real build runs under make
+// mutate-kernel only).
+func TestKernelMutantsMapToSource(t *testing.T) {
+	ms, err := mutate.Load("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range ms {
+		if !m.Kernel {
+			continue
+		}
+		n++
+		patch, err := os.ReadFile(filepath.Join("../..", m.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := patchSource(patch, m)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		// The file's content as far as the patch adds it.
+		var added []string
+		in := false
+		for _, l := range strings.Split(string(patch), "\n") {
+			if f, ok := strings.CutPrefix(l, "+++ b/"); ok {
+				in = f == c.File
+				continue
+			}
+			if in && strings.HasPrefix(l, "+") {
+				added = append(added, l[1:])
+			}
+		}
+		if k := strings.Count(strings.Join(added, "\n"), c.Search); k != 1 {
+			t.Errorf("mutant %s: its source text occurs %d times in the lines the patch adds to %s", m.Name, k, c.File)
+		}
+		if strings.HasPrefix(c.Replace, "+") || c.File == "" {
+			t.Errorf("mutant %s: mapped to %+v", m.Name, c)
+		}
+	}
+	if n == 0 {
+		t.Error("no kernel mutant")
 	}
 }
