@@ -35,6 +35,10 @@ import (
 //     HoldAfterNs: the safe demand, once);
 //   - the gaps: exactly the windows ref's loss dropped, reported before any
 //     newer window is used;
+//   - the time: every event of a poll is stamped with the host time of its
+//     read. Some guests read through a source that gives the kernel's time
+//     of the read (as /proc/fvm/next does) while their clock, if asked,
+//     reads later (the guest descheduled after the read);
 //   - the actuation: every decision whose pause is not confirmed in force is
 //     followed by an actuate event; a pause is written only when it is not
 //     confirmed in force, a successful write is traced as written and not
@@ -93,6 +97,25 @@ func (k *knob) Pause() (int, error) {
 	return v, nil
 }
 
+// timedSource is a MemSource whose successful reads carry the kernel's host
+// time, like controller.NextSource: at is the time the test's kernel
+// stamps the next read with.
+type timedSource struct {
+	*controller.MemSource
+	at, readNs int64
+}
+
+func (s *timedSource) Windows() ([]controller.Window, error) {
+	ws, err := s.MemSource.Windows()
+	if err == nil {
+		s.readNs = s.at
+	}
+	return ws, err
+}
+
+func (s *timedSource) ReadNs() int64 { return s.readNs }
+func (s *timedSource) Waits() bool   { return true }
+
 // pauseOf is the pause that enforces demand d: the awake fraction d/U is
 // 1 - pause/1000, and U divides 1000.
 func pauseOf(u, d int) int { return 1000 - d*(1000/u) }
@@ -103,6 +126,8 @@ type vmRig struct {
 	i    int
 	cfg  controller.Config
 	src  *controller.MemSource
+	tsrc *timedSource // nil: the source gives no time, the loop reads its clock
+	lag  int64        // how much later than the read the clock reads, during a poll
 	knob *knob
 	sink *controller.MemSink
 	loop *controller.Loop
@@ -201,7 +226,11 @@ func newLockstep(t *rapid.T) *lockstep {
 		if err != nil {
 			t.Fatalf("lockstep: NewCore: %v", err)
 		}
-		v.loop = &controller.Loop{Core: core, Source: v.src, Act: v.knob, Sink: v.sink, Now: func() int64 { return m.now }}
+		v.loop = &controller.Loop{Core: core, Source: v.src, Act: v.knob, Sink: v.sink, Now: func() int64 { return m.now + v.lag }}
+		if rapid.Bool().Draw(t, "timed source") {
+			v.tsrc = &timedSource{MemSource: v.src}
+			v.loop.Source = v.tsrc
+		}
 		h := core.Header()
 		h.Kernel, h.Controller, h.Workload, h.PeriodUs = "mem", "fuzz lockstep", "scripted windows", vocab.PeriodUs
 		if err := v.loop.Start(h); err != nil {
@@ -369,8 +398,13 @@ func (m *lockstep) poll(t *rapid.T, i int, fail bool) {
 		ex.silence = !v.blind && m.now-v.lastNew >= v.cfg.HoldAfterNs
 	}
 	want := slices.Clone(v.seqs[ex.consume:])
+	if v.tsrc != nil && !fail {
+		v.tsrc.at = m.now
+		v.lag = int64(rapid.IntRange(1, 50).Draw(t, "clock lag ms")) * 1_000_000
+	}
 	err := v.loop.Poll()
 	v.src.Fail(nil)
+	v.lag = 0
 	if err != nil {
 		t.Fatalf("lockstep: vm %d: Poll: %v", i, err)
 	}
@@ -406,6 +440,9 @@ func (v *vmRig) check(t *rapid.T, m *lockstep, ex pollExpect) {
 		v.line++
 		if e.VM != v.i {
 			fail("event %v for vm %d", e.Kind, e.VM)
+		}
+		if e.TNs != m.now {
+			fail("%v event stamped %d ns; the read's host time is %d ns", e.Kind, e.TNs, m.now)
 		}
 		switch e.Kind {
 		case trace.KindHeader, trace.KindEnd:
