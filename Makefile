@@ -8,7 +8,7 @@ FUZZTIME  ?= 30s
 # is missing and the network allows.
 TLC_JAR = $$(scripts/tla2tools.sh)
 
-.PHONY: all build verify test test-unit test-uml setup setup-java setup-uml check bench bench-mc bench-uml fuzz tlc uml clean
+.PHONY: all build verify test test-unit test-race test-uml setup setup-java setup-uml check bench bench-mc bench-uml fuzz mutate mutate-kernel tlc uml clean
 
 all: build
 
@@ -34,9 +34,36 @@ test: setup check test-unit test-uml
 
 # The tla tests run TLC on every check.tlc configuration (several CPU-minutes, more on a busy
 # machine: hence the timeout); without the TLA+ tools they are skipped, said here once.
-test-unit:
+# The packages of RACE_PKGS run only under the race detector (test-race), the others without.
+test-unit: test-race
 	@jar=$(TLC_JAR); [ -n "$$jar" ] && command -v java >/dev/null || echo "SKIP tlc: no tla2tools.jar or no Java: the TLC tests of package tla are skipped (make setup fetches the jar when the network allows; make setup-java installs Java)"
-	TLA2TOOLS=$(TLC_JAR) $(GO) test -count=1 -timeout 45m ./...
+	TLA2TOOLS=$(TLC_JAR) $(GO) test -count=1 -timeout 45m $$($(GO) list ./... | grep -v -x $(foreach p,$(RACE_PKGS),-e '$(MODULE)/$(p:./%=%)'))
+
+# -race where goroutines meet and the cost allows. The host package (a CPU sampler, console
+# readers and a killer per guest), the runner (a goroutine per guest: its real-kernel tests in
+# test-uml run under the detector too; the guests, pinned to their own CPU, do not feel it) and
+# the controller (the daemon's timer loop) run all their tests under the detector. The model checker's engine
+# (spec/mc: parallel workers sharing the visited set while it grows) runs the tests that
+# exercise its workers (RACE_MC) under it as well; all its tests, the million-state one too,
+# run without it in test-unit. Everything else runs in one goroutine (ref, trace, the
+# fuzz/rapid/gopter suites, proofs, sim) or drives TLC and the CLI as subprocesses (tla,
+# cmd/fvm): there the detector has nothing to find and would only multiply the time.
+MODULE    = github.com/friendly-vm/fvm
+RACE_PKGS = ./uml-impl/host ./uml-impl/runner ./uml-impl/controller
+RACE_MC   = TestRingCounts|TestShortestInvariantCounterexample|TestKeepGoingGivesEveryVerdict|TestDeterministicAcrossWorkers|TestWideFanOutGrowth|TestLivenessAgainstBruteForce|TestSymmetryRandomAutomata
+test-race:
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
+	$(GO) test -race -count=1 -timeout 20m -run '^($(RACE_MC))$$' ./spec/mc
+
+# mutate: the mutation suite (mutate/mutants.txt): every mutant applied alone to a scratch copy,
+# its tests run, a table of what caught it; exits 1 if one survives. The kernel patch's mutants
+# need real guests: mutate-kernel builds a kernel per mutant (incrementally, in
+# $FVM_CACHE/mutate) and runs the real-kernel tests they concern, serially; run it on a quiet
+# machine like test-uml.
+mutate:
+	$(GO) run ./cmd/mutate $(MUTATE_FLAGS)
+mutate-kernel: setup-uml
+	$(GO) run ./cmd/mutate -kernel -run '^kern-' $(MUTATE_FLAGS)
 
 # uml: build (or reuse from the cache) the patched UML guest kernel and print its path.
 uml: setup-uml
@@ -49,7 +76,7 @@ test-uml: setup-uml
 	@k=$$($(GO) run ./cmd/fvm uml build) && echo "test-uml: kernel $$k" && \
 	FVM_KERNEL=$$k $(GO) test -tags umlkernel -p 1 -count=1 -v -timeout 20m ./uml-impl/kernel/
 	@k=$$($(GO) run ./cmd/fvm uml build) && \
-	FVM_KERNEL=$$k $(GO) test -tags umlkernel -p 1 -count=1 -v -timeout 15m -run '^TestReal' ./uml-impl/runner/
+	FVM_KERNEL=$$k $(GO) test -race -tags umlkernel -p 1 -count=1 -v -timeout 15m -run '^TestReal' ./uml-impl/runner/
 
 # bench-uml: overhead of the patch (busy-loop throughput, patched vs unpatched kernel).
 bench-uml: setup-uml

@@ -72,15 +72,19 @@ func FuzzControllerUnderDelay(f *testing.F) {
 				for k := byteAt() % 4; k > 0; k-- {
 					ws = append(ws, kernelWindow(uint64(byteAt()), 1, windowNs, 1, 0, 0, 0))
 				}
-			case 3: // a failed read
-				ev := core.Tick(now)
-				check(t, cfg, core, ev, used)
-				continue
 			}
-			before := core.Last()
-			ev := core.Observe(now, ws)
-			if core.Last() > before {
-				lastNew = now
+			var ev []trace.Event
+			if op&3 == 3 { // a failed read: no windows, only time passes
+				ev = core.Tick(now)
+			} else {
+				// A window newer than the last one used or given up is
+				// news, even one that waits for an older missing window.
+				for _, w := range ws {
+					if w.Seq > core.Last() {
+						lastNew = now
+					}
+				}
+				ev = core.Observe(now, ws)
 			}
 			check(t, cfg, core, ev, used)
 			if now-lastNew >= cfg.HoldAfterNs && core.Demand() != cfg.Safe {

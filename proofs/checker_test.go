@@ -73,6 +73,108 @@ func checkLimitSets(t *testing.T, p *ref.Params) ([]limitFigures, *mc.Result, sp
 	return figs, res, b
 }
 
+// bruteRule is the rule written out once more, for the brute-force bounds.
+func bruteRule(p *ref.Params, i, d int, congested bool) int {
+	f := p.FVMs[i]
+	var x int64
+	switch {
+	case congested && p.Rule == vocab.AIAD:
+		x = int64(d - f.Delta)
+	case congested:
+		x = int64(d) * f.Beta.Num / f.Beta.Den
+	case p.Rule == vocab.MIMD:
+		x = (int64(d)*f.Mu.Num + f.Mu.Den - 1) / f.Mu.Den
+	default:
+		x = int64(d + f.Alpha)
+	}
+	return int(min(max(x, int64(p.Dmin)), int64(p.Dmax)))
+}
+
+// bruteBand is Theorem 5's band by enumeration of every demand vector:
+// the largest total after D_i+1 increases of each FVM from a total at most
+// S = floor(kappa*C) - greedy, and the smallest after D_i+1 decreases from
+// a total above S. With no vector on one side the host never (always)
+// calls congestion, and every FVM ends at dmax (dmin).
+func bruteBand(p *ref.Params) (lo, hi int) {
+	g := 0
+	for _, x := range p.Greedy {
+		g += x
+	}
+	s := int(int64(p.Capacity)*p.Kappa.Num/p.Kappa.Den) - g
+	n := p.N()
+	lo, hi = math.MaxInt, math.MinInt
+	x := make([]int, n)
+	for i := range x {
+		x[i] = p.Dmin
+	}
+	for {
+		sum, up, down := 0, 0, 0
+		for i, d := range x {
+			u, w := d, d
+			for range p.FVMs[i].Delay + 1 {
+				u, w = bruteRule(p, i, u, false), bruteRule(p, i, w, true)
+			}
+			sum, up, down = sum+d, up+u, down+w
+		}
+		if sum <= s {
+			hi = max(hi, up)
+		} else {
+			lo = min(lo, down)
+		}
+		k := 0
+		for k < n && x[k] == p.Dmax {
+			x[k] = p.Dmin
+			k++
+		}
+		if k == n {
+			break
+		}
+		x[k]++
+	}
+	switch {
+	case lo == math.MaxInt: // never congested
+		return n * p.Dmax, n * p.Dmax
+	case hi == math.MinInt: // always congested
+		return n * p.Dmin, n * p.Dmin
+	}
+	return lo, hi
+}
+
+// bruteTolerance is Theorem 4's residual by search: the largest fixed point
+// g of g -> ceil(beta*g) over the FVMs' betas; 1 for AIAD.
+func bruteTolerance(p *ref.Params) int {
+	if p.Rule == vocab.AIAD {
+		return 1
+	}
+	eps := 0
+	for _, f := range p.FVMs {
+		for g := 1; g <= 1000; g++ {
+			if (int64(g)*f.Beta.Num+f.Beta.Den-1)/f.Beta.Den == int64(g) {
+				eps = max(eps, g)
+			}
+		}
+	}
+	return eps
+}
+
+// checkBoundsByBruteForce holds the checker's bounds, which it takes from
+// ref, to the brute-force ones.
+func checkBoundsByBruteForce(t *testing.T, p *ref.Params, b spec.LivenessBounds) {
+	t.Helper()
+	if eps := bruteTolerance(p); b.Eps != eps {
+		t.Errorf("checker's tolerance %d, brute force %d", b.Eps, eps)
+	}
+	if p.Host != vocab.Shared {
+		if b.HasBand {
+			t.Errorf("checker has a band %+v for host %v", b.Band, p.Host)
+		}
+		return
+	}
+	if lo, hi := bruteBand(p); !b.HasBand || b.Band.Lo != lo || b.Band.Hi != hi {
+		t.Errorf("checker's band %+v (has %v), brute force [%d, %d]", b.Band, b.HasBand, lo, hi)
+	}
+}
+
 func jainOf(x []float64) float64 {
 	s, s2 := 0.0, 0.0
 	for _, v := range x {
@@ -134,6 +236,8 @@ func TestCheckerWithinProvedBounds(t *testing.T) {
 			if b.Eps != a.FairTolerance || b.HasBand != a.HasBand || b.Band != a.Band {
 				t.Fatalf("checker bounds %+v differ from the analysis (band %+v, eps %d): not one source", b, a.Band, a.FairTolerance)
 			}
+			// Both come from ref: hold them to a brute-force computation.
+			checkBoundsByBruteForce(t, p, b)
 			n := p.N()
 			worstJain, exLo, exHi, exGap := 2.0, math.MaxInt, math.MinInt, 0
 			for _, f := range figs {
@@ -336,6 +440,7 @@ func TestSpecCheckFigures(t *testing.T) {
 			if r.Bounds.Eps != a.FairTolerance || r.Bounds.HasBand != a.HasBand || r.Bounds.Band != a.Band {
 				t.Fatalf("spec.Check bounds %+v, analysis band %+v eps %d", r.Bounds, a.Band, a.FairTolerance)
 			}
+			checkBoundsByBruteForce(t, p, r.Bounds)
 			figs, _, _ := checkLimitSets(t, p)
 			if len(figs) != len(r.LimitSets) {
 				t.Fatalf("%d limit sets here, %d in spec.Check", len(figs), len(r.LimitSets))
@@ -385,4 +490,38 @@ func TestSpecCheckFigures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Theorems 4 and 5's constants, as ref computes them (dynamic programming,
+// a closed formula), against the brute-force ones on random small shared
+// configurations with every rule.
+func TestEfficiencyBandBruteForce(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		n := rapid.IntRange(1, 3).Draw(rt, "n")
+		u := rapid.IntRange(2, 14).Draw(rt, "u")
+		p := &ref.Params{U: u, Capacity: rapid.IntRange(1, n*u).Draw(rt, "capacity"), Kappa: vocab.R(int64(rapid.IntRange(1, 4).Draw(rt, "kappa*4")), 4),
+			Host: vocab.Shared, Rule: rapid.SampledFrom(vocab.Rules()).Draw(rt, "rule"), Dmin: rapid.IntRange(1, u).Draw(rt, "dmin")}
+		p.Dmax = rapid.IntRange(p.Dmin, u).Draw(rt, "dmax")
+		if rapid.Bool().Draw(rt, "greedy") {
+			p.Greedy = []int{rapid.IntRange(0, u).Draw(rt, "g")}
+		}
+		for range n {
+			p.FVMs = append(p.FVMs, ref.FVM{Alpha: rapid.IntRange(1, u).Draw(rt, "alpha"), Delta: rapid.IntRange(1, u).Draw(rt, "delta"),
+				Beta: vocab.R(int64(rapid.IntRange(1, 7).Draw(rt, "beta*8")), 8), Mu: vocab.R(int64(rapid.IntRange(5, 12).Draw(rt, "mu*4")), 4),
+				Delay: rapid.IntRange(0, 3).Draw(rt, "delay")})
+		}
+		if err := p.Validate(); err != nil {
+			rt.Fatalf("generated params invalid: %v", err)
+		}
+		b, err := ref.EfficiencyBand(p)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		if lo, hi := bruteBand(p); b.Lo != lo || b.Hi != hi {
+			rt.Fatalf("ref.EfficiencyBand [%d, %d], brute force [%d, %d]", b.Lo, b.Hi, lo, hi)
+		}
+		if got, want := ref.FairTolerance(p), bruteTolerance(p); got != want {
+			rt.Fatalf("ref.FairTolerance %d, brute force %d", got, want)
+		}
+	})
 }

@@ -361,3 +361,34 @@ func TestPredictShares(t *testing.T) {
 		}
 	}
 }
+
+// The shared host's bit, worked by hand: kappa 3/4 of C = 20 is 15 units;
+// a total (greedy VMs included) of 15 is not congested, 16 is.
+func TestSharedCongested(t *testing.T) {
+	p := aimd(2)
+	p.Kappa = vocab.R(3, 4)
+	tests := []struct {
+		d      []int
+		greedy []int
+		want   bool
+	}{
+		{[]int{7, 8}, nil, false},
+		{[]int{8, 8}, nil, true},
+		{[]int{5, 6}, []int{4}, false},
+		{[]int{5, 6}, []int{5}, true},
+		{[]int{1, 1}, nil, false},
+	}
+	for _, tc := range tests {
+		p.Greedy = tc.greedy
+		if got := p.SharedCongested(tc.d); got != tc.want {
+			t.Errorf("SharedCongested(%v, greedy %v) = %v, want %v", tc.d, tc.greedy, got, tc.want)
+		}
+		mask := uint16(0)
+		if tc.want {
+			mask = 0b11
+		}
+		if got := p.Congested(tc.d); got != mask {
+			t.Errorf("Congested(%v, greedy %v) = %b, want %b", tc.d, tc.greedy, got, mask)
+		}
+	}
+}

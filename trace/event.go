@@ -76,8 +76,9 @@ type Model struct {
 	Loss     bool
 	WindowNs int64 // the signal's sampling interval
 	PeriodUs int64 // the actuation period
-	// FidelityTol is the tolerance, as a fraction of one core, for
-	// host-vs-guest CPU consistency and for model fidelity.
+	// FidelityTol is the tolerance, as a fraction of one core, the run
+	// declares for model fidelity (reported beside the measured figure; the
+	// checker's host-vs-guest consistency has its own, tighter bound).
 	FidelityTol vocab.Rat
 	// EWMA, if set, is the weight of the newest window in the controller's
 	// smoothed signal; samples then carry SignalPermille.

@@ -107,7 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&c.HoldGarbage, "hold-garbage", c.HoldGarbage, "hold the safe demand after this many garbage windows in a row")
 	fs.DurationVar(&o.interval, "interval", 100*time.Millisecond, "longest time between two reads of the ring (reads are timed to the windows' ends)")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until SIGTERM)")
-	fs.TextVar(&c.FidelityTol, "fidelity-tol", c.FidelityTol, "tolerance (fraction of the core) declared in the header for host-vs-guest consistency")
+	fs.TextVar(&c.FidelityTol, "fidelity-tol", c.FidelityTol, "tolerance (fraction of the core) declared in the header for model fidelity")
 	fs.StringVar(&o.workload, "workload", "", "workload description for the header")
 	fs.IntVar(&o.periodUs, "period-us", 0, "set the actuation period first (0: leave it)")
 	fs.DurationVar(&o.flushEvery, "flush-every", time.Second, "write the trace's lines at most this often (and at exit; 0: after every poll)")

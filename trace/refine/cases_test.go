@@ -151,14 +151,25 @@ func TestCheckCases(t *testing.T) {
 		{name: "missing end", evs: cat(hdr1(nil), smp(1, 500)), want: "without an end event"},
 		{name: "host disagrees with guest", evs: cat(hdr1(nil), smp(1, 500), dec1,
 			trace.Event{Kind: trace.KindHost, TNs: win, Host: trace.Host{Seq: 1, WallNs: win, CPUNs: win}}, endEv()), want: "host measured 1.0000"},
+		// The tolerance is four points of a core, whatever the header's fidelity_tol (1/20 here).
 		{name: "host agrees with guest", evs: cat(hdr1(nil), smp(1, 500), dec1,
-			trace.Event{Kind: trace.KindHost, TNs: win, Host: trace.Host{Seq: 1, WallNs: win, CPUNs: win/2 + win/100}}, endEv())},
+			trace.Event{Kind: trace.KindHost, TNs: win, Host: trace.Host{Seq: 1, WallNs: win, CPUNs: win/2 + 39*win/1000}}, endEv())},
+		{name: "host 4.1 points from guest", evs: cat(hdr1(nil), smp(1, 500), dec1,
+			trace.Event{Kind: trace.KindHost, TNs: win, Host: trace.Host{Seq: 1, WallNs: win, CPUNs: win/2 - 41*win/1000}}, endEv()), want: "host measured 0.4590"},
 		{name: "ewma", evs: cat(hdr1(func(h *trace.Header) { h.EWMA = vocab.Rat{Num: 1, Den: 2} }),
 			func() trace.Event { e := smp(1, 500); e.Sample.SignalPermille = 500; return e }(), dec1,
 			func() trace.Event { e := smp(2, 0); e.Sample.SignalPermille = 250; return e }(), decAct(2, 2, 2, 5, 6, vocab.Increase), endEv())},
 		{name: "ewma wrong", evs: cat(hdr1(func(h *trace.Header) { h.EWMA = vocab.Rat{Num: 1, Den: 2} }),
 			func() trace.Event { e := smp(1, 500); e.Sample.SignalPermille = 500; return e }(), dec1,
 			func() trace.Event { e := smp(2, 0); e.Sample.SignalPermille = 100; return e }(), dec(2, 2, 2, 5, 6, vocab.Increase)), want: "is not the EWMA"},
+		// The controller's EWMA is exact integer arithmetic; the checker
+		// allows one permille for rounding, not two.
+		{name: "ewma off by one", evs: cat(hdr1(func(h *trace.Header) { h.EWMA = vocab.Rat{Num: 1, Den: 2} }),
+			func() trace.Event { e := smp(1, 500); e.Sample.SignalPermille = 500; return e }(), dec1,
+			func() trace.Event { e := smp(2, 0); e.Sample.SignalPermille = 249; return e }(), decAct(2, 2, 2, 5, 6, vocab.Increase), endEv())},
+		{name: "ewma off by two", evs: cat(hdr1(func(h *trace.Header) { h.EWMA = vocab.Rat{Num: 1, Den: 2} }),
+			func() trace.Event { e := smp(1, 500); e.Sample.SignalPermille = 500; return e }(), dec1,
+			func() trace.Event { e := smp(2, 0); e.Sample.SignalPermille = 248; return e }(), decAct(2, 2, 2, 5, 6, vocab.Increase), endEv()), want: "is not the EWMA"},
 		{name: "invalid model", evs: cat(hdr1(func(h *trace.Header) { h.Theta = vocab.Rat{Num: 2, Den: 1} })), want: "not a valid reference model"},
 	}
 	for _, tt := range tests {

@@ -788,6 +788,17 @@ func (c *checker) lateEnough(v *vmCheck, last, newest int64, whose string) bool 
 	return false
 }
 
+// HostGuestTolPermille is the largest difference, in permille of one core,
+// between a VM's CPU share from its own samples and the host's measurement
+// over the same time: four points. Both measure the same CPU time (the
+// kernel's accounting of the guest's host processes and the runner's
+// schedstat of them), and in the recorded real runs they agree to a tenth
+// of this or better (54 VMs of testdata/runs: min 0.0002, median 0.02,
+// max 0.31 points; TestHostGuestToleranceMargin keeps the margin of ten).
+// The header's fidelity_tol is for model fidelity, which is reported, not
+// asserted.
+const HostGuestTolPermille = 40
+
 // finish completes the summary; with final set it also runs the whole-run
 // checks (host-vs-guest consistency) and returns their failure.
 func (c *checker) finish(s *Summary, final bool) *Failure {
@@ -800,11 +811,11 @@ func (c *checker) finish(s *Summary, final bool) *Failure {
 		if vs.Samples == 0 || vs.HostWindows == 0 || vs.HostShare < 0 {
 			continue
 		}
-		tol := v.hdr.FidelityTol.Float()
+		tol := float64(HostGuestTolPermille) / 1000
 		if d := vs.GuestShare - vs.HostShare; d > tol || d < -tol {
 			return &Failure{File: v.hdrAt, VM: v.vm, Kind: "host",
 				Msg:     fmt.Sprintf("the guest's samples give a CPU share of %.4f but the host measured %.4f", vs.GuestShare, vs.HostShare),
-				Allowed: fmt.Sprintf("a difference within fidelity_tol %s", v.hdr.FidelityTol)}
+				Allowed: fmt.Sprintf("a difference within %d permille of a core", HostGuestTolPermille)}
 		}
 	}
 	return nil

@@ -142,9 +142,32 @@ func indexes(evs []trace.Event, ok func(e *trace.Event) bool) []int {
 	return out
 }
 
+// site is where a mutation was made: the checker must reject the trace
+// there (exact) or at a later line of the same VM, not anywhere else.
+type site struct {
+	line  int // 1-based line of the mutated event (after the mutation)
+	vm    int
+	exact bool
+	cut   bool // the file was truncated: any malformed-trace error or missing end
+}
+
+// detected reports whether the checker's verdict is the detection of the
+// mutation at s (not some unrelated failure).
+func (s site) detected(res *Result, err error) bool {
+	if s.cut {
+		return err != nil || res.Failure != nil && (res.Failure.Kind == "end" || res.Failure.Kind == "header")
+	}
+	if err != nil || res.OK() {
+		return false
+	}
+	f := res.Failure
+	return f.VM == s.vm && (f.Line == s.line || !s.exact && f.Line > s.line)
+}
+
 // mutate applies mutation kind to a copy of evs (or the encoded bytes) and
-// returns the bytes; ok is false if the trace has nothing to mutate.
-func mutate(t *rapid.T, kind string, p *ref.Params, evs []trace.Event) (b []byte, ok bool) {
+// returns the bytes and where the mutation is; ok is false if the trace
+// has nothing to mutate.
+func mutate(t *rapid.T, kind string, p *ref.Params, evs []trace.Event) (b []byte, at site, ok bool) {
 	evs = append([]trace.Event(nil), evs...)
 	pick := func(idx []int) (int, bool) {
 		if len(idx) == 0 {
@@ -159,8 +182,9 @@ func mutate(t *rapid.T, kind string, p *ref.Params, evs []trace.Event) (b []byte
 		})
 		i, ok := pick(idx)
 		if !ok {
-			return nil, false
+			return nil, at, false
 		}
+		at = site{line: i + 1, vm: evs[i].VM, exact: true}
 		d := &evs[i].Decide
 		choices := []int{}
 		for x := p.Dmin; x <= p.Dmax; x++ {
@@ -181,8 +205,9 @@ func mutate(t *rapid.T, kind string, p *ref.Params, evs []trace.Event) (b []byte
 		})
 		i, ok := pick(idx)
 		if !ok {
-			return nil, false
+			return nil, at, false
 		}
+		at = site{line: i + 1, vm: evs[i].VM} // the line of the event after the removed sample, or later
 		evs = append(evs[:i], evs[i+1:]...)
 	case "reordered-samples":
 		var pairs [][2]int
@@ -196,22 +221,27 @@ func mutate(t *rapid.T, kind string, p *ref.Params, evs []trace.Event) (b []byte
 			}
 		}
 		if len(pairs) == 0 {
-			return nil, false
+			return nil, at, false
 		}
 		pr := pairs[rapid.IntRange(0, len(pairs)-1).Draw(t, "pair")]
+		at = site{line: pr[0] + 1, vm: evs[pr[0]].VM}
 		evs[pr[0]], evs[pr[1]] = evs[pr[1]], evs[pr[0]]
 	case "delay-over-D":
 		i, ok := pick(indexes(evs, func(e *trace.Event) bool { return e.Kind == trace.KindDecide }))
 		if !ok {
-			return nil, false
+			return nil, at, false
 		}
+		at = site{line: i + 1, vm: evs[i].VM, exact: true}
 		d := &evs[i].Decide
 		d.NewestSeq = d.SampleSeq + int64(p.FVMs[evs[i].VM].Delay) + 1 + rapid.Int64Range(0, 3).Draw(t, "extra")
 	case "actuation-mismatch":
 		i, ok := pick(indexes(evs, func(e *trace.Event) bool { return e.Kind == trace.KindActuate }))
 		if !ok {
-			return nil, false
+			return nil, at, false
 		}
+		// An initial actuation may define the initial demand: then the
+		// next decision of the VM is where the mismatch shows.
+		at = site{line: i + 1, vm: evs[i].VM, exact: evs[i].Actuate.Seq != 0}
 		a := &evs[i].Actuate
 		if rapid.Bool().Draw(t, "pause") {
 			if a.PausePermille > 0 {
@@ -226,14 +256,16 @@ func mutate(t *rapid.T, kind string, p *ref.Params, evs []trace.Event) (b []byte
 		}
 	case "truncated-file":
 		b := encode(t, evs)
-		return b[:rapid.IntRange(0, len(b)-1).Draw(t, "cut")], true
+		return b[:rapid.IntRange(0, len(b)-1).Draw(t, "cut")], site{cut: true}, true
 	}
-	return encode(t, evs), true
+	return encode(t, evs), at, true
 }
 
 var propConfigs = []string{"default", "fair-host", "duty-steal", "duty-vct", "greedy", "hetero-delay", "hetero-params", "aiad", "mimd"}
 
-// A simulated trace always refines; each mutation kind is always rejected.
+// A simulated trace always refines; each mutation kind is always rejected,
+// at the mutated event (or, where the damage shows later, at a later event
+// of the same VM), not for some other reason.
 func TestMutationsRejected(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		p := loadParams(t, rapid.SampledFrom(propConfigs).Draw(t, "config"))
@@ -243,13 +275,16 @@ func TestMutationsRejected(t *testing.T) {
 			t.Fatalf("unmutated simulation rejected: %v %v", err, res.Failure)
 		}
 		kind := rapid.SampledFrom(mutations).Draw(t, "mutation")
-		b, ok := mutate(t, kind, p, evs)
+		b, at, ok := mutate(t, kind, p, evs)
 		if !ok {
 			return
 		}
 		res, err = checkBytes(t, b)
 		if err == nil && res.OK() {
 			t.Fatalf("mutation %s accepted:\n%s", kind, b)
+		}
+		if !at.detected(res, err) {
+			t.Fatalf("mutation %s at %+v: the checker fails elsewhere: %v %v", kind, at, err, res.Failure)
 		}
 	})
 }

@@ -2,8 +2,10 @@ package refine
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -44,8 +46,43 @@ func TestRealRunsRefine(t *testing.T) {
 	}
 }
 
+// TestHostGuestToleranceMargin: in every recorded real run, the guest's and
+// the host's measure of each VM's CPU share agree to a tenth of the
+// checker's tolerance, so the tolerance has a margin of ten over the data;
+// min, median and max are logged.
+func TestHostGuestToleranceMargin(t *testing.T) {
+	var diffs []float64
+	sums, err := filepath.Glob(filepath.Join("..", "..", "testdata", "runs", "*", "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sum := range sums {
+		run := filepath.Base(filepath.Dir(sum))
+		res, err := CheckFiles([]string{filepath.Dir(sum)}, Options{})
+		if err != nil || !res.OK() {
+			t.Fatalf("%s: %v %v", run, err, res.Failure)
+		}
+		for _, v := range res.Summary.VMs {
+			if v.GuestShare >= 0 && v.HostShare >= 0 && v.Samples > 0 {
+				diffs = append(diffs, math.Abs(v.GuestShare-v.HostShare))
+			}
+		}
+	}
+	if len(diffs) < 5 {
+		t.Fatalf("%d VMs with both measures in the recorded runs, want >= 5", len(diffs))
+	}
+	slices.Sort(diffs)
+	maxD := diffs[len(diffs)-1]
+	t.Logf("|guest - host share| over %d VMs: min %.5f, median %.5f, max %.5f points; tolerance %d permille = %.1f points",
+		len(diffs), 100*diffs[0], 100*diffs[len(diffs)/2], 100*maxD, HostGuestTolPermille, float64(HostGuestTolPermille)/10)
+	if 10*maxD > float64(HostGuestTolPermille)/1000 {
+		t.Errorf("the recorded runs differ by up to %.4f of a core: less than a margin of 10 below the tolerance %d permille", maxD, HostGuestTolPermille)
+	}
+}
+
 // Every mutation kind, applied to one FVM's trace of a real run, is
-// rejected while the other VMs' traces stay as recorded.
+// rejected — in that file, at the mutated event or later in the same VM —
+// while the other VMs' traces stay as recorded.
 func TestRealRunMutationsRejected(t *testing.T) {
 	type file struct {
 		name string
@@ -53,8 +90,14 @@ func TestRealRunMutationsRejected(t *testing.T) {
 		evs  []trace.Event
 		fvm  bool
 	}
-	var runs [][]file
+	runs := map[string][]file{}
 	for _, run := range realRuns {
+		// A mutation must be what the checker rejects: a run that fails
+		// unmutated (TestRealRunsRefine says why) is reported here in one
+		// line, not blamed on the first mutation drawn.
+		if res, err := CheckFiles([]string{filepath.Join("..", "..", "testdata", "runs", run)}, Options{}); err != nil || !res.OK() {
+			t.Fatalf("%s does not refine unmutated (see TestRealRunsRefine): %v %v", run, err, res.Failure)
+		}
 		var fs []file
 		for _, path := range realRunFiles(t, run) {
 			raw, err := os.ReadFile(path)
@@ -71,10 +114,11 @@ func TestRealRunMutationsRejected(t *testing.T) {
 			}
 			fs = append(fs, file{path, raw, evs, fvm})
 		}
-		runs = append(runs, fs)
+		runs[run] = fs
 	}
 	rapid.Check(t, func(t *rapid.T) {
-		fs := rapid.SampledFrom(runs).Draw(t, "run")
+		// Drawn by name, so that a failure prints the run, not its bytes.
+		fs := runs[rapid.SampledFrom(realRuns).Draw(t, "run")]
 		var fvms []int
 		for i, f := range fs {
 			if f.fvm {
@@ -99,7 +143,7 @@ func TestRealRunMutationsRejected(t *testing.T) {
 			p.FVMs = append(p.FVMs, p.FVMs[0])
 		}
 		kind := rapid.SampledFrom(mutations).Draw(t, "mutation")
-		b, ok := mutate(t, kind, p, f.evs)
+		b, at, ok := mutate(t, kind, p, f.evs)
 		if !ok {
 			t.Skip("nothing to mutate")
 		}
@@ -114,6 +158,9 @@ func TestRealRunMutationsRejected(t *testing.T) {
 		res, err := Check(inputs, Options{})
 		if err == nil && res.OK() {
 			t.Fatalf("mutation %s of %s accepted", kind, f.name)
+		}
+		if !at.detected(res, err) || err == nil && res.Failure.File != f.name {
+			t.Fatalf("mutation %s of %s at %+v: the checker fails elsewhere: %v %v", kind, f.name, at, err, res.Failure)
 		}
 	})
 }

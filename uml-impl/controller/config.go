@@ -43,7 +43,7 @@ type Config struct {
 	// HoldGarbage: after this many garbage windows in a row, hold Safe.
 	HoldGarbage int `json:"hold_garbage"`
 	// FidelityTol is the tolerance the run declares (trace header) for
-	// host-vs-guest CPU consistency and model fidelity.
+	// model fidelity.
 	FidelityTol vocab.Rat `json:"fidelity_tol"`
 }
 

@@ -201,7 +201,14 @@ loop:
 	if last.CPU < 50_000_000 {
 		t.Errorf("a busy shell used %d ns of host CPU, want > 50 ms", last.CPU)
 	}
-	t.Logf("busy session used %.3f s of host CPU over %d samples", float64(last.CPU)/1e9, len(tree.history()))
+	// A second measure of the same CPU time: the kernel's rusage of the
+	// shell, which includes its waited-for subshell. The tree loses at most
+	// one sampling interval (10 ms) per exited process.
+	ru := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	if d := time.Duration(last.CPU) - ru; d > ru/10+30*time.Millisecond || -d > ru/10+30*time.Millisecond {
+		t.Errorf("the session's tree measured %v of host CPU, its rusage says %v", time.Duration(last.CPU), ru)
+	}
+	t.Logf("busy session used %.3f s of host CPU over %d samples (rusage %.3f s)", float64(last.CPU)/1e9, len(tree.history()), ru.Seconds())
 }
 
 func TestStartErrors(t *testing.T) {
