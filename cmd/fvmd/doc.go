@@ -2,7 +2,8 @@
 // patched User-Mode Linux guest (a static binary: CGO_ENABLED=0), reads the
 // kernel's windows from /proc/fvm (each read of "next" waits for the next
 // window; on a version-1 kernel it polls "windows"), applies the control
-// rule, writes the duty-cycle pause, and appends every sample, decision and
+// rule, writes the duty-cycle pause of each read's last decision (warmed up
+// and with its pages locked before the first read), and appends every sample, decision and
 // actuation to a JSONL trace (complete lines only, written at most once per
 // -flush-every and at exit; fsynced on exit and on SIGTERM).
 //

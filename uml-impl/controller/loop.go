@@ -128,10 +128,9 @@ func (m *MemSink) Write(e *trace.Event) error {
 }
 
 // Loop connects a Core to its I/O: every Poll reads the source once, feeds
-// the core, and traces its events; after every decision that changes the
-// demand (or whose pause is not confirmed in force) it enforces the decided
-// pause (writing it when it differs from the pause last confirmed) and
-// traces the pause the kernel reads back.
+// the core, and traces its events; then, if the poll's last decision needs
+// a pause other than the one in force, it writes that pause and traces it
+// (after a failed write, the pause the kernel reads back).
 type Loop struct {
 	Core   *Core
 	Source SignalSource
