@@ -198,21 +198,19 @@ func (r *Reader) order(e *Event) error {
 			return fmt.Errorf("sample seq %d for vm %d inside an earlier gap (up to %d)", e.Sample.Seq, e.VM, s.lastGapTo)
 		}
 		s.lastSample = e.Sample.Seq
-	case KindDecide:
-		if err := mono("decide", s.lastDecide, e.Decide.Seq); err != nil {
+	case KindDecide, KindActuate, KindHost:
+		// Each kind's own sequence numbers only increase.
+		last, seq := &s.lastDecide, e.Decide.Seq
+		switch e.Kind {
+		case KindActuate:
+			last, seq = &s.lastAct, e.Actuate.Seq
+		case KindHost:
+			last, seq = &s.lastHost, e.Host.Seq
+		}
+		if err := mono(e.Kind.String(), *last, seq); err != nil {
 			return err
 		}
-		s.lastDecide = e.Decide.Seq
-	case KindActuate:
-		if err := mono("actuate", s.lastAct, e.Actuate.Seq); err != nil {
-			return err
-		}
-		s.lastAct = e.Actuate.Seq
-	case KindHost:
-		if err := mono("host", s.lastHost, e.Host.Seq); err != nil {
-			return err
-		}
-		s.lastHost = e.Host.Seq
+		*last = seq
 	case KindGap:
 		last := max(s.lastSample, s.lastGapTo)
 		if e.Gap.FromSeq <= last {
