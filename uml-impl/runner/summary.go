@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -223,25 +222,6 @@ func readProgress(path string) (metrics.Series, error) {
 	return s, sc.Err()
 }
 
-// delays returns the largest and 99th-percentile feedback delay of the
-// decisions on a window, and the longest time between two decisions.
-func delays(decides []trace.Event) (maxD, p99 int64, silenceS float64) {
-	var ds []int64
-	for k, e := range decides {
-		if d := e.Decide; d.SampleSeq > 0 {
-			ds = append(ds, d.NewestSeq-d.SampleSeq)
-		}
-		if k > 0 {
-			silenceS = math.Max(silenceS, float64(e.TNs-decides[k-1].TNs)/1e9)
-		}
-	}
-	if len(ds) == 0 {
-		return 0, 0, silenceS
-	}
-	slices.Sort(ds)
-	return ds[len(ds)-1], ds[(len(ds)*99+99)/100-1], silenceS
-}
-
 // span returns a VM's work interval: its progress series, else its host
 // measurements.
 func (d *vmData) span() (int64, int64, bool) {
@@ -320,7 +300,7 @@ func summarize(spec *Spec, data []*vmData) *Summary {
 			vs.MeanD /= float64(nd)
 		}
 		vs.Windows, vs.Decisions, vs.GapWindows = len(d.samples), len(d.decides), d.gaps
-		vs.MaxDelay, vs.P99Delay, vs.LongestSilenceS = delays(d.decides)
+		vs.MaxDelay, vs.P99Delay, vs.LongestSilenceS = metrics.Delays(d.decides)
 		if d.end != nil {
 			vs.CleanEnd, vs.EndReason = d.end.Clean, d.end.Reason
 		}
