@@ -1,0 +1,139 @@
+package port
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/friendly-vm/fvm/friendly/cgroup"
+	"github.com/friendly-vm/fvm/uml-impl/controller"
+	"github.com/friendly-vm/fvm/vocab"
+)
+
+// Source is the group's signal source: each call to Windows reads the
+// group's counters and, once a window's length has passed since the
+// window began, closes it, like the kernel's sampler (a window ends at the
+// first reading at least WindowNs after it began, so the next starts where
+// it ended). It keeps the last vocab.RingSize windows.
+type Source struct {
+	fs       cgroup.FS
+	g        *cgroup.Group
+	now      func() int64
+	windowNs int64
+
+	ring    []controller.Window
+	seq     uint64
+	started bool
+	begin   Reading // at the start of the open window
+	last    Reading // the most recent reading
+	tasks   map[int]cgroup.Schedstat
+}
+
+// Reading is one reading of the group's cumulative counters. RunNs and
+// DelayNs sum, over the group's tasks, the time on a CPU and the run delay
+// since the first reading; a task that exits keeps what was read of it
+// last (what it ran after that is lost), one that appears counts from its
+// creation.
+type Reading struct {
+	T           int64 // host CLOCK_MONOTONIC, ns
+	CPUNs       uint64
+	ThrottledNs uint64
+	RunNs       uint64
+	DelayNs     uint64
+	QuotaUs     int64 // cgroup.Unlimited if none
+	PeriodUs    int64
+}
+
+// NewSource returns the source of group g; now reads host
+// CLOCK_MONOTONIC in ns.
+func NewSource(fs cgroup.FS, g *cgroup.Group, now func() int64) *Source {
+	return &Source{fs: fs, g: g, now: now, windowNs: vocab.WindowNs, tasks: map[int]cgroup.Schedstat{}}
+}
+
+// read takes a reading.
+func (s *Source) read() (Reading, error) {
+	t := s.now()
+	u, err := s.g.Usage()
+	if err != nil {
+		return Reading{}, err
+	}
+	tids, err := s.g.Threads()
+	if err != nil {
+		return Reading{}, err
+	}
+	q, p, err := s.g.Bandwidth()
+	if err != nil {
+		return Reading{}, err
+	}
+	r := Reading{T: t, CPUNs: u.CPUNs, ThrottledNs: u.ThrottledNs, RunNs: s.last.RunNs, DelayNs: s.last.DelayNs, QuotaUs: q, PeriodUs: p}
+	seen := make(map[int]cgroup.Schedstat, len(tids))
+	for _, tid := range tids {
+		st, err := cgroup.ReadSchedstat(s.fs, tid)
+		if err != nil {
+			continue // exited between the listing and the read
+		}
+		seen[tid] = st
+		if !s.started {
+			continue // what tasks did before the first reading is not ours
+		}
+		old, ok := s.tasks[tid]
+		if !ok || st.RunNs < old.RunNs || st.DelayNs < old.DelayNs {
+			old = cgroup.Schedstat{} // a new task (or a reused tid) counts from its creation
+		}
+		r.RunNs += st.RunNs - old.RunNs
+		r.DelayNs += st.DelayNs - old.DelayNs
+	}
+	s.tasks = seen
+	return r, nil
+}
+
+// Last returns the most recent reading (zero before the first).
+func (s *Source) Last() Reading { return s.last }
+
+// Windows implements controller.SignalSource.
+func (s *Source) Windows() ([]controller.Window, error) {
+	r, err := s.read()
+	if err != nil {
+		return nil, fmt.Errorf("group %s: %w", s.g.Name(), err)
+	}
+	s.last = r
+	if !s.started {
+		s.started, s.begin = true, r
+		return nil, nil
+	}
+	if r.T-s.begin.T >= s.windowNs {
+		s.seq++
+		s.ring = append(s.ring, window(s.seq, s.begin, r))
+		if len(s.ring) > vocab.RingSize {
+			s.ring = slices.Clone(s.ring[len(s.ring)-vocab.RingSize:])
+		}
+		s.begin = r
+	}
+	return slices.Clone(s.ring), nil
+}
+
+// sub is a - b, or 0 when a counter went backwards.
+func sub(a, b uint64) uint64 {
+	if a > b {
+		return a - b
+	}
+	return 0
+}
+
+// window builds the window from reading a to reading b (doc.go).
+func window(seq uint64, a, b Reading) controller.Window {
+	wall := uint64(b.T - a.T)
+	cpu := sub(b.CPUNs, a.CPUNs)
+	pause := min(sub(b.ThrottledNs, a.ThrottledNs), wall)
+	avail := wall - pause
+	wait := sub(sub(b.DelayNs, a.DelayNs), pause)
+	want := min(cpu+wait, avail)
+	idle := avail - want
+	steal := sub(want, cpu)
+	w := controller.Window{Seq: seq, StartNs: uint64(a.T), EndNs: uint64(b.T), WallNs: wall, CPUNs: cpu,
+		IdleNs: idle, PauseNs: pause, WantNs: want, StealNs: steal, StealPermille: steal * 1000 / wall,
+		PausePermille: uint64(PauseOf(b.QuotaUs, b.PeriodUs)), PeriodUs: uint64(max(b.PeriodUs, 0))}
+	if cpu > 0 {
+		w.VCTPermille = want * 1000 / cpu
+	}
+	return w
+}
