@@ -49,6 +49,7 @@ func newRootCmd() *cobra.Command {
 		newReportCmd(),
 		newTLCCmd(),
 		newDocsCmd(),
+		newFriendlyCmd(),
 	)
 	return root
 }
@@ -63,6 +64,10 @@ func run(args []string) int {
 	err := root.Execute()
 	if err == nil {
 		return exitOK
+	}
+	var ec exitCodeError
+	if errors.As(err, &ec) {
+		return ec.code // a command's own status, passed through
 	}
 	var v violationError
 	if errors.As(err, &v) {

@@ -152,6 +152,9 @@ func TestGroupLifecycle(t *testing.T) {
 				if tr.Exists(d) {
 					t.Errorf("%s still exists after Release", d)
 				}
+				if tr.Exists(path.Dir(d)) {
+					t.Errorf("%s, holding no group, was not removed", path.Dir(d))
+				}
 				if got := tr.Procs(path.Dir(path.Dir(d))); !slices.Equal(got, []int{101, 100}) {
 					t.Errorf("the root of %s holds %v after Release, want [101 100]", d, got)
 				}

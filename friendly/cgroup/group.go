@@ -56,21 +56,32 @@ func (l *Layout) Create(fs FS, name string) (*Group, error) {
 	}
 	g := l.Group(fs, name)
 	for _, d := range g.dirs {
-		p := path.Dir(d)
-		if err := fs.Mkdir(p); err != nil && !errors.Is(err, unix.EEXIST) && !errors.Is(err, iofs.ErrExist) {
-			return nil, fmt.Errorf("cgroup %s: %w", p, err)
-		}
-		if l.Version == V2 {
-			if err := enable(fs, p); err != nil {
-				return nil, err
+		// Another run's Release may remove an empty Parent between the
+		// two mkdirs: then make it again.
+		for try := 0; ; try++ {
+			p := path.Dir(d)
+			if err := fs.Mkdir(p); err != nil && !exists(err) {
+				return nil, fmt.Errorf("cgroup %s: %w", p, err)
 			}
-		}
-		if err := fs.Mkdir(d); err != nil {
-			return nil, fmt.Errorf("cgroup %s: %w", d, err)
+			if l.Version == V2 {
+				if err := enable(fs, p); err != nil {
+					return nil, err
+				}
+			}
+			err := fs.Mkdir(d)
+			if err == nil {
+				break
+			}
+			if !notExist(err) || try == 10 {
+				return nil, fmt.Errorf("cgroup %s: %w", d, err)
+			}
 		}
 	}
 	return g, nil
 }
+
+func exists(err error) bool   { return errors.Is(err, unix.EEXIST) || errors.Is(err, iofs.ErrExist) }
+func notExist(err error) bool { return errors.Is(err, unix.ENOENT) || errors.Is(err, iofs.ErrNotExist) }
 
 // enable turns the cpu controller on for the children of dir (v2).
 func enable(fs FS, dir string) error {
@@ -324,8 +335,18 @@ func (g *Group) Release() error {
 		if err := rmdir(g.fs, d); err != nil {
 			errs = append(errs, err)
 		}
+		removeParent(g.fs, path.Dir(d))
 	}
 	return errors.Join(errs...)
+}
+
+// removeParent removes Parent once it holds no group, so that a finished
+// run leaves no cgroup of ours; while another run's group is in it the
+// kernel refuses (EBUSY), which is fine.
+func removeParent(fs FS, dir string) {
+	if names, err := fs.SubDirs(dir); err == nil && len(names) == 0 {
+		_ = fs.Rmdir(dir)
+	}
 }
 
 // moveAll moves every process of dir to home, over several rounds (a
@@ -333,7 +354,7 @@ func (g *Group) Release() error {
 func moveAll(fs FS, dir, home string) error {
 	for round := 0; round < 100; round++ {
 		ps, err := procs(fs, dir)
-		if errors.Is(err, unix.ENOENT) || errors.Is(err, iofs.ErrNotExist) {
+		if notExist(err) {
 			return nil
 		}
 		if err != nil {
@@ -357,7 +378,7 @@ func moveAll(fs FS, dir, home string) error {
 func rmdir(fs FS, dir string) error {
 	for try := 0; ; try++ {
 		err := fs.Rmdir(dir)
-		if err == nil || errors.Is(err, iofs.ErrNotExist) || errors.Is(err, unix.ENOENT) {
+		if err == nil || notExist(err) {
 			return nil
 		}
 		if !IsBusy(err) || try == 100 {

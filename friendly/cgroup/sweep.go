@@ -66,6 +66,7 @@ func (l *Layout) Sweep(fs FS) (SweepReport, error) {
 			}
 			r.Removed = append(r.Removed, n)
 		}
+		removeParent(fs, root)
 	}
 	return r, errors.Join(errs...)
 }

@@ -151,9 +151,9 @@ func TestSourceRing(t *testing.T) {
 // throttled time above the wall time, more CPU than wall on two CPUs),
 // every window satisfies the kernel interface's equations.
 func TestSourceWindowsAreNeverGarbage(t *testing.T) {
+	tr := cgrouptest.NewV1(t, false)
+	g := setup(t, tr, 7, 8)
 	rapid.Check(t, func(rt *rapid.T) {
-		tr := cgrouptest.NewV1(t, false)
-		g := setup(t, tr, 7, 8)
 		if err := g.SetBandwidth(port.QuotaOf(rapid.IntRange(0, vocab.MaxPausePermille).Draw(rt, "pause"), 20_000), 20_000); err != nil {
 			rt.Fatal(err)
 		}
@@ -161,6 +161,9 @@ func TestSourceWindowsAreNeverGarbage(t *testing.T) {
 		src := port.NewSource(tr, g, c.now)
 		var u cgroup.Usage
 		run, delay := map[int]uint64{}, map[int]uint64{}
+		tr.SetUsage(g, u)
+		tr.SetSchedstat(7, 0, 0)
+		tr.SetSchedstat(8, 0, 0)
 		for i := 0; i < 6; i++ {
 			if _, err := src.Windows(); err != nil {
 				rt.Fatal(err)

@@ -86,6 +86,9 @@ func (s *Source) read() (Reading, error) {
 	return r, nil
 }
 
+// Seq returns the number of windows closed so far (the last one's seq).
+func (s *Source) Seq() uint64 { return s.seq }
+
 // Last returns the most recent reading (zero before the first).
 func (s *Source) Last() Reading { return s.last }
 
