@@ -107,7 +107,7 @@ runs on unthrottled.
 	f.IntVar(&initD, "init", 0, "initial demand in units of 1/u of a core (default: the controller's, u)")
 	f.IntVar(&cpu, "cpu", -1, "pin the command to this CPU and keep fvm's own threads off it (-1: no pinning)")
 	f.Int64Var(&periodUs, "period-us", 0, fmt.Sprintf("CFS period in us (default %d)", port.DefaultPeriodUs))
-	c.AddCommand(newFriendlyHelperCmd())
+	c.AddCommand(newFriendlyHelperCmd(), newFriendlyExperimentCmd(), newFriendlySummarizeCmd(), newFriendlyProbeCmd())
 	return c
 }
 
