@@ -8,7 +8,7 @@ FUZZTIME  ?= 30s
 # is missing and the network allows.
 TLC_JAR = $$(scripts/tla2tools.sh)
 
-.PHONY: all build verify test test-unit test-race test-uml setup setup-java setup-uml check bench bench-mc bench-uml fuzz mutate mutate-kernel tlc uml clean
+.PHONY: all build verify test test-unit test-race test-uml test-friendly setup setup-java setup-uml check bench bench-mc bench-uml fuzz mutate mutate-kernel tlc uml clean
 
 all: build
 
@@ -29,8 +29,8 @@ check:
 	$(GO) vet ./...
 	$(GO) vet -tags umlkernel ./uml-impl/...
 
-# test: every test, including TLC and the real UML kernel tests.
-test: setup check test-unit test-uml
+# test: every test, including TLC, the real UML kernel tests and the real friendly groups.
+test: setup check test-unit test-uml test-friendly
 
 # The tla tests run TLC on every check.tlc configuration (several CPU-minutes, more on a busy
 # machine: hence the timeout); without the TLA+ tools they are skipped, said here once.
@@ -77,6 +77,12 @@ test-uml: setup-uml
 	FVM_KERNEL=$$k $(GO) test -tags umlkernel -p 1 -count=1 -v -timeout 20m ./uml-impl/kernel/
 	@k=$$($(GO) run ./cmd/fvm uml build) && \
 	FVM_KERNEL=$$k $(GO) test -race -tags umlkernel -p 1 -count=1 -v -timeout 15m -run '^TestReal' ./uml-impl/runner/
+
+# Real friendly groups (fvm friendly on this machine's cgroups) measure CPU shares too, so
+# they run serially after everything else, pinned to CPU $$FVM_GUEST_CPU (default 0). Without
+# root or a cgroup cpu controller they print one "SKIP friendly:" line.
+test-friendly:
+	$(GO) test -tags friendlyreal -p 1 -count=1 -v -timeout 15m -run '^TestReal' ./friendly/experiment/
 
 # bench-uml: overhead of the patch (busy-loop throughput, patched vs unpatched kernel).
 bench-uml: setup-uml

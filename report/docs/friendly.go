@@ -1,0 +1,198 @@
+package docs
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/friendly-vm/fvm/friendly/experiment"
+)
+
+// friendlyRuns is where the friendly groups' committed runs are, relative
+// to the repository root.
+const friendlyRuns = "testdata/runs"
+
+// friendlyCalibration holds the calibration runs of the real tests:
+// FVM_RUN_DIR=<dir>/<k> make test-friendly, k = 1..5.
+const friendlyCalibration = "testdata/runs/friendly-calibration"
+
+func readSummary(root, dir string) (*experiment.Summary, error) {
+	return experiment.ReadSummary(filepath.Join(root, friendlyRuns, dir))
+}
+
+func shares(s *experiment.Summary) string {
+	var xs []string
+	for _, p := range s.Participants {
+		xs = append(xs, fmt.Sprintf("%s %.1f%%", p.Name, 100*p.Share))
+	}
+	return strings.Join(xs, ", ")
+}
+
+func yes(b *bool) string {
+	if b != nil && *b {
+		return "yes"
+	}
+	return "**no**"
+}
+
+func conv(x float64) string {
+	if x < 0 {
+		return "never"
+	}
+	return fmt.Sprintf("%.0f s", x)
+}
+
+// FriendlyRuns renders README.md's table of the committed pair, four and
+// greedy runs of friendly groups.
+func FriendlyRuns(root string) (string, error) {
+	var rows [][]string
+	for _, name := range []string{"pair", "four", "greedy"} {
+		e, err := experiment.Lookup(name)
+		if err != nil {
+			return "", err
+		}
+		dir := "friendly-" + name
+		s, err := readSummary(root, dir)
+		if err != nil {
+			return "", err
+		}
+		if !s.Complete {
+			return "", fmt.Errorf("%s is incomplete: %v", dir, s.Errors)
+		}
+		sp, err := experiment.ReadSpec(filepath.Join(root, friendlyRuns, dir))
+		if err != nil {
+			return "", err
+		}
+		jain := "—"
+		if s.JainFriendly >= 0 {
+			jain = fmt.Sprintf("%.3f", s.JainFriendly)
+		}
+		rows = append(rows, []string{"`" + dir + "`", fmt.Sprintf("%s; %.0f s", e.Description, sp.Duration.Seconds()), jain,
+			fmt.Sprintf("%.1f%%", 100*s.Utilisation), conv(s.ConvergenceS), shares(s), yes(s.Refines)})
+	}
+	return table([]string{"run", "what", "Jain (friendly)", "utilisation", "convergence", "shares (second half)", "refines ref"}, rows), nil
+}
+
+// FriendlyJob renders README.md's comparison of the job beside the
+// latency loop: alone, unmanaged, nice 19, SCHED_IDLE, friendly.
+func FriendlyJob(root string) (string, error) {
+	e, err := experiment.Lookup("job")
+	if err != nil {
+		return "", err
+	}
+	var sums []*experiment.Summary
+	for _, sp := range e.Specs(0, 0) {
+		s, err := readSummary(root, sp.Name)
+		if err != nil {
+			return "", err
+		}
+		if !s.Complete {
+			return "", fmt.Errorf("%s is incomplete: %v", sp.Name, s.Errors)
+		}
+		if s.Refines != nil && !*s.Refines {
+			return "", fmt.Errorf("%s does not refine ref: %s", sp.Name, s.RefineFailure)
+		}
+		sums = append(sums, s)
+	}
+	return experiment.JobTable(sums)
+}
+
+// calibration reads every calibration run's file named rel.
+func calibration(root, rel string, v func() any) ([]any, error) {
+	dirs, err := filepath.Glob(filepath.Join(root, friendlyCalibration, "*"))
+	if err != nil {
+		return nil, err
+	}
+	var out []any
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, rel))
+		if err != nil {
+			return nil, fmt.Errorf("calibration run %s: %w", filepath.Base(d), err)
+		}
+		x := v()
+		if err := json.Unmarshal(b, x); err != nil {
+			return nil, fmt.Errorf("calibration run %s: %s: %w", filepath.Base(d), rel, err)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// FriendlyThresholds renders README.md's table of the real tests'
+// thresholds against their calibration runs: minimum, median and maximum
+// of each measured figure, the threshold, and the margin between the
+// threshold and the worst calibration run. A threshold that a calibration
+// run fails (no margin) is an error.
+func FriendlyThresholds(root string) (string, error) {
+	sum := func() any { return &experiment.Summary{} }
+	pairs, err := calibration(root, "friendly-pair/summary.json", sum)
+	if err != nil {
+		return "", err
+	}
+	greedies, err := calibration(root, "friendly-greedy/summary.json", sum)
+	if err != nil {
+		return "", err
+	}
+	kills, err := calibration(root, "friendly-kill9/kill.json", func() any { return &experiment.KillRun{} })
+	if err != nil {
+		return "", err
+	}
+	type fig struct {
+		what      string
+		xs        []float64
+		threshold float64
+		atLeast   bool // the test wants x >= threshold (else x < threshold)
+	}
+	var figs []fig
+	add := func(what string, atLeast bool, threshold float64, runs []any, f func(any) float64) {
+		var xs []float64
+		for _, r := range runs {
+			xs = append(xs, f(r))
+		}
+		figs = append(figs, fig{what, xs, threshold, atLeast})
+	}
+	add(fmt.Sprintf("pair (%v): Jain of the two groups", experiment.RealPairDuration), true, experiment.PairJainMin, pairs,
+		func(r any) float64 { return r.(*experiment.Summary).JainFriendly })
+	add(fmt.Sprintf("greedy (%v): the friendly group's share", experiment.RealGreedyDuration), false, experiment.GreedyFriendlyMax, greedies,
+		func(r any) float64 { return r.(*experiment.Summary).Participants[0].Share })
+	add(fmt.Sprintf("greedy (%v): the busy process's share", experiment.RealGreedyDuration), true, experiment.GreedyOtherMin, greedies,
+		func(r any) float64 { return r.(*experiment.Summary).Participants[1].Share })
+	add("kill -9: the command's share before (throttled)", false, experiment.Kill9BeforeMax, kills,
+		func(r any) float64 { return r.(*experiment.KillRun).ShareBefore })
+	add("kill -9: the command's share after (unthrottled)", true, experiment.Kill9AfterMin, kills,
+		func(r any) float64 { return r.(*experiment.KillRun).ShareAfter })
+	var rows [][]string
+	for _, f := range figs {
+		if len(f.xs) < 5 {
+			return "", fmt.Errorf("%s: %d calibration runs, want at least 5", f.what, len(f.xs))
+		}
+		xs := slices.Clone(f.xs)
+		slices.Sort(xs)
+		lo, hi, med := xs[0], xs[len(xs)-1], xs[len(xs)/2]
+		if len(xs)%2 == 0 {
+			med = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+		}
+		margin, rel := lo-f.threshold, "≥"
+		if !f.atLeast {
+			margin, rel = f.threshold-hi, "<"
+		}
+		if margin <= 0 {
+			return "", fmt.Errorf("%s: threshold %s %.3f fails a calibration run (min %.3f, max %.3f)", f.what, rel, f.threshold, lo, hi)
+		}
+		rows = append(rows, []string{f.what, fmt.Sprint(len(xs)), fmt.Sprintf("%.3f", lo), fmt.Sprintf("%.3f", med), fmt.Sprintf("%.3f", hi),
+			fmt.Sprintf("%s %.2f", rel, f.threshold), fmt.Sprintf("%.3f", margin)})
+	}
+	return table([]string{"real test: figure", "runs", "min", "median", "max", "threshold", "margin to the worst run"}, rows), nil
+}
+
+// FriendlyBlocks are README.md's generated blocks on friendly groups.
+func FriendlyBlocks() []Block {
+	return []Block{
+		{File: "README.md", Name: "friendly-runs", Render: FriendlyRuns},
+		{File: "README.md", Name: "friendly-job", Render: FriendlyJob},
+		{File: "README.md", Name: "friendly-thresholds", Render: FriendlyThresholds},
+	}
+}
