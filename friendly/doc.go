@@ -10,7 +10,9 @@
 //
 //  1. finds the cpu controller (cgroup v2 if it offers it, else v1),
 //     sweeps up groups whose owner died (Layout.Sweep), and makes the
-//     group Parent/<pid>-<start time> with the period and no quota;
+//     group fvm-friendly-<pid>-<start time> (cgroup.Prefix) at the
+//     hierarchy's root, a scheduling entity of its own beside the others,
+//     with the period and no quota;
 //  2. starts the watchdog (below), writes the trace header and enforces
 //     the initial demand;
 //  3. starts the command through the exec helper: a child that waits on a

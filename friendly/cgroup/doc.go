@@ -1,7 +1,8 @@
 // Package cgroup is the Linux interface of friendly process groups: it
 // finds the CPU controller (cgroup v2 when the unified hierarchy offers
 // the cpu controller, else cgroup v1's cpu and cpuacct hierarchies), makes
-// and removes the groups of `fvm friendly` under a parent named Parent,
+// and removes the groups of `fvm friendly` (directories named Prefix+owner
+// at each hierarchy's root),
 // moves processes in and back, writes the CFS bandwidth quota (cpu.max in
 // v2; cpu.cfs_quota_us and cpu.cfs_period_us in v1), reads the group's
 // counters (CPU time, throttled time) and each task's scheduler

@@ -24,7 +24,7 @@ const (
 	MaxPeriodUs = 1_000_000
 )
 
-// Group is one friendly group: a cgroup named Name below Parent in the
+// Group is one friendly group: the cgroup Prefix+Name at the root of the
 // hierarchies of a Layout (the cpu one, and v1's cpuacct one when it is
 // mounted apart).
 type Group struct {
@@ -41,46 +41,27 @@ func (l *Layout) Group(fs FS, name string) *Group {
 	return &Group{fs: fs, layout: *l, name: name, dirs: d, homes: h}
 }
 
-// Create makes the group called name (and Parent, the first time; in v2,
-// with the cpu controller enabled for it). It fails if the group exists.
+// Create makes the group called name (in v2, enabling the cpu controller
+// for the root's children first). It fails if the group exists.
 func (l *Layout) Create(fs FS, name string) (*Group, error) {
 	if name == "" || strings.ContainsAny(name, "/\n") || name == "." || name == ".." {
 		return nil, fmt.Errorf("cgroup name %q: want a plain directory name", name)
 	}
 	if l.Version == V2 {
-		// The cpu controller must be enabled down to the group: in the
-		// mount's subtree_control and in Parent's.
+		// The group gets the cpu controller from the root's subtree_control.
 		if err := enable(fs, l.CPU); err != nil {
 			return nil, err
 		}
 	}
 	g := l.Group(fs, name)
 	for _, d := range g.dirs {
-		// Another run's Release may remove an empty Parent between the
-		// two mkdirs: then make it again.
-		for try := 0; ; try++ {
-			p := path.Dir(d)
-			if err := fs.Mkdir(p); err != nil && !exists(err) {
-				return nil, fmt.Errorf("cgroup %s: %w", p, err)
-			}
-			if l.Version == V2 {
-				if err := enable(fs, p); err != nil {
-					return nil, err
-				}
-			}
-			err := fs.Mkdir(d)
-			if err == nil {
-				break
-			}
-			if !notExist(err) || try == 10 {
-				return nil, fmt.Errorf("cgroup %s: %w", d, err)
-			}
+		if err := fs.Mkdir(d); err != nil {
+			return nil, fmt.Errorf("cgroup %s: %w", d, err)
 		}
 	}
 	return g, nil
 }
 
-func exists(err error) bool   { return errors.Is(err, unix.EEXIST) || errors.Is(err, iofs.ErrExist) }
 func notExist(err error) bool { return errors.Is(err, unix.ENOENT) || errors.Is(err, iofs.ErrNotExist) }
 
 // enable turns the cpu controller on for the children of dir (v2).
@@ -100,7 +81,7 @@ func enable(fs FS, dir string) error {
 	return nil
 }
 
-// Name returns the group's name (below Parent).
+// Name returns the group's name (its directory is Prefix+Name).
 func (g *Group) Name() string { return g.name }
 
 // Dir returns the group's directory in the cpu controller's hierarchy.
@@ -335,18 +316,8 @@ func (g *Group) Release() error {
 		if err := rmdir(g.fs, d); err != nil {
 			errs = append(errs, err)
 		}
-		removeParent(g.fs, path.Dir(d))
 	}
 	return errors.Join(errs...)
-}
-
-// removeParent removes Parent once it holds no group, so that a finished
-// run leaves no cgroup of ours; while another run's group is in it the
-// kernel refuses (EBUSY), which is fine.
-func removeParent(fs FS, dir string) {
-	if names, err := fs.SubDirs(dir); err == nil && len(names) == 0 {
-		_ = fs.Rmdir(dir)
-	}
 }
 
 // moveAll moves every process of dir to home, over several rounds (a

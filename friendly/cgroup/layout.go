@@ -18,9 +18,11 @@ const (
 	V2 Version = 2
 )
 
-// Parent is the directory, under the hierarchy's mount, that holds the
-// groups of `fvm friendly`; every group in it is ours.
-const Parent = "fvm-friendly"
+// Prefix begins the directory name of every group of `fvm friendly`, at
+// the root of each hierarchy: each group is a scheduling entity of its own
+// beside the others (like a session's autogroup), not a share of a common
+// parent; every directory there whose name begins with Prefix is ours.
+const Prefix = "fvm-friendly-"
 
 // Layout says where the CPU controller is: the directory groups are made
 // in and, to move tasks back, the caller's own cgroup.
@@ -208,14 +210,14 @@ func (l *Layout) String() string {
 	return fmt.Sprintf("cgroup v1 cpu at %s, cpuacct at %s (cpu.cfs_quota_us, cpu.stat, cpuacct.usage)", l.CPU, l.Acct)
 }
 
-// dirs returns the hierarchies' directories for a group path below Parent
-// (one in v2 or when cpu and cpuacct are mounted together, else two), each
+// dirs returns the hierarchies' directories of the group called name (one
+// in v2 or when cpu and cpuacct are mounted together, else two), each
 // with the home its tasks go back to.
 func (l *Layout) dirs(name string) (dirs, homes []string) {
-	dirs = []string{path.Join(l.CPU, Parent, name)}
+	dirs = []string{path.Join(l.CPU, Prefix+name)}
 	homes = []string{l.HomeCPU}
 	if l.Acct != l.CPU {
-		dirs = append(dirs, path.Join(l.Acct, Parent, name))
+		dirs = append(dirs, path.Join(l.Acct, Prefix+name))
 		homes = append(homes, l.HomeAcct)
 	}
 	return dirs, homes

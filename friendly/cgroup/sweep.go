@@ -2,8 +2,9 @@ package cgroup
 
 import (
 	"errors"
-	iofs "io/fs"
-	"path"
+	"fmt"
+	"slices"
+	"strings"
 )
 
 // SweepReport says what Sweep did with the groups whose owner is gone.
@@ -22,14 +23,15 @@ func (l *Layout) Sweep(fs FS) (SweepReport, error) {
 	var r SweepReport
 	var errs []error
 	seen := map[string]bool{}
-	roots := []string{path.Join(l.CPU, Parent)}
+	roots := []string{l.CPU}
 	if l.Acct != l.CPU {
-		roots = append(roots, path.Join(l.Acct, Parent))
+		roots = append(roots, l.Acct)
 	}
 	for _, root := range roots {
-		names, err := fs.SubDirs(root)
+		names, err := ours(fs, root)
 		if err != nil {
-			continue // no Parent yet in this hierarchy
+			errs = append(errs, err)
+			continue
 		}
 		for _, n := range names {
 			if seen[n] {
@@ -66,17 +68,43 @@ func (l *Layout) Sweep(fs FS) (SweepReport, error) {
 			}
 			r.Removed = append(r.Removed, n)
 		}
-		removeParent(fs, root)
 	}
 	return r, errors.Join(errs...)
 }
 
-// Leftovers lists the groups below Parent in the cpu hierarchy (every
-// group of ours that exists, live or not).
+// ours lists the names of the groups (directories Prefix+name) at root.
+func ours(fs FS, root string) ([]string, error) {
+	dirs, err := fs.SubDirs(root)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	var names []string
+	for _, d := range dirs {
+		if n, ok := strings.CutPrefix(d, Prefix); ok {
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}
+
+// Leftovers lists the groups of ours that exist, live or not, in every
+// hierarchy of the layout (a name once).
 func (l *Layout) Leftovers(fs FS) ([]string, error) {
-	names, err := fs.SubDirs(path.Join(l.CPU, Parent))
-	if err != nil && !errors.Is(err, iofs.ErrNotExist) {
+	names, err := ours(fs, l.CPU)
+	if err != nil {
 		return nil, err
+	}
+	if l.Acct != l.CPU {
+		more, err := ours(fs, l.Acct)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range more {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		slices.Sort(names)
 	}
 	return names, nil
 }
