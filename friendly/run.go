@@ -42,6 +42,11 @@ type Options struct {
 	// CPU, if >= 0, pins the command to that CPU and keeps the
 	// controller's own threads off it.
 	CPU int
+	// Nice, if not 0, gives the group the CPU weight of a session at that
+	// nice (cgroup.Group.SetNice): experiments raise it together with
+	// their own session's, so that background load cannot take the core
+	// while the participants keep equal weights.
+	Nice int
 	// Interval is the longest time between two polls (100 ms if 0).
 	Interval time.Duration
 	// Exe is the fvm executable that runs the helpers (HelperArgs).
@@ -244,8 +249,12 @@ func Header(core *controller.Core, layout *cgroup.Layout, group string, o Option
 	h.PeriodUs = o.PeriodUs
 	h.Kernel = fmt.Sprintf("linux %s, %s", kernelRelease(), layout)
 	c := core.Config()
-	h.Controller = fmt.Sprintf("%s (controller core of fvmd; group %s, CFS period %d us, safe %d, hold after %d ns or %d garbage windows, poll %v)",
-		Version, group, o.PeriodUs, c.Safe, c.HoldAfterNs, c.HoldGarbage, o.Interval)
+	weight := ""
+	if o.Nice != 0 {
+		weight = fmt.Sprintf(", CPU weight of nice %d", o.Nice)
+	}
+	h.Controller = fmt.Sprintf("%s (controller core of fvmd; group %s, CFS period %d us%s, safe %d, hold after %d ns or %d garbage windows, poll %v)",
+		Version, group, o.PeriodUs, weight, c.Safe, c.HoldAfterNs, c.HoldGarbage, o.Interval)
 	h.Workload = quoteArgs(o.Command)
 	return h
 }
@@ -263,6 +272,11 @@ func (r *runState) run(ctx context.Context, layout *cgroup.Layout) (*Result, err
 	act, err := port.NewActuator(r.g, o.PeriodUs)
 	if err != nil {
 		return nil, setupErr(err)
+	}
+	if o.Nice != 0 {
+		if err := r.g.SetNice(o.Nice); err != nil {
+			return nil, setupErr(err)
+		}
 	}
 	if err := r.startWatchdog(layout); err != nil {
 		return nil, setupErr(err)

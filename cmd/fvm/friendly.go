@@ -26,6 +26,7 @@ func newFriendlyCmd() *cobra.Command {
 	var (
 		out, name, summary string
 		vm, n, initD, cpu  int
+		nice               int
 		periodUs           int64
 	)
 	c := &cobra.Command{
@@ -60,6 +61,9 @@ runs on unthrottled.
 			if _, err := exec.LookPath(args[0]); err != nil {
 				return badInput(fmt.Errorf("command %q: %w", args[0], err))
 			}
+			if nice < -20 || nice > 19 {
+				return badInput(fmt.Errorf("--nice %d: want -20..19", nice))
+			}
 			if periodUs != 0 && (periodUs < port.MinPeriodUs || periodUs > 1_000_000) {
 				return badInput(fmt.Errorf("--period-us %d: want %d..1000000 (a pause of 950 permille must leave the kernel's 1 ms minimum quota)", periodUs, port.MinPeriodUs))
 			}
@@ -76,7 +80,7 @@ runs on unthrottled.
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 			defer signal.Stop(sigs)
 			o := friendly.Options{
-				Command: args, Dir: out, Name: name, SummaryFile: summary, Config: cfg, PeriodUs: periodUs, CPU: cpu,
+				Command: args, Dir: out, Name: name, SummaryFile: summary, Config: cfg, PeriodUs: periodUs, CPU: cpu, Nice: nice,
 				Exe: exe, Stdin: os.Stdin, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Log: cmd.ErrOrStderr(),
 				Signals: sigs,
 			}
@@ -106,6 +110,7 @@ runs on unthrottled.
 	f.IntVar(&n, "n", 1, "number of friendly groups in the run (trace header n)")
 	f.IntVar(&initD, "init", 0, "initial demand in units of 1/u of a core (default: the controller's, u)")
 	f.IntVar(&cpu, "cpu", -1, "pin the command to this CPU and keep fvm's own threads off it (-1: no pinning)")
+	f.IntVar(&nice, "nice", 0, "give the group the CPU weight of a session at this nice (default: the kernel's default weight)")
 	f.Int64Var(&periodUs, "period-us", 0, fmt.Sprintf("CFS period in us (default %d)", port.DefaultPeriodUs))
 	c.AddCommand(newFriendlyHelperCmd(), newFriendlyExperimentCmd(), newFriendlySummarizeCmd(), newFriendlyProbeCmd())
 	return c

@@ -19,9 +19,12 @@ import (
 
 func newFriendlyExperimentCmd() *cobra.Command {
 	var (
-		out string
-		dur time.Duration
-		cpu int
+		out      string
+		dur      time.Duration
+		cpu      int
+		nice     int
+		periodUs int64
+		stepUs   int64
 	)
 	var names []string
 	for _, e := range experiment.Experiments() {
@@ -47,6 +50,18 @@ comparison of the latency loop's slowdown). Needs root. Experiments:
 			if cpu < 0 {
 				return badInput(fmt.Errorf("--cpu %d: want a CPU number", cpu))
 			}
+			if nice < -20 || nice > 19 {
+				return badInput(fmt.Errorf("--nice %d: want -20..19", nice))
+			}
+			specs := e.Specs(dur, cpu, nice)
+			for i := range specs {
+				specs[i].PeriodUs, specs[i].PeriodStepUs = periodUs, stepUs
+				// Run prepares its own copy; this one only validates the flags.
+				c := specs[i]
+				if err := c.Prepare(); err != nil {
+					return badInput(fmt.Errorf("--period-us %d --period-step-us %d: %w", periodUs, stepUs, err))
+				}
+			}
 			exe, err := os.Executable()
 			if err != nil {
 				return fmt.Errorf("find the fvm executable: %w", err)
@@ -56,7 +71,7 @@ comparison of the latency loop's slowdown). Needs root. Experiments:
 			w := cmd.OutOrStdout()
 			var sums []*experiment.Summary
 			var bad []string
-			for _, s := range e.Specs(dur, cpu) {
+			for _, s := range specs {
 				dir := filepath.Join(out, s.Name)
 				res, err := experiment.Run(ctx, s, experiment.Env{Exe: exe, Progress: cmd.ErrOrStderr()}, dir)
 				if err != nil {
@@ -86,6 +101,9 @@ comparison of the latency loop's slowdown). Needs root. Experiments:
 	}
 	c.Flags().StringVar(&out, "out", "out/friendly", "directory for the runs")
 	c.Flags().DurationVar(&dur, "duration", 0, "length of each run (default: the experiment's)")
+	c.Flags().IntVar(&nice, "nice", 0, "raise every participant together: the session's autogroup and each friendly group's weight at this nice (e.g. -15 on a shared machine; root)")
+	c.Flags().Int64Var(&periodUs, "period-us", 0, "CFS period of friendly group 0 (default 20000)")
+	c.Flags().Int64Var(&stepUs, "period-step-us", 0, "group i's period is period-us + i*period-step-us (default 100; -1: equal periods)")
 	c.Flags().IntVar(&cpu, "cpu", defaultCPU(), "the core every participant is pinned to (default $FVM_GUEST_CPU or 0)")
 	return c
 }

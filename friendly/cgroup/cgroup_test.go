@@ -145,6 +145,17 @@ func TestGroupLifecycle(t *testing.T) {
 			if u, err := g.Usage(); err != nil || u != (cgroup.Usage{CPUNs: 7_000_000, ThrottledNs: 3_000_000, NrThrottled: 4}) {
 				t.Errorf("usage %+v, %v", u, err)
 			}
+			if err := g.SetNice(-15); err != nil {
+				t.Fatal(err)
+			}
+			want := map[cgroup.Version]string{cgroup.V1: "cpu.shares:29154", cgroup.V2: "cpu.weight.nice:-15"}[l.Version]
+			f, v, _ := strings.Cut(want, ":")
+			if got := strings.TrimSpace(tr.Content(path.Join(g.Dir(), f))); got != v {
+				t.Errorf("after SetNice(-15): %s = %q, want %s (the kernel's weight of nice -15)", f, got, v)
+			}
+			if err := g.SetNice(20); err == nil {
+				t.Error("nice 20 accepted")
+			}
 			if err := g.Release(); err != nil {
 				t.Fatal(err)
 			}

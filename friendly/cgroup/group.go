@@ -152,6 +152,42 @@ func (g *Group) SetQuota(quotaUs int64) error {
 	return nil
 }
 
+// niceWeight is the kernel's weight of each nice value, -20..19
+// (sched_prio_to_weight in kernel/sched/core.c): a task or group of weight
+// w gets w/sum of the CPU among its runnable siblings.
+var niceWeight = [40]int{
+	88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916,
+	9548, 7620, 6100, 4904, 3906, 3121, 2501, 1991, 1586, 1277,
+	1024, 820, 655, 526, 423, 335, 272, 215, 172, 137,
+	110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
+}
+
+// NiceWeight returns the kernel's weight for nice n (-20..19).
+func NiceWeight(n int) (int, error) {
+	if n < -20 || n > 19 {
+		return 0, fmt.Errorf("nice %d: want -20..19", n)
+	}
+	return niceWeight[n+20], nil
+}
+
+// SetNice gives the group the CPU weight of a task or session at nice n
+// among its siblings (v1: cpu.shares; v2: cpu.weight.nice).
+func (g *Group) SetNice(n int) error {
+	w, err := NiceWeight(n)
+	if err != nil {
+		return err
+	}
+	d := g.dirs[0]
+	file, val := "cpu.shares", strconv.Itoa(w)
+	if g.layout.Version == V2 {
+		file, val = "cpu.weight.nice", strconv.Itoa(n)
+	}
+	if err := g.fs.WriteFile(path.Join(d, file), []byte(val)); err != nil {
+		return fmt.Errorf("cgroup %s: %s %s: %w", d, file, val, err)
+	}
+	return nil
+}
+
 // Bandwidth reads back the quota (Unlimited if none) and the period, µs.
 func (g *Group) Bandwidth() (quotaUs, periodUs int64, err error) {
 	d := g.dirs[0]

@@ -34,6 +34,9 @@ func TestPrepare(t *testing.T) {
 		{"init of a non-friendly", func(s *Spec) { s.Participants[0].Role = Unmanaged }, "init"},
 		{"init above dmax", func(s *Spec) { s.Participants[0].Init = 21 }, "init"},
 		{"period too short", func(s *Spec) { s.PeriodUs = 10_000 }, "period"},
+		{"step below -1", func(s *Spec) { s.PeriodStepUs = -2 }, "step"},
+		{"equal periods", func(s *Spec) { s.PeriodStepUs = -1 }, ""},
+		{"nice", func(s *Spec) { s.Nice = 20 }, "nice"},
 		{"probe work", func(s *Spec) { s.Probe = ProbeSpec{Period: time.Millisecond, Work: 2 * time.Millisecond} }, "probe"},
 		{"none", func(s *Spec) { s.Participants = nil }, "no participants"},
 	} {
@@ -46,15 +49,41 @@ func TestPrepare(t *testing.T) {
 	}
 }
 
+// GroupPeriodUs: group k's period is PeriodUs + k*step, the default step
+// 100 us, -1 equal periods; Prepare keeps the step it was given, so that a
+// prepared spec (spec.json) prepares to the same periods again.
+func TestGroupPeriods(t *testing.T) {
+	for _, tc := range []struct {
+		step int64
+		want []int64
+	}{
+		{0, []int64{20_000, 20_100, 20_200}},
+		{-1, []int64{20_000, 20_000, 20_000}},
+		{250, []int64{20_000, 20_250, 20_500}},
+	} {
+		s := Spec{Name: "x", Duration: 10 * time.Second, PeriodStepUs: tc.step, Participants: []Participant{{Name: "A", Role: Friendly, Workload: Spin}}}
+		for round := 0; round < 2; round++ {
+			if err := s.Prepare(); err != nil {
+				t.Fatal(err)
+			}
+			for k, w := range tc.want {
+				if got := s.GroupPeriodUs(k); got != w {
+					t.Errorf("step %d, prepared %d times: group %d's period %d us, want %d", tc.step, round+1, k, got, w)
+				}
+			}
+		}
+	}
+}
+
 // Every experiment's runs are valid, named friendly-NAME[-VARIANT], on
 // the CPU given.
 func TestExperimentsSpecs(t *testing.T) {
 	for _, e := range Experiments() {
-		for _, s := range e.Specs(0, 1) {
+		for _, s := range e.Specs(0, 1, -15) {
 			if err := s.Prepare(); err != nil {
 				t.Errorf("%s: %v", s.Name, err)
 			}
-			if !strings.HasPrefix(s.Name, "friendly-"+e.Name) || s.CPU != 1 || s.Duration != e.Duration {
+			if !strings.HasPrefix(s.Name, "friendly-"+e.Name) || s.CPU != 1 || s.Nice != -15 || s.Duration != e.Duration {
 				t.Errorf("%s: cpu %d duration %v", s.Name, s.CPU, s.Duration)
 			}
 		}

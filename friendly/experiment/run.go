@@ -77,6 +77,31 @@ func gzipInput(dir string) (string, error) {
 	return p, nil
 }
 
+// AutogroupNice sets the nice of the calling process's session's
+// autogroup (/proc/self/autogroup: with CONFIG_SCHED_AUTOGROUP the
+// session is one scheduling entity, weighted by this nice, and the tasks
+// the runner starts inherit its session) and returns the function that
+// restores the old value. Without autogroups it does nothing.
+func AutogroupNice(n int) (restore func(), err error) {
+	const p = "/proc/self/autogroup"
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return func() {}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("autogroup: %w", err)
+	}
+	// "/autogroup-123 nice 0"
+	old := 0
+	if f := strings.Fields(string(b)); len(f) == 3 {
+		old, _ = strconv.Atoi(f[2])
+	}
+	if err := os.WriteFile(p, []byte(strconv.Itoa(n)), 0); err != nil {
+		return nil, fmt.Errorf("autogroup nice %d: %w", n, err)
+	}
+	return func() { _ = os.WriteFile(p, []byte(strconv.Itoa(old)), 0) }, nil
+}
+
 // argv is a participant's workload command.
 func argv(s *Spec, p Participant, env Env, dir, input string) []string {
 	switch p.Workload {
@@ -126,6 +151,13 @@ func Run(ctx context.Context, spec Spec, env Env, dir string) (*Result, error) {
 	}
 	if err := host.KeepOffCPU(spec.CPU); err != nil {
 		return nil, err
+	}
+	if spec.Nice != 0 {
+		restore, err := AutogroupNice(spec.Nice)
+		if err != nil {
+			return nil, err
+		}
+		defer restore()
 	}
 	input := ""
 	for _, p := range spec.Participants {
@@ -257,9 +289,12 @@ func start(s *Spec, i int, p Participant, fr []int, env Env, dir, input string) 
 		}
 		args := []string{"friendly", "--out", dir, "--name", p.Name, "--summary", filepath.Join(dir, "raw", p.Name+".summary.json"),
 			"--vm", strconv.Itoa(k), "--n", strconv.Itoa(len(fr)), "--cpu", strconv.Itoa(s.CPU),
-			"--period-us", strconv.FormatInt(s.PeriodUs+int64(k)*s.PeriodStepUs, 10)}
+			"--period-us", strconv.FormatInt(s.GroupPeriodUs(k), 10)}
 		if p.Init > 0 {
 			args = append(args, "--init", strconv.Itoa(p.Init))
+		}
+		if s.Nice != 0 {
+			args = append(args, "--nice", strconv.Itoa(s.Nice))
 		}
 		cmd = exec.Command(env.Exe, append(append(args, "--"), cmdArgv...)...)
 	} else {

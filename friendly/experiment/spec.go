@@ -53,10 +53,18 @@ type Spec struct {
 	CPU int `json:"cpu"`
 	// PeriodUs is friendly group 0's CFS period; group i gets PeriodUs +
 	// i*PeriodStepUs, so that the groups' periods drift against each other
-	// instead of keeping fixed phases (as the UML guests' pauses do).
-	PeriodUs     int64         `json:"period_us"`
-	PeriodStepUs int64         `json:"period_step_us"`
-	Probe        ProbeSpec     `json:"probe"`
+	// instead of keeping fixed phases (as the UML guests' pauses do); a
+	// step of -1 asks for equal periods (0 is the default step, 100).
+	PeriodUs     int64     `json:"period_us"`
+	PeriodStepUs int64     `json:"period_step_us"`
+	Probe        ProbeSpec `json:"probe"`
+	// Nice, if not 0, raises every participant together: the runner's
+	// session's autogroup (which the other participants share) gets this
+	// nice, and each friendly group the same CPU weight, so that they keep
+	// the kernel's default weights against each other while background
+	// load on a shared machine cannot take their core. A nice-19 job is
+	// still at nice 19 within the session.
+	Nice         int           `json:"nice,omitempty"`
 	Participants []Participant `json:"participants"`
 }
 
@@ -80,12 +88,15 @@ func (s *Spec) Prepare() error {
 	if s.Duration < 2*time.Second {
 		errs = append(errs, fmt.Errorf("duration %v: want at least 2s", s.Duration))
 	}
+	if s.Nice < -20 || s.Nice > 19 {
+		errs = append(errs, fmt.Errorf("nice %d: want -20..19", s.Nice))
+	}
 	if s.CPU < 0 {
 		errs = append(errs, fmt.Errorf("cpu %d: want a CPU number", s.CPU))
 	}
 	n := len(s.Friendly())
-	if p := s.PeriodUs + int64(max(n-1, 0))*s.PeriodStepUs; s.PeriodUs < port.MinPeriodUs || s.PeriodStepUs < 0 || p > 1_000_000 {
-		errs = append(errs, fmt.Errorf("period %d us, step %d us: want periods in [%d, 1000000] us", s.PeriodUs, s.PeriodStepUs, port.MinPeriodUs))
+	if p := s.GroupPeriodUs(max(n-1, 0)); s.PeriodUs < port.MinPeriodUs || s.PeriodStepUs < -1 || p > 1_000_000 {
+		errs = append(errs, fmt.Errorf("period %d us, step %d us: want periods in [%d, 1000000] us and a step of -1 (equal periods) or more", s.PeriodUs, s.PeriodStepUs, port.MinPeriodUs))
 	}
 	if s.Probe.Work <= 0 || s.Probe.Work >= s.Probe.Period {
 		errs = append(errs, fmt.Errorf("probe period %v, work %v: want 0 < work < period", s.Probe.Period, s.Probe.Work))
@@ -115,6 +126,11 @@ func (s *Spec) Prepare() error {
 		errs = append(errs, errors.New("no participants"))
 	}
 	return errors.Join(errs...)
+}
+
+// GroupPeriodUs is the CFS period of friendly group k (PeriodStepUs).
+func (s *Spec) GroupPeriodUs(k int) int64 {
+	return s.PeriodUs + int64(k)*max(s.PeriodStepUs, 0)
 }
 
 // Friendly returns the indices of the friendly groups, in order (group i
@@ -189,8 +205,8 @@ func Lookup(name string) (Experiment, error) {
 }
 
 // Specs returns the runs of e, each lasting d (0: the default), on cpu,
-// named friendly-NAME[-VARIANT].
-func (e Experiment) Specs(d time.Duration, cpu int) []Spec {
+// at nice (Spec.Nice), named friendly-NAME[-VARIANT].
+func (e Experiment) Specs(d time.Duration, cpu, nice int) []Spec {
 	if d <= 0 {
 		d = e.Duration
 	}
@@ -200,7 +216,7 @@ func (e Experiment) Specs(d time.Duration, cpu int) []Spec {
 		if specs[i].Name != "" {
 			n += "-" + specs[i].Name
 		}
-		specs[i].Name, specs[i].CPU = n, cpu
+		specs[i].Name, specs[i].CPU, specs[i].Nice = n, cpu, nice
 	}
 	return specs
 }

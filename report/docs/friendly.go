@@ -84,7 +84,7 @@ func FriendlyJob(root string) (string, error) {
 		return "", err
 	}
 	var sums []*experiment.Summary
-	for _, sp := range e.Specs(0, 0) {
+	for _, sp := range e.Specs(0, 0, 0) {
 		s, err := readSummary(root, sp.Name)
 		if err != nil {
 			return "", err

@@ -133,6 +133,7 @@ func (tr *Tree) makeCgroup(m mnt, dir string, root bool) error {
 			files["cgroup.controllers"] = string(parent)
 			if slices.Contains(strings.Fields(string(parent)), "cpu") {
 				files["cpu.max"] = "max 100000\n"
+				files["cpu.weight.nice"] = "0\n"
 				files["cpu.stat"] = "usage_usec 0\nuser_usec 0\nsystem_usec 0\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\nnr_bursts 0\nburst_usec 0\n"
 			}
 		}
@@ -141,6 +142,7 @@ func (tr *Tree) makeCgroup(m mnt, dir string, root bool) error {
 		if slices.Contains(m.ctl, "cpu") {
 			files["cpu.cfs_period_us"] = "100000\n"
 			files["cpu.cfs_quota_us"] = "-1\n"
+			files["cpu.shares"] = "1024\n"
 			files["cpu.stat"] = "nr_periods 0\nnr_throttled 0\nthrottled_time 0\nnr_bursts 0\nburst_time 0\n"
 		}
 		if slices.Contains(m.ctl, "cpuacct") {
@@ -284,6 +286,18 @@ func (tr *Tree) WriteFile(p string, b []byte) error {
 			period = f[1]
 		}
 		return os.WriteFile(q, []byte(f[0]+" "+period+"\n"), 0o644)
+	case "cpu.shares":
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 2 || v > 262144 {
+			return inval
+		}
+		return os.WriteFile(q, []byte(s+"\n"), 0o644)
+	case "cpu.weight.nice":
+		v, err := strconv.Atoi(s)
+		if err != nil || v < -20 || v > 19 {
+			return inval
+		}
+		return os.WriteFile(q, []byte(s+"\n"), 0o644)
 	case "cgroup.subtree_control":
 		ctl, _ := os.ReadFile(tr.Path(path.Join(dir, "cgroup.controllers")))
 		cur, _ := os.ReadFile(q)
