@@ -1,6 +1,7 @@
 package friendly
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,11 +62,21 @@ func (f *fakeCFS) advance(t *testing.T, wall int64) {
 // and 500 above; so from d = 20 it halves to 10, 5, then 2 (250 > 200),
 // and climbs 2, 3, 4 (steal 200, not above theta), 5 (250), halves to 2:
 // every later decision is in 2..5.
+//
+// With a clock that moves on every reading (tick: time passes while the
+// counters are read, as on a real host), every sample is still stamped at
+// or after its window's end (the read's end, not its start) and every
+// window reports the pause of the last actuation before its end: the
+// trace checker's stale-timestamp and pause-in-force rules, asserted here
+// directly as well.
 func TestControlRefinesBesideABusyTask(t *testing.T) {
-	for _, v := range []string{"v1", "v2"} {
-		t.Run(v, func(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		tick int64 // ns the clock moves at every reading
+	}{{"v1", 0}, {"v2", 0}, {"v1", 37_000}, {"v2", 37_000}} {
+		t.Run(fmt.Sprintf("%s-tick%dus", tc.v, tc.tick/1000), func(t *testing.T) {
 			tr := cgrouptest.NewV1(t, false)
-			if v == "v2" {
+			if tc.v == "v2" {
 				tr = cgrouptest.NewV2(t, "cpu")
 			}
 			l, err := cgroup.Detect(tr)
@@ -81,7 +92,7 @@ func TestControlRefinesBesideABusyTask(t *testing.T) {
 				t.Fatal(err)
 			}
 			clock := int64(10 * time.Second)
-			now := func() int64 { return clock }
+			now := func() int64 { clock += tc.tick; return clock }
 			act, err := port.NewActuator(g, port.DefaultPeriodUs)
 			if err != nil {
 				t.Fatal(err)
@@ -133,12 +144,25 @@ func TestControlRefinesBesideABusyTask(t *testing.T) {
 			}
 			var ds []int
 			hosts := 0
+			lastPause := int64(-1) // the pause of the latest actuation
 			for _, e := range evs {
 				switch e.Kind {
 				case trace.KindDecide:
 					ds = append(ds, e.Decide.DAfter)
 				case trace.KindHost:
 					hosts++
+				case trace.KindActuate:
+					lastPause = e.Actuate.PausePermille
+				case trace.KindSample:
+					if end := e.Sample.StartNs + e.Sample.WallNs; e.TNs < end {
+						t.Errorf("window %d stamped %d ns, before its end %d ns", e.Sample.Seq, e.TNs, end)
+					}
+					// One window closes per poll, and the poll actuates
+					// after its read: the pause in force at a window's end
+					// is that of the latest actuation traced before it.
+					if e.Sample.PausePermille != lastPause {
+						t.Errorf("window %d reports pause %d, the latest actuation %d", e.Sample.Seq, e.Sample.PausePermille, lastPause)
+					}
 				}
 			}
 			if len(ds) < 30 || hosts < len(ds)-1 {

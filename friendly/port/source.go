@@ -49,7 +49,10 @@ func NewSource(fs cgroup.FS, g *cgroup.Group, now func() int64) *Source {
 	return &Source{fs: fs, g: g, now: now, windowNs: vocab.WindowNs, tasks: map[int]cgroup.Schedstat{}}
 }
 
-// read takes a reading.
+// read takes a reading. Its time is taken before the counters are read,
+// so a window ends no later than the read returns: the controller loop
+// stamps the sample with its clock after Windows returns (the trace
+// checker rejects a sample stamped before its window's end).
 func (s *Source) read() (Reading, error) {
 	t := s.now()
 	u, err := s.g.Usage()
