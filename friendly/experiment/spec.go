@@ -204,15 +204,20 @@ func Lookup(name string) (Experiment, error) {
 	return Experiment{}, fmt.Errorf("unknown experiment %q (want one of %v)", name, names)
 }
 
+// RunPrefix begins the name of every run of an experiment (and of the real
+// tests' runs): committed runs of friendly groups sit beside the UML
+// guests' runs under testdata/runs, told apart by it.
+const RunPrefix = "friendly-"
+
 // Specs returns the runs of e, each lasting d (0: the default), on cpu,
-// at nice (Spec.Nice), named friendly-NAME[-VARIANT].
+// at nice (Spec.Nice), named RunPrefix+NAME[-VARIANT].
 func (e Experiment) Specs(d time.Duration, cpu, nice int) []Spec {
 	if d <= 0 {
 		d = e.Duration
 	}
 	specs := e.runs(d)
 	for i := range specs {
-		n := "friendly-" + e.Name
+		n := RunPrefix + e.Name
 		if specs[i].Name != "" {
 			n += "-" + specs[i].Name
 		}

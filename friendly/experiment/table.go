@@ -75,7 +75,7 @@ func complete(s *Summary) string {
 // Variant is the part of a run's name after its experiment's
 // (friendly-job-nice19: nice19).
 func Variant(name, experiment string) string {
-	return strings.TrimPrefix(strings.TrimPrefix(name, "friendly-"+experiment), "-")
+	return strings.TrimPrefix(strings.TrimPrefix(name, RunPrefix+experiment), "-")
 }
 
 // JobTable renders the job experiment's comparison: for each variant, the

@@ -14,8 +14,37 @@ import (
 type Block struct {
 	File string // relative to the repository root
 	Name string
-	// Render returns the block's Markdown (ending in a newline).
+	// Render returns the block's Markdown (ending in a newline); nil
+	// leaves the block's text as it is (Only).
 	Render func(root string) (string, error)
+}
+
+// Only keeps the blocks called want rendered and leaves the text of every
+// other block as it is, so that part of the documents can be regenerated
+// while another part cannot be rendered (its data not recorded yet). A
+// name that no block has is an error.
+func Only(blocks []Block, want []string) ([]Block, error) {
+	keep := map[string]bool{}
+	for _, n := range want {
+		keep[n] = true
+	}
+	out := make([]Block, len(blocks))
+	for i, b := range blocks {
+		if !keep[b.Name] {
+			b.Render = nil
+		}
+		delete(keep, b.Name)
+		out[i] = b
+	}
+	if len(keep) > 0 {
+		var unknown []string
+		for n := range keep {
+			unknown = append(unknown, n)
+		}
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("docs: no block called %s (known: %s)", strings.Join(unknown, ", "), names(blocks))
+	}
+	return out, nil
 }
 
 var reBlock = regexp.MustCompile(`(?s)(<!-- fvm:docs ([a-z0-9-]+) -->\n)(.*?)(<!-- fvm:end -->)`)
@@ -56,6 +85,9 @@ func Update(root string, blocks []Block, check bool) ([]string, error) {
 				return m
 			}
 			seen[name] = true
+			if b.Render == nil {
+				return m
+			}
 			body, err := b.Render(root)
 			if err != nil {
 				renderErr = fmt.Errorf("docs: %s block %s: %w", f, name, err)

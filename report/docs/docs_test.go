@@ -49,6 +49,36 @@ func TestUpdateBlocks(t *testing.T) {
 	}
 }
 
+// Only renders the blocks named and leaves the others' text alone, even a
+// block that cannot be rendered; an unknown name is an error.
+func TestOnly(t *testing.T) {
+	dir := t.TempDir()
+	doc := "<!-- fvm:docs a -->\nold a\n<!-- fvm:end -->\n<!-- fvm:docs b -->\nold b\n<!-- fvm:end -->\n"
+	if err := os.WriteFile(filepath.Join(dir, "d.md"), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bs := []Block{
+		{File: "d.md", Name: "a", Render: func(string) (string, error) { return "new a\n", nil }},
+		{File: "d.md", Name: "b", Render: func(string) (string, error) { return "", fmt.Errorf("no data") }},
+	}
+	if _, err := Update(dir, bs, false); err == nil {
+		t.Fatal("a block that cannot be rendered passed")
+	}
+	only, err := Only(bs, []string{"a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Update(dir, only, false); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "d.md")); string(got) != strings.Replace(doc, "old a", "new a", 1) {
+		t.Fatalf("updated to %q", got)
+	}
+	if _, err := Only(bs, []string{"a", "c"}); err == nil || !strings.Contains(err.Error(), "no block called c") {
+		t.Fatalf("unknown name: %v", err)
+	}
+}
+
 // readPatchStat agrees with git's own count of each patch (git apply
 // --numstat: a second implementation).
 func TestPatchStatAgreesWithGit(t *testing.T) {

@@ -54,7 +54,7 @@ func FriendlyRuns(root string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		dir := "friendly-" + name
+		dir := experiment.RunPrefix + name
 		s, err := readSummary(root, dir)
 		if err != nil {
 			return "", err

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/friendly-vm/fvm/friendly/experiment"
 	"github.com/friendly-vm/fvm/trace/refine"
 	"github.com/friendly-vm/fvm/uml-impl/runner"
 )
@@ -22,8 +23,10 @@ type recordedRun struct {
 	refines string
 }
 
-// loadRuns reads every committed run whose name starts with prefix ("":
-// all), in name order, and checks each against ref.
+// loadRuns reads every committed run of UML guests whose name starts with
+// prefix ("": all of them), in name order, and checks each against ref.
+// The runs of friendly groups (experiment.RunPrefix) have summaries of
+// their own (report/docs/friendly.go).
 func loadRuns(root, prefix string) ([]recordedRun, error) {
 	entries, err := os.ReadDir(filepath.Join(root, runsDir))
 	if err != nil {
@@ -31,7 +34,7 @@ func loadRuns(root, prefix string) ([]recordedRun, error) {
 	}
 	var out []recordedRun
 	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) || strings.HasPrefix(e.Name(), experiment.RunPrefix) {
 			continue
 		}
 		dir := filepath.Join(root, runsDir, e.Name())
