@@ -206,10 +206,12 @@ func TestLatencyAndJobTable(t *testing.T) {
 	}
 }
 
-// The probe wakes every period and reports a response of at least its
-// work (a light real run: 1 ms of CPU every 5 ms for 100 ms).
+// The probe wakes on its period's grid and reports a response of at least
+// its work (a light real run: 1 ms of CPU every 5 ms for 300 ms). At most
+// one response per period; on a loaded machine it may miss periods (it
+// skips them by design), so only two responses are required.
 func TestProbe(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	var b bytes.Buffer
 	if err := Probe(ctx, 5*time.Millisecond, time.Millisecond, &b); err != nil {
@@ -220,8 +222,8 @@ func TestProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs, err := readLatency(p)
-	if err != nil || len(rs) < 5 || len(rs) > 21 {
-		t.Fatalf("%d responses in 100 ms at a 5 ms period: %v", len(rs), err)
+	if err != nil || len(rs) < 2 || len(rs) > 61 {
+		t.Fatalf("%d responses in 300 ms at a 5 ms period, want 2..61: %v", len(rs), err)
 	}
 	for i, r := range rs {
 		if r[1] < ms {
