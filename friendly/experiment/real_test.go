@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -184,9 +185,13 @@ func quoteJSON(xs []string) string {
 	return strings.Join(q, ",")
 }
 
-// groupOf returns the group of the fvm friendly process pid, waiting until
-// its command is in it.
-func groupOf(t *testing.T, pid int) (*cgroup.Group, int) {
+// groupOf returns the group of the fvm friendly process pid and its
+// command's pid, waiting until the command runs in it: until the exec
+// helper in the group has become comm. (The helper enters the group
+// before the controller lets it exec; a controller killed in between
+// leaves the helper to exit without running the command, and the group
+// empty.)
+func groupOf(t *testing.T, pid int, comm string) (*cgroup.Group, int) {
 	t.Helper()
 	l, err := cgroup.Detect(cgroup.OS{})
 	if err != nil {
@@ -199,10 +204,12 @@ func groupOf(t *testing.T, pid int) (*cgroup.Group, int) {
 	g := l.Group(cgroup.OS{}, name)
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if ps, err := g.Procs(); err == nil && len(ps) > 0 {
-			return g, ps[0]
+			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", ps[0])); err == nil && strings.TrimSpace(string(b)) == comm {
+				return g, ps[0]
+			}
 		}
 	}
-	t.Fatalf("fvm friendly (pid %d) made no group %s with a process in it", pid, name)
+	t.Fatalf("fvm friendly (pid %d) made no group %s with %s running in it", pid, name, comm)
 	return nil, 0
 }
 
@@ -237,7 +244,7 @@ func TestRealKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = unix.Kill(-f.Process.Pid, syscall.SIGKILL) })
-	g, pid := groupOf(t, f.Process.Pid)
+	g, pid := groupOf(t, f.Process.Pid, "sh")
 	time.Sleep(3 * time.Second)
 	q, p, err := g.Bandwidth()
 	if err != nil {
@@ -306,7 +313,7 @@ func TestRealNoLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = unix.Kill(-f.Process.Pid, syscall.SIGKILL) })
-	g, sleeper := groupOf(t, f.Process.Pid)
+	g, sleeper := groupOf(t, f.Process.Pid, "sleep")
 	wd := watchdogOf(t, g.Name())
 	_ = unix.Kill(wd, syscall.SIGKILL)
 	_ = f.Process.Kill()
@@ -314,6 +321,9 @@ func TestRealNoLeftovers(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if q, _, err := g.Bandwidth(); err != nil || q < 0 {
 		t.Fatalf("with controller and watchdog killed, the group should be left throttled: quota %d, %v", q, err)
+	}
+	if ps, err := g.Procs(); err != nil || !slices.Contains(ps, sleeper) {
+		t.Fatalf("with controller and watchdog killed, the command (pid %d) should be left in the group: it holds %v, %v", sleeper, ps, err)
 	}
 	run := func(name string) {
 		t.Helper()
