@@ -103,7 +103,7 @@ comparison of the latency loop's slowdown). Needs root. Experiments:
 	c.Flags().DurationVar(&dur, "duration", 0, "length of each run (default: the experiment's)")
 	c.Flags().IntVar(&nice, "nice", 0, "raise every participant together: the session's autogroup and each friendly group's weight at this nice (e.g. -15 on a shared machine; root)")
 	c.Flags().Int64Var(&periodUs, "period-us", 0, "CFS period of friendly group 0 (default 20000)")
-	c.Flags().Int64Var(&stepUs, "period-step-us", 0, "group i's period is period-us + i*period-step-us (default 100; -1: equal periods)")
+	c.Flags().Int64Var(&stepUs, "period-step-us", 0, "group i's period is period-us + i*period-step-us (default 1000; -1: equal periods)")
 	c.Flags().IntVar(&cpu, "cpu", defaultCPU(), "the core every participant is pinned to (default $FVM_GUEST_CPU or 0)")
 	return c
 }

@@ -50,14 +50,14 @@ func TestPrepare(t *testing.T) {
 }
 
 // GroupPeriodUs: group k's period is PeriodUs + k*step, the default step
-// 100 us, -1 equal periods; Prepare keeps the step it was given, so that a
+// 1000 us, -1 equal periods; Prepare keeps the step it was given, so that a
 // prepared spec (spec.json) prepares to the same periods again.
 func TestGroupPeriods(t *testing.T) {
 	for _, tc := range []struct {
 		step int64
 		want []int64
 	}{
-		{0, []int64{20_000, 20_100, 20_200}},
+		{0, []int64{20_000, 21_000, 22_000}},
 		{-1, []int64{20_000, 20_000, 20_000}},
 		{250, []int64{20_000, 20_250, 20_500}},
 	} {

@@ -28,7 +28,8 @@ import (
 // kill -9 scenarios on the real kernel's cgroups, serially, pinned to
 // FVM_GUEST_CPU (default 0), with the machine to themselves. Each run is
 // refinement-checked. With FVM_RUN_DIR set, each run is kept there (the
-// calibration runs under testdata/runs/friendly-calibration were made so).
+// calibration rounds summarized under testdata/thresholds/friendly were
+// made so).
 
 var fvmExe string
 

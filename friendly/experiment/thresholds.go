@@ -17,23 +17,31 @@ type KillRun struct {
 }
 
 // The real tests' run lengths and thresholds (make test-friendly). Each
-// threshold is set from the calibration runs committed under
-// testdata/runs/friendly-calibration; README.md shows their minimum,
-// median and maximum next to the threshold and its margin (fvm docs).
+// threshold is set from the calibration rounds whose summaries are
+// committed under testdata/thresholds/friendly (round-K: one make
+// test-friendly with FVM_RUN_DIR set); README.md shows their minimum,
+// median and maximum next to the threshold and its margin (fvm docs),
+// and fails to render if a round breaks a threshold.
 const (
 	RealPairDuration   = 30 * time.Second
 	RealGreedyDuration = 20 * time.Second
 
-	// PairJainMin: two friendly groups reach Jain >= 0.99.
-	PairJainMin = 0.99
+	// PairJainMin: two friendly groups share the core fairly. Seven
+	// rounds: min 0.957, median 0.997, max 1.000; margin 0.027 below the
+	// worst. (The aim, 0.99, is the median run, not every run.)
+	PairJainMin = 0.93
 	// GreedyFriendlyMax: beside a busy process the friendly group stays
-	// below its fair share, one half.
-	GreedyFriendlyMax = 0.5
-	// GreedyOtherMin: the busy process keeps at least this share.
-	GreedyOtherMin = 0.75
-	// Kill9BeforeMax: the command is throttled before the kill.
-	Kill9BeforeMax = 0.35
-	// Kill9AfterMin: after the kill it runs unthrottled, at its fair
-	// share (one half) beside the busy process.
-	Kill9AfterMin = 0.4
+	// well below its fair share, one half. Seven rounds: min 0.209,
+	// median 0.218, max 0.235; margin 0.065 above the worst.
+	GreedyFriendlyMax = 0.30
+	// GreedyOtherMin: the busy process keeps at least this share. Seven
+	// rounds: min 0.751, median 0.775, max 0.785; margin 0.051.
+	GreedyOtherMin = 0.70
+	// Kill9BeforeMax: the command is throttled before the kill. Seven
+	// rounds: min 0.180, median 0.198, max 0.226; margin 0.074.
+	Kill9BeforeMax = 0.30
+	// Kill9AfterMin: after the kill it runs unthrottled, at about its
+	// fair share (one half) beside the busy process. Seven rounds: min
+	// 0.487, median 0.495, max 0.499; margin 0.037.
+	Kill9AfterMin = 0.45
 )

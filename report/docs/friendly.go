@@ -15,9 +15,10 @@ import (
 // to the repository root.
 const friendlyRuns = "testdata/runs"
 
-// friendlyCalibration holds the calibration runs of the real tests:
-// FVM_RUN_DIR=<dir>/<k> make test-friendly, k = 1..5.
-const friendlyCalibration = "testdata/runs/friendly-calibration"
+// friendlyCalibration holds the summaries of the calibration rounds of the
+// real tests: round-K/RUN/summary.json (and friendly-kill9/kill.json)
+// from FVM_RUN_DIR=<dir>/round-K make test-friendly.
+const friendlyCalibration = "testdata/thresholds/friendly"
 
 func readSummary(root, dir string) (*experiment.Summary, error) {
 	return experiment.ReadSummary(filepath.Join(root, friendlyRuns, dir))
