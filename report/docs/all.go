@@ -4,5 +4,5 @@ package docs
 // checker runs once per configuration for all of them.
 func All() []Block {
 	k := newChecker()
-	return append(modelBlocks(k), runBlocks(k)...)
+	return append(append(modelBlocks(k), runBlocks(k)...), FriendlyBlocks()...)
 }

@@ -79,6 +79,22 @@ func TestOnly(t *testing.T) {
 	}
 }
 
+// The generated blocks on friendly groups agree with their committed runs
+// (a part of TestDocs that needs no model checking).
+func TestFriendlyDocs(t *testing.T) {
+	var want []string
+	for _, b := range FriendlyBlocks() {
+		want = append(want, b.Name)
+	}
+	only, err := Only(All(), want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stale, err := Update("../..", only, true); err != nil {
+		t.Fatalf("%v\n%v", err, stale)
+	}
+}
+
 // readPatchStat agrees with git's own count of each patch (git apply
 // --numstat: a second implementation).
 func TestPatchStatAgreesWithGit(t *testing.T) {

@@ -149,6 +149,10 @@ func (k *checker) establishes(root string) (string, error) {
 			refining++
 		}
 	}
+	frRefining, frTotal, err := friendlyRefining(root)
+	if err != nil {
+		return "", err
+	}
 	rows := [][]string{
 		{"Identical FVMs converge to a fair share from any start, under feedback delay and lost samples",
 			fmt.Sprintf("`fvm check`: for every behavior of `default` (N=3, delay bound 2, loss) %s; of `hetero-delay` (delay bounds 0, 1, 3) %s; TLC agrees state for state (`tla/`); `proofs/shared.md` proves the contraction per decrease and the exact rounding residual", conv, convDelay)},
@@ -166,7 +170,7 @@ func (k *checker) establishes(root string) (string, error) {
 				vct.WorstJain, signalJains, steal.WorstJain)},
 		{"The guest patch is small", fmt.Sprintf("`uml-impl/patch/`: %d added lines over %s", added, "the series' patches, checkpatch-clean")},
 		{"Real runs are held to the reference",
-			fmt.Sprintf("%d of the %d committed runs under `testdata/runs` refine `ref` (`fvm trace check`, `trace/REFINEMENT.md`); mutated traces are rejected", refining, len(runs))},
+			fmt.Sprintf("%d of the %d committed runs of UML guests and %d of the %d of friendly process groups (`friendly/`) under `testdata/runs` refine `ref` (`fvm trace check`, `trace/REFINEMENT.md`); mutated traces are rejected", refining, len(runs), frRefining, frTotal)},
 	}
 	return table([]string{"claim (the paper's, made testable)", "evidence"}, rows), nil
 }

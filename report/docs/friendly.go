@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/friendly-vm/fvm/friendly/experiment"
+	"github.com/friendly-vm/fvm/trace"
+	"github.com/friendly-vm/fvm/trace/refine"
 )
 
 // friendlyRuns is where the friendly groups' committed runs are, relative
@@ -46,16 +49,93 @@ func conv(x float64) string {
 	return fmt.Sprintf("%.0f s", x)
 }
 
+// friendlyRefining checks the committed experiment runs that have friendly
+// groups against ref: how many refine, of how many.
+func friendlyRefining(root string) (refining, total int, err error) {
+	for _, e := range experiment.Experiments() {
+		for _, sp := range e.Specs(0, 0, 0) {
+			if len(sp.Friendly()) == 0 {
+				continue // no trace: the baselines of the job experiment
+			}
+			dir := filepath.Join(root, friendlyRuns, sp.Name)
+			res, err := refine.CheckFiles([]string{dir}, refine.Options{})
+			if err != nil {
+				return 0, 0, fmt.Errorf("%s: %w", dir, err)
+			}
+			total++
+			if res.OK() {
+				refining++
+			}
+		}
+	}
+	return refining, total, nil
+}
+
+// recordedWith says how the committed runs called dirs were made, from
+// their spec.json and their friendly groups' trace headers: the kernel and
+// cgroup interface, the core, the nice, the groups' CFS periods and, with
+// a latency loop, its period and work. A setting that differs between the
+// runs lists each value.
+func recordedWith(root string, dirs []string) (string, error) {
+	var kernels, cpus, nices, periods, loops []string
+	add := func(xs *[]string, x string) {
+		if !slices.Contains(*xs, x) {
+			*xs = append(*xs, x)
+		}
+	}
+	for _, d := range dirs {
+		dir := filepath.Join(root, friendlyRuns, d)
+		sp, err := experiment.ReadSpec(dir)
+		if err != nil {
+			return "", err
+		}
+		add(&cpus, fmt.Sprint(sp.CPU))
+		add(&nices, fmt.Sprint(sp.Nice))
+		hasLoop := false
+		for _, p := range sp.Participants {
+			if p.Workload == experiment.Loop {
+				hasLoop = true
+			}
+			if p.Role != experiment.Friendly {
+				continue
+			}
+			evs, err := trace.ReadFile(filepath.Join(dir, p.Name+".jsonl"))
+			if err != nil {
+				return "", err
+			}
+			if len(evs) == 0 || evs[0].Header == nil {
+				return "", fmt.Errorf("%s: %s.jsonl has no header", dir, p.Name)
+			}
+			add(&kernels, "`"+evs[0].Header.Kernel+"`")
+		}
+		if len(sp.Friendly()) > 0 {
+			add(&periods, fmt.Sprintf("%d + k·%d µs", sp.PeriodUs, max(sp.PeriodStepUs, 0)))
+		}
+		if hasLoop {
+			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+			add(&loops, fmt.Sprintf("%g ms of CPU every %g ms", ms(sp.Probe.Work), ms(sp.Probe.Period)))
+		}
+	}
+	out := fmt.Sprintf("Recorded on %s; every participant pinned to CPU %s; `--nice %s`; friendly group k's CFS period %s",
+		strings.Join(kernels, ", "), strings.Join(cpus, ", "), strings.Join(nices, ", "), strings.Join(periods, "; "))
+	if len(loops) > 0 {
+		out += "; the latency loop does " + strings.Join(loops, ", ")
+	}
+	return out + " (from the runs' `spec.json` and trace headers).\n", nil
+}
+
 // FriendlyRuns renders README.md's table of the committed pair, four and
 // greedy runs of friendly groups.
 func FriendlyRuns(root string) (string, error) {
 	var rows [][]string
+	var dirs []string
 	for _, name := range []string{"pair", "four", "greedy"} {
 		e, err := experiment.Lookup(name)
 		if err != nil {
 			return "", err
 		}
 		dir := experiment.RunPrefix + name
+		dirs = append(dirs, dir)
 		s, err := readSummary(root, dir)
 		if err != nil {
 			return "", err
@@ -74,7 +154,11 @@ func FriendlyRuns(root string) (string, error) {
 		rows = append(rows, []string{"`" + dir + "`", fmt.Sprintf("%s; %.0f s", e.Description, sp.Duration.Seconds()), jain,
 			fmt.Sprintf("%.1f%%", 100*s.Utilisation), conv(s.ConvergenceS), shares(s), yes(s.Refines)})
 	}
-	return table([]string{"run", "what", "Jain (friendly)", "utilisation", "convergence", "shares (second half)", "refines ref"}, rows), nil
+	with, err := recordedWith(root, dirs)
+	if err != nil {
+		return "", err
+	}
+	return table([]string{"run", "what", "Jain (friendly)", "utilisation", "convergence", "shares (second half)", "refines ref"}, rows) + "\n" + with, nil
 }
 
 // FriendlyJob renders README.md's comparison of the job beside the
@@ -85,7 +169,9 @@ func FriendlyJob(root string) (string, error) {
 		return "", err
 	}
 	var sums []*experiment.Summary
+	var dirs []string
 	for _, sp := range e.Specs(0, 0, 0) {
+		dirs = append(dirs, sp.Name)
 		s, err := readSummary(root, sp.Name)
 		if err != nil {
 			return "", err
@@ -98,7 +184,15 @@ func FriendlyJob(root string) (string, error) {
 		}
 		sums = append(sums, s)
 	}
-	return experiment.JobTable(sums)
+	t, err := experiment.JobTable(sums)
+	if err != nil {
+		return "", err
+	}
+	with, err := recordedWith(root, dirs)
+	if err != nil {
+		return "", err
+	}
+	return t + "\n" + with, nil
 }
 
 // calibration reads every calibration run's file named rel.
