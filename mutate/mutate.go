@@ -25,6 +25,9 @@ var Areas = []struct{ Name, Prefix string }{
 	{"controller", "uml-impl/controller/"},
 	{"checker", "trace/refine/"},
 	{"runner", "uml-impl/runner/"},
+	// The run summaries' figures that the runner and the friendly
+	// experiments share (metrics.Delays).
+	{"metrics", "metrics/"},
 	{"host", "uml-impl/host/"},
 	{"kernel", "uml-impl/patch/"},
 }
@@ -199,7 +202,11 @@ func (m *Mutant) validate() error {
 	case m.File == "":
 		return fmt.Errorf("mutant %s: no file", m.Name)
 	case m.Area() == "":
-		return fmt.Errorf("mutant %s: file %s is in none of the areas ref, controller, checker, runner, host, kernel", m.Name, m.File)
+		var names []string
+		for _, a := range Areas {
+			names = append(names, a.Name)
+		}
+		return fmt.Errorf("mutant %s: file %s is in none of the areas %s", m.Name, m.File, strings.Join(names, ", "))
 	case !slices.Contains(Kinds, m.Kind):
 		return fmt.Errorf("mutant %s: kind %q: want one of %s", m.Name, m.Kind, strings.Join(Kinds, ", "))
 	case m.Why == "":
