@@ -793,8 +793,9 @@ func (c *checker) lateEnough(v *vmCheck, last, newest int64, whose string) bool 
 // over the same time: four points. Both measure the same CPU time (the
 // kernel's accounting of the guest's host processes and the runner's
 // schedstat of them), and in the recorded real runs they agree to a tenth
-// of this or better (54 VMs of testdata/runs: min 0.0002, median 0.02,
-// max 0.31 points; TestHostGuestToleranceMargin keeps the margin of ten).
+// of this or better (62 UML guests and friendly groups of testdata/runs:
+// min 0.0002, median 0.02, max 0.31 points; TestHostGuestToleranceMargin
+// keeps the margin of ten).
 // The header's fidelity_tol is for model fidelity, which is reported, not
 // asserted.
 const HostGuestTolPermille = 40
