@@ -81,14 +81,14 @@ func (p *Params) Validate() error {
 		}
 	}
 	if !p.Host.Valid() {
-		bad("host", p.Host, "one of shared, fair, duty")
+		bad("host", p.Host, "one of shared, fair, duty, duty-idle")
 	}
 	switch p.Host {
 	case vocab.Shared:
 		if p.Kappa.Den <= 0 || p.Kappa.Num <= 0 || p.Kappa.Num > p.Kappa.Den {
 			bad("kappa", p.Kappa, "a fraction in (0, 1]")
 		}
-	case vocab.Fair, vocab.Duty:
+	case vocab.Fair, vocab.Duty, vocab.DutyIdle:
 		switch p.Signal {
 		// The denominator bound keeps theta's cross-multiplications with the
 		// duty host's observables (denominators up to 2^36 * U) in int64.
@@ -103,8 +103,8 @@ func (p *Params) Validate() error {
 		default:
 			bad("signal", p.Signal, "one of vct, steal under host %v", p.Host)
 		}
-		if p.Host == vocab.Duty && p.Capacity != p.U {
-			bad("capacity", p.Capacity, "equal to u=%d under host duty (one core)", p.U)
+		if p.Host.DutyCycle() && p.Capacity != p.U {
+			bad("capacity", p.Capacity, "equal to u=%d under host %v (one core)", p.U, p.Host)
 		}
 	}
 	if !p.Rule.Valid() {

@@ -22,7 +22,19 @@ const (
 	// fraction r_i of every actuation period with independent phases, and
 	// awake VMs split the core equally.
 	Duty
+	// DutyIdle is work-conserving pause actuation: as Duty, but during its
+	// pause a VM's host processes run at SCHED_IDLE instead of sleeping,
+	// so the paused time is used only when no VM at normal priority wants
+	// the core. The awake (normal-priority) fractions r_i share the core
+	// as under Duty; the rest of the period goes to the FVMs at SCHED_IDLE,
+	// equally. The signal is measured over the normal-priority part of
+	// each period, so it equals Duty's.
+	DutyIdle
 )
+
+// DutyCycle reports whether h models pause actuation (a duty cycle of
+// awake fractions r_i): Duty and DutyIdle, which share their signal.
+func (h Host) DutyCycle() bool { return h == Duty || h == DutyIdle }
 
 // Signal selects the per-FVM observable a controller thresholds. The zero
 // value NoSignal is the shared host's: one capacity bit, no observable.
@@ -68,7 +80,7 @@ const (
 // The names, in enum order. "none" names the zero value of the types that
 // have one (NoSignal, NoBranch); it is printed, never parsed.
 var (
-	hostNames   = []string{"shared", "fair", "duty"}
+	hostNames   = []string{"shared", "fair", "duty", "duty-idle"}
 	signalNames = []string{"none", "vct", "steal"}
 	ruleNames   = []string{"aimd", "mimd", "aiad"}
 	branchNames = []string{"none", "increase", "decrease", "clamp", "hold"}
@@ -76,7 +88,7 @@ var (
 
 // Hosts, Signals, Rules and Branches list every valid value, in order
 // (Signals and Branches without their zero value).
-func Hosts() []Host             { return []Host{Shared, Fair, Duty} }
+func Hosts() []Host             { return []Host{Shared, Fair, Duty, DutyIdle} }
 func Signals() []Signal         { return []Signal{VCT, Steal} }
 func Rules() []Rule             { return []Rule{AIMD, MIMD, AIAD} }
 func Branches() []Branch        { return []Branch{Increase, Decrease, Clamp, Hold} }
@@ -116,7 +128,7 @@ func parse(kind string, names []string, first int, s string) (int, error) {
 	return 0, fmt.Errorf("%s %q: want one of %s", kind, s, strings.Join(valid, ", "))
 }
 
-// ParseHost parses shared, fair or duty.
+// ParseHost parses shared, fair, duty or duty-idle.
 func ParseHost(s string) (Host, error) { i, err := parse("host", hostNames, 0, s); return Host(i), err }
 
 // ParseSignal parses vct or steal.
