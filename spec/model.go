@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"math/big"
 	"math/bits"
 
 	"github.com/friendly-vm/fvm/ref"
@@ -30,7 +31,10 @@ type Model struct {
 	// congested[v] is the sample mask for demand vector index v (fair and
 	// duty hosts only; the shared host's bit is a sum comparison).
 	congested []uint16
-	threshold int // shared: congested iff sum(d) > threshold
+	// conserving[v] (duty-idle only) says whether the shares of every VM
+	// sum to one core at demand vector index v (WorkConserving).
+	conserving []bool
+	threshold  int // shared: congested iff sum(d) > threshold
 	// groups lists the index sets of identical FVMs (two or more each).
 	groups [][]int
 	// symmetric reports whether any two FVMs are identical.
@@ -95,7 +99,39 @@ func NewModel(p *ref.Params) (*Model, error) {
 			m.congested[v] = p.Congested(d)
 		}
 	}
+	if p.Host == vocab.DutyIdle {
+		m.conserving = make([]bool, m.vectors())
+		d := make([]int, m.n)
+		for v := range m.conserving {
+			m.vectorDemands(v, d)
+			m.conserving[v] = sharesSumToOne(p, d)
+		}
+	}
 	return m, nil
+}
+
+// sharesSumToOne reports whether the FVMs' shares (ref.Observe) and the
+// greedy VMs' (ref.GreedyShares) add up to exactly one core at demands d.
+func sharesSumToOne(p *ref.Params, d []int) bool {
+	sum := new(big.Rat)
+	add := func(r vocab.Rat) { sum.Add(sum, new(big.Rat).SetFrac64(r.Num, r.Den)) }
+	for _, o := range p.Observe(d) {
+		add(o.Share)
+	}
+	for _, g := range p.GreedyShares(d) {
+		add(g)
+	}
+	return sum.Cmp(big.NewRat(1, 1)) == 0
+}
+
+// vector returns the demand-vector index of packed state s (mixed radix,
+// FVM 0 most significant; see vectorDemands).
+func (m *Model) vector(s uint64) int {
+	v, r := 0, m.p.Dmax-m.p.Dmin+1
+	for i := 0; i < m.n; i++ {
+		v = v*r + m.demand(s, i) - m.p.Dmin
+	}
+	return v
 }
 
 func delays(p *ref.Params) []int {
@@ -229,11 +265,7 @@ func (m *Model) sample(s uint64) uint16 {
 		}
 		return 0
 	}
-	v, r := 0, m.p.Dmax-m.p.Dmin+1
-	for i := 0; i < m.n; i++ {
-		v = v*r + m.demand(s, i) - m.p.Dmin
-	}
-	return m.congested[v]
+	return m.congested[m.vector(s)]
 }
 
 // Symmetric reports whether any two FVMs are identical, so that Canon

@@ -28,6 +28,13 @@ const (
 	// FairShares: every limit set is closed under swapping identical FVMs,
 	// or its projected demands stay within eps.
 	FairShares = "FairShares"
+	// WorkConserving: under the duty-idle host, the shares of every VM
+	// (the FVMs' and the greedy VMs') sum to one core in every state.
+	WorkConserving = "WorkConserving"
+	// Friendly: <>[] (d_i <= H_i for every i), the duty hosts' demand
+	// ceiling with the steal signal, hence a floor on every greedy VM's
+	// share; stated where there are greedy VMs.
+	Friendly = "Friendly"
 )
 
 // PropertyKind says how a property is judged.
@@ -61,6 +68,11 @@ func Properties(p *ref.Params) []Property {
 		{NoStarvation, Invariant, true, "every FVM is awake a positive fraction of every period"},
 		{Deadlock, Invariant, true, "some action is always enabled"},
 	}
+	if p.Host == vocab.DutyIdle {
+		// Before Deadlock, which the checker reports after the invariants.
+		deadlock := out[len(out)-1]
+		out = append(out[:len(out)-1], Property{WorkConserving, Invariant, true, "the VMs' shares sum to one core: the core is never idle"}, deadlock)
+	}
 	if p.Host == vocab.Shared {
 		out = append(out,
 			Property{Efficient, EventuallyAll, true, "the total demand ends up in the proved band [Lo, Hi]"},
@@ -68,6 +80,9 @@ func Properties(p *ref.Params) []Property {
 	}
 	if _, err := ref.DemandFloor(p); err == nil {
 		out = append(out, Property{Utilised, EventuallyAll, true, "every FVM's demand ends up at or above its proved floor L_i"})
+	}
+	if _, err := ref.DemandCeiling(p); err == nil && len(p.Greedy) > 0 {
+		out = append(out, Property{Friendly, EventuallyAll, true, "every FVM's demand ends up at or below its proved ceiling H_i, so every greedy VM keeps at least its share at H"})
 	}
 	out = append(out, Property{FairShares, OfLimitSets, false,
 		"in the long run no FVM is favoured beyond rounding: every limit set is closed under swapping identical FVMs, or keeps their projected demands within eps"})
@@ -77,7 +92,7 @@ func Properties(p *ref.Params) []Property {
 // Invariants returns the safety properties of MODEL.md over packed states.
 func (m *Model) Invariants() []mc.Invariant {
 	p := m.p
-	return []mc.Invariant{
+	invs := []mc.Invariant{
 		{Name: TypeOK, Holds: func(s uint64) bool {
 			for i := 0; i < m.n; i++ {
 				d := m.demand(s, i)
@@ -112,6 +127,10 @@ func (m *Model) Invariants() []mc.Invariant {
 			return true
 		}},
 	}
+	if m.conserving != nil {
+		invs = append(invs, mc.Invariant{Name: WorkConserving, Holds: func(s uint64) bool { return m.conserving[m.vector(s)] }})
+	}
+	return invs
 }
 
 // LivenessBounds are the numbers the liveness properties use, derived in
@@ -126,6 +145,9 @@ type LivenessBounds struct {
 	Eps int
 	// Floor is the Utilised floor per FVM; nil where none is proved.
 	Floor []int
+	// Ceiling is the Friendly ceiling per FVM; nil where none is proved
+	// or there is no greedy VM to be friendly to.
+	Ceiling []int
 }
 
 // LivenessBounds derives the liveness bounds for m's parameters.
@@ -145,11 +167,21 @@ func (m *Model) LivenessBounds() (LivenessBounds, error) {
 	case !errors.Is(err, ref.ErrNoFloor):
 		return b, err
 	}
+	if len(m.p.Greedy) > 0 {
+		ceiling, err := ref.DemandCeiling(m.p)
+		switch {
+		case err == nil:
+			b.Ceiling = ceiling
+		case !errors.Is(err, ref.ErrNoCeiling):
+			return b, err
+		}
+	}
 	return b, nil
 }
 
 // Liveness returns the <>[] properties of MODEL.md that apply: Efficient and
-// DemandsConverge on the shared host, Utilised where a floor is proved.
+// DemandsConverge on the shared host, Utilised where a floor is proved,
+// Friendly where a ceiling is proved and there are greedy VMs.
 func (m *Model) Liveness(b LivenessBounds) []mc.EventuallyAlways {
 	var out []mc.EventuallyAlways
 	if b.HasBand {
@@ -168,6 +200,17 @@ func (m *Model) Liveness(b LivenessBounds) []mc.EventuallyAlways {
 		out = append(out, mc.EventuallyAlways{Name: Utilised, P: func(s uint64) bool {
 			for i := 0; i < m.n; i++ {
 				if m.demand(s, i) < floor[i] {
+					return false
+				}
+			}
+			return true
+		}})
+	}
+	if b.Ceiling != nil {
+		ceiling := b.Ceiling
+		out = append(out, mc.EventuallyAlways{Name: Friendly, P: func(s uint64) bool {
+			for i := 0; i < m.n; i++ {
+				if m.demand(s, i) > ceiling[i] {
 					return false
 				}
 			}

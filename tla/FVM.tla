@@ -39,7 +39,7 @@ CONSTANTS
     C,        \* Host capacity in units (U = one core); C = U under "duty".
     Kappa,    \* "shared": congested iff the total demand exceeds Kappa * C.
     Greedy,   \* Sequence of the fixed demands of the non-adaptive VMs.
-    Host,     \* "shared", "fair" or "duty".
+    Host,     \* "shared", "fair", "duty" or "duty-idle".
     Signal,   \* Under "fair" and "duty": FVM i's observable, "vct" or "steal".
     Theta,    \* Under "fair" and "duty": congested_i iff signal_i > Theta.
     Rule,     \* "aimd", "mimd" or "aiad".
@@ -53,7 +53,9 @@ CONSTANTS
     Dmax,     \* itself.
     Lo, Hi,   \* The efficiency band (ref.EfficiencyBand; "shared" only).
     Eps,      \* The rounding residual of projected demands (ref.FairTolerance).
-    Floor     \* [FVMs -> Nat]: the demand floor (ref.DemandFloor; duty+steal).
+    Floor,    \* [FVMs -> Nat]: the demand floor (ref.DemandFloor; duty+steal).
+    Ceiling   \* [FVMs -> Nat]: the demand ceiling (ref.DemandCeiling;
+              \* duty+steal beside greedy VMs).
 
 (* MODEL.md's N, the number of FVMs.                                       *)
 N == Cardinality(FVMs)
@@ -65,11 +67,11 @@ ASSUME
     /\ FVMs # {} /\ IsFiniteSet(FVMs)
     /\ U \in Nat \ {0} /\ C \in Nat \ {0}
     /\ Greedy \in Seq(0..U)
-    /\ Host \in {"shared", "fair", "duty"}
+    /\ Host \in {"shared", "fair", "duty", "duty-idle"}
     /\ Rule \in {"aimd", "mimd", "aiad"}
     /\ Host = "shared" => IsRat(Kappa)
     /\ Host # "shared" => Signal \in {"vct", "steal"} /\ IsRat(Theta)
-    /\ Host = "duty" => C = U
+    /\ Host \in {"duty", "duty-idle"} => C = U
     /\ Dmin \in 1..U /\ Dmax \in Dmin..U
     /\ \A i \in FVMs : Delay[i] \in Nat
     /\ Loss \in BOOLEAN
@@ -235,11 +237,55 @@ DutyCongested(dd) ==
             Exceeds([num |-> e.den, den |-> e.num],
                     [num |-> dd[i] * (e.den - e.num), den |-> U * e.den])]
 
+(* duty-idle (work-conserving pause): during its pause a VM runs at       *)
+(* SCHED_IDLE instead of sleeping.  Its normal-priority fractions share   *)
+(* the core as under duty, and the signal is measured over them, so the   *)
+(* bits are duty's; with probability prod_j (1 - x_j/U) no VM is at       *)
+(* normal priority, and then the N FVMs split the core.                   *)
+(*                                                                         *)
+(* E[1/(1+K)] for greedy VM j: every FVM and the other greedy VMs.        *)
+RECURSIVE DistGreedyBut(_, _, _)
+DistGreedyBut(p, n, j) == IF n = 0 THEN p
+                          ELSE IF n = j THEN DistGreedyBut(p, n - 1, j)
+                          ELSE AddVM(DistGreedyBut(p, n - 1, j), Greedy[n])
+
+GreedyExpectation(dd, j) ==
+    LET p == DistGreedyBut(DistFVMs(dd, FVMs), Len(Greedy), j)
+        m == Len(p) - 1
+        l == LcmUpTo(m + 1)
+    IN  [num |-> SumOver([k \in 1..m + 1 |-> p[k] * (l \div k)], 1..m + 1),
+         den |-> l * Power(U, m)]
+
+RECURSIVE ProdSeq(_)
+ProdSeq(s) == IF s = <<>> THEN 1 ELSE Head(s) * ProdSeq(Tail(s))
+
+(* prod_j (U - x_j) over every VM: U^(N+G) times P(no VM awake).         *)
+RECURSIVE ProdOver(_, _)
+ProdOver(f, S) == IF S = {} THEN 1
+                  ELSE LET x == CHOOSE x \in S : TRUE
+                       IN  f[x] * ProdOver(f, S \ {x})
+
+AllPaused(dd) ==
+    ProdOver([i \in FVMs |-> U - dd[i]], FVMs)
+    * ProdSeq([j \in 1..Len(Greedy) |-> U - Greedy[j]])
+
+(* The shares of every VM sum to one core (WorkConserving).  With M = N+G *)
+(* VMs every E has the denominator l * U^(M-1), l = lcm(1..M).  FVM i's   *)
+(* share is x_i*E_i.num / (l*U^M) + AllPaused / (N*U^M) (its normal part  *)
+(* and its equal part of the idle time), greedy VM j's g_j*E_j.num /      *)
+(* (l*U^M); multiplied by N*l*U^M they must sum to N*l*U^M.               *)
+SharesSumToOne(dd) ==
+    LET M == N + Len(Greedy)
+        l == LcmUpTo(M)
+    IN  SumOver([i \in FVMs |-> N * dd[i] * DutyExpectation(dd, i).num + l * AllPaused(dd)], FVMs)
+        + N * SumSeq([j \in 1..Len(Greedy) |-> Greedy[j] * GreedyExpectation(dd, j).num])
+        = N * l * Power(U, M)
+
 (* Every FVM's congestion bit for demand vector dd (ref.Params.Congested). *)
 Congested(dd) ==
     CASE Host = "shared" -> SharedCongested(dd)
       [] Host = "fair"   -> FairCongested(dd)
-      [] Host = "duty"   -> DutyCongested(dd)
+      [] Host \in {"duty", "duty-idle"} -> DutyCongested(dd)
 
 -----------------------------------------------------------------------------
 (***************************************************************************)
@@ -264,6 +310,10 @@ TickWith(c) == /\ Loss \/ \A i \in FVMs : ~Full(i)
 (* constant-level definition, which TLC evaluates before the search, so   *)
 (* the host model's exact arithmetic is not redone in every state.        *)
 CongestedTable == [dd \in [FVMs -> Dmin..Dmax] |-> Congested(dd)]
+
+(* WorkConserving for every demand vector, computed once (duty-idle).    *)
+ConservingTable == [dd \in [FVMs -> Dmin..Dmax] |->
+                       Host # "duty-idle" \/ SharesSumToOne(dd)]
 
 (* The host samples every FVM at once from the current demands.           *)
 HostTick == TickWith(CongestedTable[d])
@@ -327,6 +377,16 @@ DemandsConverge == LossesEnd => <>[](ProjectedGap <= Eps)
 (* 1 - prod_i (1 - Floor[i]/U).                                           *)
 AboveFloor == \A i \in FVMs : d[i] >= Floor[i]
 Utilised == LossesEnd => <>[]AboveFloor
+
+(* duty-idle host: the shares of every VM sum to one core in every       *)
+(* state: the core is never idle.                                          *)
+WorkConserving == ConservingTable[d]
+
+(* duty hosts with the steal signal, beside greedy VMs: every FVM's       *)
+(* demand ends up at or below its proved ceiling, so every greedy VM      *)
+(* keeps at least its share there.                                         *)
+BelowCeiling == \A i \in FVMs : d[i] <= Ceiling[i]
+Friendly == LossesEnd => <>[]BelowCeiling
 
 THEOREM Spec => []TypeOK /\ []Bounds /\ []DelayBound /\ []NoStarvation
 =============================================================================

@@ -33,6 +33,8 @@ const_Hi == 26
 const_Eps == 1
 \* No demand floor for this host model and signal: Utilised is not checked.
 const_Floor == (fvm0 :> 0 @@ fvm1 :> 0)
+\* No demand ceiling (host model, signal, or no greedy VM): Friendly is not checked.
+const_Ceiling == (fvm0 :> 0 @@ fvm1 :> 0)
 
 \* Safety only: the FVMs are identical, hence interchangeable.
 Symmetry == Permutations(const_FVMs)

@@ -33,6 +33,8 @@ const_Hi == 0
 const_Eps == 1
 \* ref.DemandFloor
 const_Floor == (fvm0 :> 1 @@ fvm1 :> 1 @@ fvm2 :> 1)
+\* No demand ceiling (host model, signal, or no greedy VM): Friendly is not checked.
+const_Ceiling == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0)
 
 \* Safety only: the FVMs are identical, hence interchangeable.
 Symmetry == Permutations(const_FVMs)

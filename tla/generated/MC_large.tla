@@ -34,6 +34,8 @@ const_Hi == 37
 const_Eps == 1
 \* No demand floor for this host model and signal: Utilised is not checked.
 const_Floor == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0 @@ fvm3 :> 0 @@ fvm4 :> 0)
+\* No demand ceiling (host model, signal, or no greedy VM): Friendly is not checked.
+const_Ceiling == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0 @@ fvm3 :> 0 @@ fvm4 :> 0)
 
 \* Safety only: the FVMs are identical, hence interchangeable.
 Symmetry == Permutations(const_FVMs)
