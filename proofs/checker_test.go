@@ -105,6 +105,8 @@ func verdictOf(res *mc.Result, name string) mc.Status {
 //   - hetero-params, mimd, aiad: Fair fails (Theorems 6 and 16);
 //   - duty-vct: a limit set sits at a permutation of (dmax, dmin, dmin)
 //     (Theorem 10) and the worst Jain index is that set's;
+//   - prop-pair, phase-pair (the AIMD variants of mechanisms.md): FairShares
+//     holds and the worst long-run Jain index is at least 0.9;
 //   - duty-steal, fair-host (restoring signals, Theorem 9): the worst
 //     long-run Jain index is at least 0.9 (a consistency threshold, not a
 //     proved bound: the averaged linearisation predicts fairness, not a
@@ -193,6 +195,13 @@ func TestCheckerWithinProvedBounds(t *testing.T) {
 				// This bound is loose (Delta_i allows D_i+1 pending
 				// operations on the largest demand); logged, not asserted tight.
 				t.Logf("Jain: proved >= %.4f (loose), checker %.4f", bound, worstJain)
+			case p.Rule == vocab.AIMDProp || p.Rule == vocab.AIMDPhase:
+				// The AIMD variants of mechanisms.md keep AIMD's
+				// fairness: FairShares, and the same consistency
+				// threshold as the restoring signals below.
+				if verdictOf(res, spec.FairShares) != mc.Holds || worstJain < 0.9 {
+					t.Errorf("%v: FairShares %v, worst long-run Jain %.4f (want holds, >= 0.9)", p.Rule, verdictOf(res, spec.FairShares), worstJain)
+				}
 			case name == "hetero-params" || p.Rule != vocab.AIMD:
 				if verdictOf(res, spec.DemandsConverge) != mc.Violated || verdictOf(res, spec.FairShares) != mc.Violated {
 					t.Errorf("DemandsConverge %v, FairShares %v; Theorems 6/16 say both fail", verdictOf(res, spec.DemandsConverge), verdictOf(res, spec.FairShares))

@@ -209,8 +209,8 @@ func (s signalModel) sensitivities(x float64) (own, cross float64) {
 // modeOf computes the difference-mode linearisation for identical AIMD FVMs
 // (hosts.md). It uses FVM 0's alpha and beta.
 func modeOf(p *ref.Params) (Mode, error) {
-	if p.Rule != vocab.AIMD {
-		return Mode{}, fmt.Errorf("rule %v: the averaged linearisation is for AIMD", p.Rule)
+	if p.Rule != vocab.AIMD && p.Rule != vocab.AIMDProp && p.Rule != vocab.AIMDPhase {
+		return Mode{}, fmt.Errorf("rule %v: the averaged linearisation is for AIMD and its variants", p.Rule)
 	}
 	s := signalModel{p}
 	theta := s.threshold()
@@ -238,7 +238,7 @@ func modeOf(p *ref.Params) (Mode, error) {
 			m.Point = a
 		}
 	}
-	alpha, beta := float64(p.FVMs[0].Alpha), p.FVMs[0].Beta.Float()
+	alpha, beta := float64(p.FVMs[0].Alpha), DecreaseFactor(p, p.FVMs[0])
 	m.PStar = alpha / (alpha + (1-beta)*m.Point)
 	m.Share, m.GreedyShare = s.shares(m.Point)
 	if m.Verdict == Saturated {

@@ -124,7 +124,9 @@ func optimise(p *Params, f [][]int, ok func(sum int) bool, maximise bool) int {
 // ceil(beta*g) = g, which is ceil(1/(1-beta)) - 1. The tolerance is the
 // largest such residual over the FVMs' betas. AIAD has no multiplicative
 // step; its tolerance is 1, so that the failure it shows is the rule's,
-// not an artefact of exact arithmetic.
+// not an artefact of exact arithmetic. Under aimd-prop the mild decrease,
+// by (1+beta)/2, is the gentler multiplicative step, so its residual
+// counts.
 func FairTolerance(p *Params) int {
 	if p.Rule == vocab.AIAD {
 		return 1
@@ -132,6 +134,9 @@ func FairTolerance(p *Params) int {
 	eps := 0
 	for _, f := range p.FVMs {
 		b := f.Beta
+		if p.Rule == vocab.AIMDProp {
+			b = vocab.R(b.Num+b.Den, 2*b.Den)
+		}
 		// ceil(den/(den-num)) - 1
 		r := int((b.Den+(b.Den-b.Num)-1)/(b.Den-b.Num)) - 1
 		eps = max(eps, r)

@@ -124,6 +124,37 @@ func (p *Params) Congested(d []int) uint16 {
 	return mask
 }
 
+// Samples returns the sample each FVM gets from a HostTick at demand vector
+// d in tick phase ph: Congested or Clear for the one-bit rules; under
+// aimd-prop Mild instead of Congested while the signal is at most 2 theta;
+// under aimd-phase Deferred instead of Congested off the FVM's phase.
+func (p *Params) Samples(d []int, ph int) []vocab.Symbol {
+	out := make([]vocab.Symbol, len(d))
+	mask := p.Congested(d)
+	var obs []Observation
+	if p.Rule == vocab.AIMDProp {
+		obs = p.Observe(d)
+	}
+	for i := range out {
+		if mask>>i&1 == 0 {
+			continue // Clear
+		}
+		out[i] = vocab.Congested
+		switch p.Rule {
+		case vocab.AIMDProp:
+			// steal <= 2 theta  <=>  steal/2 <= theta
+			if half := vocab.R(obs[i].Steal.Num, 2*obs[i].Steal.Den); !p.exceeds(half) {
+				out[i] = vocab.Mild
+			}
+		case vocab.AIMDPhase:
+			if p.PhaseOf(i) != ph {
+				out[i] = vocab.Deferred
+			}
+		}
+	}
+	return out
+}
+
 // SharedCongested is the Shared host's one bit: sum(d) + greedy > Kappa*C.
 func (p *Params) SharedCongested(d []int) bool {
 	total := int64(p.GreedyTotal())

@@ -2,7 +2,6 @@ package spec
 
 import (
 	"errors"
-	"math/bits"
 
 	"github.com/friendly-vm/fvm/ref"
 	"github.com/friendly-vm/fvm/spec/mc"
@@ -100,7 +99,7 @@ func (m *Model) Invariants() []mc.Invariant {
 					return false
 				}
 			}
-			return true
+			return m.phase(s) < m.phases
 		}},
 		{Name: Bounds, Holds: func(s uint64) bool {
 			for i := 0; i < m.n; i++ {
@@ -112,7 +111,7 @@ func (m *Model) Invariants() []mc.Invariant {
 		}},
 		{Name: DelayBound, Holds: func(s uint64) bool {
 			for i := 0; i < m.n; i++ {
-				if bits.Len64(m.fifo(s, i))-1 > p.FVMs[i].Delay+1 {
+				if m.fifoLen(m.fifo(s, i)) > p.FVMs[i].Delay+1 {
 					return false
 				}
 			}
@@ -241,13 +240,21 @@ func (m *Model) LimitSetProperties(b LivenessBounds) []mc.LimitSetProperty {
 }
 
 // symmetricSet reports whether ls is closed under swapping every pair of
-// identical FVMs. Swapping maps limit sets to limit sets, so it suffices
-// that one state's image lies in ls. Transpositions generate the group.
+// identical FVMs and, under aimd-phase, under rotating the FVMs with the
+// phase (FVM i to i+1, phase p to p+1: FVM i+1 acts in the phase after
+// FVM i's; a symmetry since the phases divide N and the initial states
+// cover every phase). Both map limit sets to limit sets, so it suffices
+// that one state's image lies in ls; they generate the group, which moves
+// every FVM to every other.
 func (m *Model) symmetricSet(ls mc.LimitSet) bool {
-	if len(m.groups) == 0 {
+	s := ls.States[0]
+	if m.rotates() {
+		if !ls.Contains(m.rotate(s)) {
+			return false
+		}
+	} else if len(m.groups) == 0 {
 		return false
 	}
-	s := ls.States[0]
 	for _, g := range m.groups {
 		for k := 1; k < len(g); k++ {
 			if !ls.Contains(m.swap(s, g[0], g[k])) {
@@ -256,6 +263,31 @@ func (m *Model) symmetricSet(ls mc.LimitSet) bool {
 		}
 	}
 	return true
+}
+
+// rotates reports whether rotating the FVMs with the phase is a symmetry:
+// aimd-phase with more than one phase and every FVM's parameters equal.
+func (m *Model) rotates() bool {
+	if m.phases < 2 {
+		return false
+	}
+	for _, f := range m.p.FVMs {
+		if f != m.p.FVMs[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// rotate moves FVM i's bit field to FVM i+1 (mod N; equal widths) and
+// advances the phase by one.
+func (m *Model) rotate(s uint64) uint64 {
+	mask := uint64(1)<<m.width[0] - 1
+	x := uint64((m.phase(s)+1)%m.phases) << m.phOff
+	for i := 0; i < m.n; i++ {
+		x |= (s >> m.off[i] & mask) << m.off[(i+1)%m.n]
+	}
+	return x
 }
 
 // swap exchanges the bit fields of FVMs i and j (identical: same width).
@@ -290,12 +322,8 @@ func (m *Model) Sum(s uint64) int {
 func (m *Model) Projected(s uint64, i int) int {
 	d := m.demand(s, i)
 	q := m.fifo(s, i)
-	for ; q > 1; q >>= 1 {
-		if q&1 == 1 {
-			d = int(m.dec[i][d])
-		} else {
-			d = int(m.inc[i][d])
-		}
+	for ; q > 1; q >>= m.w {
+		d = int(m.rule[i][q&(1<<m.w-1)][d])
 	}
 	return d
 }

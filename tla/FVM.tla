@@ -42,13 +42,15 @@ CONSTANTS
     Host,     \* "shared", "fair", "duty" or "duty-idle".
     Signal,   \* Under "fair" and "duty": FVM i's observable, "vct" or "steal".
     Theta,    \* Under "fair" and "duty": congested_i iff signal_i > Theta.
-    Rule,     \* "aimd", "mimd" or "aiad".
+    Rule,     \* "aimd", "mimd", "aiad", "aimd-prop" or "aimd-phase".
     Alpha,    \* [FVMs -> Nat]: additive increase (aimd, aiad).
     Beta,     \* [FVMs -> rational in (0,1)]: multiplicative decrease.
     Mu,       \* [FVMs -> rational in (1,10]]: multiplicative increase (mimd).
     Delta,    \* [FVMs -> Nat]: additive decrease (aiad).
     Delay,    \* [FVMs -> 0..15]: FVM i's delay bound; its FIFO holds Delay[i]+1.
     Loss,     \* BOOLEAN: a tick into a full FIFO drops its oldest sample.
+    Phases,   \* aimd-phase: ticks in a phase cycle (1 for the other rules).
+    Phase,    \* [FVMs -> Nat]: the tick phase in which FVM i acts on congestion.
     Dmin,     \* Demand bounds, 1 <= Dmin <= Dmax <= U: an FVM never starves
     Dmax,     \* itself.
     Lo, Hi,   \* The efficiency band (ref.EfficiencyBand; "shared" only).
@@ -68,7 +70,9 @@ ASSUME
     /\ U \in Nat \ {0} /\ C \in Nat \ {0}
     /\ Greedy \in Seq(0..U)
     /\ Host \in {"shared", "fair", "duty", "duty-idle"}
-    /\ Rule \in {"aimd", "mimd", "aiad"}
+    /\ Rule \in {"aimd", "mimd", "aiad", "aimd-prop", "aimd-phase"}
+    /\ Phases \in Nat \ {0} /\ \A i \in FVMs : Phase[i] \in 0..Phases - 1
+    /\ Rule = "aimd-prop" => Host \in {"duty", "duty-idle"} /\ Signal = "steal"
     /\ Host = "shared" => IsRat(Kappa)
     /\ Host # "shared" => Signal \in {"vct", "steal"} /\ IsRat(Theta)
     /\ Host \in {"duty", "duty-idle"} => C = U
@@ -82,10 +86,13 @@ ASSUME
 
 VARIABLES
     d,   \* d[i] \in Dmin..Dmax: FVM i's demand.
-    q    \* q[i] \in Seq(BOOLEAN): FVM i's pending congestion bits, oldest
-         \* first (TRUE = congested).
+    q,   \* q[i] \in Seq(Samples): FVM i's pending samples, oldest first:
+         \* congestion bits (TRUE = congested), or symbols under the
+         \* two-bit rules.
+    ph   \* the phase of the next tick, 0..Phases-1 (always 0 but under
+         \* aimd-phase).
 
-vars == <<d, q>>
+vars == <<d, q, ph>>
 
 -----------------------------------------------------------------------------
 (***************************************************************************)
@@ -138,7 +145,24 @@ Increase(i, x) ==
              ELSE x + Alpha[i]
     IN  IF n > Dmax THEN Dmax ELSE n
 
-Apply(i, x, c) == IF c THEN Decrease(i, x) ELSE Increase(i, x)
+(* aimd-prop's mild decrease: floor(x * (1+beta)/2).                      *)
+MildDecrease(i, x) ==
+    LET n == (x * (Beta[i].num + Beta[i].den)) \div (2 * Beta[i].den)
+    IN  IF n < Dmin THEN Dmin ELSE n
+
+(* The rules aimd-prop and aimd-phase queue a symbol per sample            *)
+(* (vocab.Symbol) instead of a bit: 0 clear (increase), 1 congested       *)
+(* (decrease), 2 mild (aimd-prop: the mild decrease), 3 deferred          *)
+(* (aimd-phase: congested off the FVM's phase: no change).                *)
+SymRule == Rule \in {"aimd-prop", "aimd-phase"}
+Samples == IF SymRule THEN 0..3 ELSE BOOLEAN
+
+Apply(i, x, c) ==
+    IF SymRule THEN CASE c = 0 -> Increase(i, x)
+                      [] c = 1 -> Decrease(i, x)
+                      [] c = 2 -> MildDecrease(i, x)
+                      [] c = 3 -> x
+    ELSE IF c THEN Decrease(i, x) ELSE Increase(i, x)
 
 (* FVM i's demand after it consumes every sample in s, starting from x.   *)
 RECURSIVE ApplyAll(_, _, _)
@@ -237,6 +261,16 @@ DutyCongested(dd) ==
             Exceeds([num |-> e.den, den |-> e.num],
                     [num |-> dd[i] * (e.den - e.num), den |-> U * e.den])]
 
+(* aimd-prop on the duty hosts (steal): 0 while steal <= Theta, 2 (mild)  *)
+(* while Theta < steal <= 2 Theta, 1 above: steal/2 > Theta.              *)
+PropSamples(dd) ==
+    [i \in FVMs |->
+        LET e == DutyExpectation(dd, i)
+            steal == [num |-> dd[i] * (e.den - e.num), den |-> U * e.den]
+        IN  IF ~RatLess(Theta, steal) THEN 0
+            ELSE IF RatLess(Theta, [num |-> steal.num, den |-> 2 * steal.den]) THEN 1
+            ELSE 2]
+
 (* duty-idle (work-conserving pause): during its pause a VM runs at       *)
 (* SCHED_IDLE instead of sleeping.  Its normal-priority fractions share   *)
 (* the core as under duty, and the signal is measured over them, so the   *)
@@ -293,9 +327,11 @@ Congested(dd) ==
 (***************************************************************************)
 
 (* Every demand vector in [Dmin, Dmax]^N, all FIFOs empty: convergence and *)
-(* fairness are claimed from any start.                                     *)
+(* fairness are claimed from any start (and, under aimd-phase, from any    *)
+(* tick phase).                                                              *)
 Init == /\ d \in [FVMs -> Dmin..Dmax]
         /\ q = [i \in FVMs |-> <<>>]
+        /\ ph \in 0..Phases - 1
 
 (* A tick that appends bit c[i] to every FIFO i.  Without Loss it is      *)
 (* disabled while some FIFO is full, so nothing is ever lost; with Loss a *)
@@ -304,24 +340,34 @@ Full(i) == Len(q[i]) > Delay[i]
 
 TickWith(c) == /\ Loss \/ \A i \in FVMs : ~Full(i)
                /\ q' = [i \in FVMs |-> Append(IF Full(i) THEN Tail(q[i]) ELSE q[i], c[i])]
+               /\ ph' = (ph + 1) % Phases
                /\ UNCHANGED d
 
 (* Congested(dd) for every demand vector, computed once: a zero-argument  *)
 (* constant-level definition, which TLC evaluates before the search, so   *)
 (* the host model's exact arithmetic is not redone in every state.        *)
-CongestedTable == [dd \in [FVMs -> Dmin..Dmax] |-> Congested(dd)]
+CongestedTable == [dd \in [FVMs -> Dmin..Dmax] |->
+                      IF Rule = "aimd-prop" THEN PropSamples(dd) ELSE Congested(dd)]
+
+(* A tick's samples from the table's entry c in tick phase p: under       *)
+(* aimd-phase a congested FVM off its phase gets 3 (deferred).            *)
+TickSamples(c, p) ==
+    IF Rule = "aimd-phase"
+    THEN [i \in FVMs |-> IF ~c[i] THEN 0 ELSE IF Phase[i] = p THEN 1 ELSE 3]
+    ELSE c
 
 (* WorkConserving for every demand vector, computed once (duty-idle).    *)
 ConservingTable == [dd \in [FVMs -> Dmin..Dmax] |->
                        Host # "duty-idle" \/ SharesSumToOne(dd)]
 
 (* The host samples every FVM at once from the current demands.           *)
-HostTick == TickWith(CongestedTable[d])
+HostTick == TickWith(TickSamples(CongestedTable[d], ph))
 
 (* FVM i consumes its oldest sample and applies its rule.                  *)
 Act(i) == /\ q[i] # <<>>
           /\ d' = [d EXCEPT ![i] = Apply(i, @, Head(q[i]))]
           /\ q' = [q EXCEPT ![i] = Tail(@)]
+          /\ UNCHANGED ph
 
 Next == HostTick \/ \E i \in FVMs : Act(i)
 
@@ -343,7 +389,7 @@ LossesEnd  == <>[][~LossyTick]_vars
 (* outside the rule (a safe fallback, a restart); FIFO untouched.         *)
 Hold(i, v) == /\ v \in Dmin..Dmax
               /\ d' = [d EXCEPT ![i] = v]
-              /\ UNCHANGED q
+              /\ UNCHANGED <<q, ph>>
 
 -----------------------------------------------------------------------------
 (***************************************************************************)
@@ -352,7 +398,8 @@ Hold(i, v) == /\ v \in Dmin..Dmax
 (***************************************************************************)
 
 TypeOK == /\ d \in [FVMs -> 1..U]
-          /\ q \in [FVMs -> Seq(BOOLEAN)]
+          /\ q \in [FVMs -> Seq(Samples)]
+          /\ ph \in 0..Phases - 1
 
 Bounds == \A i \in FVMs : Dmin <= d[i] /\ d[i] <= Dmax
 

@@ -143,6 +143,9 @@ func (m *Model) Module() string {
 	def("Delta", m.perFVM(func(f ref.FVM) string { return fmt.Sprint(f.Delta) }))
 	def("Delay", m.perFVM(func(f ref.FVM) string { return fmt.Sprint(f.Delay) }))
 	def("Loss", strings.ToUpper(fmt.Sprint(p.Loss)))
+	def("Phases", fmt.Sprint(p.PhaseCount()))
+	k := -1
+	def("Phase", m.perFVM(func(ref.FVM) string { k++; return fmt.Sprint(p.PhaseOf(k)) }))
 	def("Dmin", fmt.Sprint(p.Dmin))
 	def("Dmax", fmt.Sprint(p.Dmax))
 	bd := m.Bounds
@@ -196,7 +199,7 @@ func (m *Model) identical() bool {
 // const_<name> in the generated module.
 func constantNames() []string {
 	return []string{"FVMs", "U", "C", "Kappa", "Greedy", "Host", "Signal", "Theta", "Rule",
-		"Alpha", "Beta", "Mu", "Delta", "Delay", "Loss", "Dmin", "Dmax", "Lo", "Hi", "Eps", "Floor", "Ceiling"}
+		"Alpha", "Beta", "Mu", "Delta", "Delay", "Loss", "Phases", "Phase", "Dmin", "Dmax", "Lo", "Hi", "Eps", "Floor", "Ceiling"}
 }
 
 // CfgOptions selects what a TLC configuration file checks.

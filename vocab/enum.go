@@ -61,6 +61,38 @@ const (
 	AIMD Rule = iota // d+alpha, floor(beta*d)
 	MIMD             // ceil(mu*d), floor(beta*d)
 	AIAD             // d+alpha, d-delta
+	// AIMDProp is AIMD with a decrease that grows with the signal
+	// (DCTCP-style, in two levels): d+alpha; on a Mild sample (theta <
+	// signal <= 2 theta) floor(d (1+beta)/2); on a Congested one (signal >
+	// 2 theta) floor(beta*d).
+	AIMDProp
+	// AIMDPhase is AIMD with de-synchronised decreases: FVM i acts on
+	// congestion only in the ticks of its phase (tick mod Phases = i mod
+	// Phases) and keeps its demand on a congested sample of another tick
+	// (a Deferred sample): d+alpha, floor(beta*d), or d.
+	AIMDPhase
+)
+
+// SampleBits is the width of one sample in the reference model's FIFOs:
+// one bit (Clear or Congested) for AIMD, MIMD and AIAD, two for the rules
+// that tell more (a Symbol).
+func (r Rule) SampleBits() int {
+	if r == AIMDProp || r == AIMDPhase {
+		return 2
+	}
+	return 1
+}
+
+// Symbol is one sample as the reference model queues it: what a HostTick
+// tells one FVM. The one-bit rules use only Clear and Congested.
+type Symbol uint8
+
+// Symbols.
+const (
+	Clear     Symbol = iota // not congested: the rule's increase
+	Congested               // congested: the rule's (full) decrease
+	Mild                    // AIMDProp: congested, signal at most 2 theta: the mild decrease
+	Deferred                // AIMDPhase: congested off the FVM's phase: no change
 )
 
 // Branch says which way a decision went. The zero value is not a branch.
@@ -75,6 +107,9 @@ const (
 	// Hold: the demand was set outside the rule (a fallback, a restart, or
 	// ignoring an unusable window).
 	Hold
+	// Defer: a congested sample the rule does not act on (AIMDPhase, off
+	// the FVM's phase); the demand is kept.
+	Defer
 )
 
 // The names, in enum order. "none" names the zero value of the types that
@@ -82,16 +117,16 @@ const (
 var (
 	hostNames   = []string{"shared", "fair", "duty", "duty-idle"}
 	signalNames = []string{"none", "vct", "steal"}
-	ruleNames   = []string{"aimd", "mimd", "aiad"}
-	branchNames = []string{"none", "increase", "decrease", "clamp", "hold"}
+	ruleNames   = []string{"aimd", "mimd", "aiad", "aimd-prop", "aimd-phase"}
+	branchNames = []string{"none", "increase", "decrease", "clamp", "hold", "defer"}
 )
 
 // Hosts, Signals, Rules and Branches list every valid value, in order
 // (Signals and Branches without their zero value).
 func Hosts() []Host             { return []Host{Shared, Fair, Duty, DutyIdle} }
 func Signals() []Signal         { return []Signal{VCT, Steal} }
-func Rules() []Rule             { return []Rule{AIMD, MIMD, AIAD} }
-func Branches() []Branch        { return []Branch{Increase, Decrease, Clamp, Hold} }
+func Rules() []Rule             { return []Rule{AIMD, MIMD, AIAD, AIMDProp, AIMDPhase} }
+func Branches() []Branch        { return []Branch{Increase, Decrease, Clamp, Hold, Defer} }
 func (h Host) String() string   { return name(hostNames, int(h)) }
 func (s Signal) String() string { return name(signalNames, int(s)) }
 func (r Rule) String() string   { return name(ruleNames, int(r)) }
@@ -137,10 +172,10 @@ func ParseSignal(s string) (Signal, error) {
 	return Signal(i), err
 }
 
-// ParseRule parses aimd, mimd or aiad.
+// ParseRule parses aimd, mimd, aiad, aimd-prop or aimd-phase.
 func ParseRule(s string) (Rule, error) { i, err := parse("rule", ruleNames, 0, s); return Rule(i), err }
 
-// ParseBranch parses increase, decrease, clamp or hold.
+// ParseBranch parses increase, decrease, clamp, hold or defer.
 func ParseBranch(s string) (Branch, error) {
 	i, err := parse("branch", branchNames, 1, s)
 	return Branch(i), err
