@@ -251,7 +251,7 @@ func (m *Model) Next(s uint64, emit func(int, uint64)) {
 	t := s
 	for i := 0; i < m.n; i++ {
 		q := m.fifo(s, i)
-		l := uint(m.fifoLen(q)) * w // the marker's position
+		l := uint(m.fifoLen(q)) * w       // the marker's position
 		if int(l/w) > m.p.FVMs[i].Delay { // full (Loss): drop the oldest sample
 			q >>= w
 			l -= w
