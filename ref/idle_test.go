@@ -179,6 +179,9 @@ func TestDemandCeiling(t *testing.T) {
 	}{
 		{"beside greedy, theta 3/40: T = 3, H = 3+3", duty(vocab.DutyIdle, 1, 2, vocab.R(3, 40), []int{20}), 6},
 		{"the same on the duty host (same samples)", duty(vocab.Duty, 1, 2, vocab.R(3, 40), []int{20}), 6},
+		// Theorem 18's design rule: 4/40 is the first threshold whose ceiling
+		// leaves the greedy VM less than 85% (1 - 7/40).
+		{"beside greedy, theta 4/40: T = 4, H = 4+3", duty(vocab.DutyIdle, 1, 2, vocab.R(4, 40), []int{20}), 7},
 		{"beside greedy, theta 1/5: T = 8, H = 11", duty(vocab.Duty, 1, 1, vocab.R(1, 5), []int{20}), 11},
 		{"beside greedy, theta 1/100: congested even at dmin", duty(vocab.DutyIdle, 1, 2, vocab.R(1, 100), []int{20}), 2},
 		// Others at dmin = 2: E = 1 - 0.1/2, steal = r/20 <= 3/40 for every r.
