@@ -5,5 +5,5 @@ package docs
 func All() []Block {
 	k := newChecker()
 	bs := append(modelBlocks(k), runBlocks(k)...)
-	return append(bs, mechanismBlocks()...)
+	return append(bs, mechanismBlocks(&mechanismData{})...)
 }

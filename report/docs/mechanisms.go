@@ -355,10 +355,10 @@ func mechanismsPredictions(rows []*mechanismRow) string {
 		"simulated utilisation", "simulated shares", "simulated convergence", "epoch (windows)"}, t)
 }
 
-// mechanismsRanking renders the ranking: by the targets met in the
-// prediction and in the simulation together, then by the simulated pair's
-// utilisation and Jain index.
-func mechanismsRanking(rows []*mechanismRow) string {
+// ranked orders rows by the targets met in the prediction and in
+// the simulation together, then by the simulated pair's utilisation and
+// Jain index.
+func ranked(rows []*mechanismRow) []*mechanismRow {
 	rows = append([]*mechanismRow(nil), rows...)
 	sort.SliceStable(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
@@ -370,6 +370,12 @@ func mechanismsRanking(rows []*mechanismRow) string {
 		}
 		return a.simul["pair"].Jain > b.simul["pair"].Jain
 	})
+	return rows
+}
+
+// mechanismsRanking renders the ranking (ranked).
+func mechanismsRanking(rows []*mechanismRow) string {
+	rows = ranked(rows)
 	var t [][]string
 	for k, r := range rows {
 		missed := func(m []string) string {
@@ -389,16 +395,28 @@ func mechanismsRanking(rows []*mechanismRow) string {
 		"pair Jain", "four Jain", "greedy / FVM beside it", "rate per epoch", "simulation misses"}, t)
 }
 
+// mechanismData checks every mechanism at most once however many blocks
+// (and tests) ask for the rows.
+type mechanismData struct {
+	rows []*mechanismRow
+	err  error
+	done bool
+}
+
+func (d *mechanismData) get() ([]*mechanismRow, error) {
+	if !d.done {
+		d.rows, d.err = mechanismRows()
+		d.done = true
+	}
+	return d.rows, d.err
+}
+
 // mechanismBlocks are the generated blocks of proofs/mechanisms.md. They
 // share one run of the checker, the predictions and the simulations.
-func mechanismBlocks() []Block {
-	var rows []*mechanismRow
-	var err error
+func mechanismBlocks(d *mechanismData) []Block {
 	render := func(f func([]*mechanismRow) string) func(string) (string, error) {
 		return func(string) (string, error) {
-			if rows == nil && err == nil {
-				rows, err = mechanismRows()
-			}
+			rows, err := d.get()
 			if err != nil {
 				return "", err
 			}
