@@ -16,9 +16,10 @@ func newDocsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "docs",
 		Short: "Regenerate the tables of measured numbers in the documents",
-		Long: `docs rewrites every generated block of spec/MODEL.md, README.md and uml-impl/README.md
-(between <!-- fvm:docs NAME --> and <!-- fvm:end -->) from the model checker and the committed
-run data under testdata/runs. Run it from the repository root (or give --root). With --check
+		Long: `docs rewrites every generated block of spec/MODEL.md, proofs/mechanisms.md, README.md
+and uml-impl/README.md (between <!-- fvm:docs NAME --> and <!-- fvm:end -->) from the model
+checker, the proofs' predictions, seeded simulations and the committed run data under
+testdata/runs. Run it from the repository root (or give --root). With --check
 it writes nothing and exits 1 when a document is out of date.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

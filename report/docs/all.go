@@ -4,5 +4,6 @@ package docs
 // checker runs once per configuration for all of them.
 func All() []Block {
 	k := newChecker()
-	return append(modelBlocks(k), runBlocks(k)...)
+	bs := append(modelBlocks(k), runBlocks(k)...)
+	return append(bs, mechanismBlocks(&mechanismData{})...)
 }
