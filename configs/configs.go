@@ -81,6 +81,8 @@ type Config struct {
 	Delay int `json:"delay"`
 	// Loss: a sample older than the delay bound is dropped (ref.Params.Loss).
 	Loss bool `json:"loss,omitempty"`
+	// Phases is the phase cycle of rule aimd-phase (ref.Params.Phases).
+	Phases int `json:"phases,omitempty"`
 	// PerFVM overrides the common values for individual FVMs (index i).
 	PerFVM []FVM `json:"per_fvm,omitempty"`
 
@@ -143,7 +145,7 @@ func (c *Config) Params() (*ref.Params, error) {
 	var errs []error
 	p := &ref.Params{
 		U: c.U, Capacity: c.Capacity, Kappa: c.Kappa, Greedy: c.Greedy, Host: c.Host,
-		Signal: c.Signal, Theta: c.Theta, Rule: c.Rule, Dmin: c.Dmin, Dmax: c.Dmax, Loss: c.Loss,
+		Signal: c.Signal, Theta: c.Theta, Rule: c.Rule, Dmin: c.Dmin, Dmax: c.Dmax, Loss: c.Loss, Phases: c.Phases,
 	}
 	if c.N < 1 || c.N > ref.MaxN {
 		errs = append(errs, fmt.Errorf("n = %d: must be in [1, %d]", c.N, ref.MaxN))
@@ -190,7 +192,7 @@ func FromParams(name, description string, p *ref.Params) *Config {
 	c := &Config{Name: name, Description: description, N: p.N(), U: p.U, Capacity: p.Capacity,
 		Kappa: p.Kappa, Greedy: append([]int(nil), p.Greedy...), Host: p.Host, Signal: p.Signal, Theta: p.Theta,
 		Rule: p.Rule, Alpha: f0.Alpha, Beta: f0.Beta, Mu: f0.Mu, Delta: f0.Delta, Dmin: p.Dmin, Dmax: p.Dmax,
-		Delay: f0.Delay, Loss: p.Loss}
+		Delay: f0.Delay, Loss: p.Loss, Phases: p.Phases}
 	for i, f := range p.FVMs {
 		if f == f0 {
 			continue

@@ -181,7 +181,7 @@ func lockCfg(t *rapid.T) ([]controller.Config, *ref.Params) {
 	minD := (1000 - vocab.MaxPausePermille + 1000/u - 1) / (1000 / u)
 	dmin := rapid.IntRange(minD, u).Draw(t, "dmin")
 	dmax := rapid.IntRange(dmin, u).Draw(t, "dmax")
-	rule := rapid.SampledFrom(vocab.Rules()).Draw(t, "rule")
+	rule := rapid.SampledFrom(controller.Rules()).Draw(t, "rule")
 	// In open mode ref takes the bits as input: its host model is unused.
 	p := &ref.Params{U: u, Capacity: n * u, Kappa: vocab.R(1, 1), Host: vocab.Shared, Rule: rule, Dmin: dmin, Dmax: dmax, Loss: true}
 	smooth := rapid.Bool().Draw(t, "ewma on")

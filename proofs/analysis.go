@@ -85,10 +85,10 @@ func Analyze(p *ref.Params) (Analysis, error) {
 		}
 	}
 	switch p.Rule {
-	case vocab.AIMD:
+	case vocab.AIMD, vocab.AIMDProp, vocab.AIMDPhase:
 		for _, f := range p.FVMs {
 			a.Alpha = append(a.Alpha, float64(f.Alpha))
-			a.Beta = append(a.Beta, f.Beta.Float())
+			a.Beta = append(a.Beta, DecreaseFactor(p, f))
 		}
 		m, err := EpochMatrix(a.Alpha, a.Beta)
 		if err != nil {
@@ -151,7 +151,7 @@ func Analyze(p *ref.Params) (Analysis, error) {
 			}
 		}
 	}
-	if p.Rule == vocab.AIMD && a.Identical {
+	if a.Matrix != nil && a.Identical {
 		m, err := modeOf(p)
 		if err != nil {
 			return a, fmt.Errorf("analyze: %w", err)
@@ -169,6 +169,17 @@ func Analyze(p *ref.Params) (Analysis, error) {
 		a.Notes = append(a.Notes, note+".")
 	}
 	return a, nil
+}
+
+// DecreaseFactor is the multiplicative decrease an AIMD-like rule applies
+// on congestion, for the epoch matrix and the averaged dynamics: beta, or
+// under aimd-prop its mild decrease (1+beta)/2, the gentler one, which
+// bounds how slowly a congestion epoch contracts the demands' differences.
+func DecreaseFactor(p *ref.Params, f ref.FVM) float64 {
+	if p.Rule == vocab.AIMDProp {
+		return (f.Beta.Float() + 1) / 2
+	}
+	return f.Beta.Float()
 }
 
 // PredictedEpochs is the number of congestion epochs after which the

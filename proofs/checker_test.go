@@ -148,9 +148,16 @@ func bruteTolerance(p *ref.Params) int {
 	}
 	eps := 0
 	for _, f := range p.FVMs {
-		for g := 1; g <= 1000; g++ {
-			if (int64(g)*f.Beta.Num+f.Beta.Den-1)/f.Beta.Den == int64(g) {
-				eps = max(eps, g)
+		betas := []vocab.Rat{f.Beta}
+		if p.Rule == vocab.AIMDProp {
+			// The mild level's factor, halfway between beta and 1.
+			betas = append(betas, vocab.R(f.Beta.Num+f.Beta.Den, 2*f.Beta.Den))
+		}
+		for _, b := range betas {
+			for g := 1; g <= 1000; g++ {
+				if (int64(g)*b.Num+b.Den-1)/b.Den == int64(g) {
+					eps = max(eps, g)
+				}
 			}
 		}
 	}
@@ -207,6 +214,8 @@ func verdictOf(res *mc.Result, name string) mc.Status {
 //   - hetero-params, mimd, aiad: Fair fails (Theorems 6 and 16);
 //   - duty-vct: a limit set sits at a permutation of (dmax, dmin, dmin)
 //     (Theorem 10) and the worst Jain index is that set's;
+//   - prop-pair, phase-pair (the AIMD variants of mechanisms.md): FairShares
+//     holds and the worst long-run Jain index is at least 0.9;
 //   - duty-steal, fair-host (restoring signals, Theorem 9): the worst
 //     long-run Jain index is at least 0.9 (a consistency threshold, not a
 //     proved bound: the averaged linearisation predicts fairness, not a
@@ -297,6 +306,13 @@ func TestCheckerWithinProvedBounds(t *testing.T) {
 				// This bound is loose (Delta_i allows D_i+1 pending
 				// operations on the largest demand); logged, not asserted tight.
 				t.Logf("Jain: proved >= %.4f (loose), checker %.4f", bound, worstJain)
+			case p.Rule == vocab.AIMDProp || p.Rule == vocab.AIMDPhase:
+				// The AIMD variants of mechanisms.md keep AIMD's
+				// fairness: FairShares, and the same consistency
+				// threshold as the restoring signals below.
+				if verdictOf(res, spec.FairShares) != mc.Holds || worstJain < 0.9 {
+					t.Errorf("%v: FairShares %v, worst long-run Jain %.4f (want holds, >= 0.9)", p.Rule, verdictOf(res, spec.FairShares), worstJain)
+				}
 			case name == "hetero-params" || p.Rule != vocab.AIMD:
 				if verdictOf(res, spec.DemandsConverge) != mc.Violated || verdictOf(res, spec.FairShares) != mc.Violated {
 					t.Errorf("DemandsConverge %v, FairShares %v; Theorems 6/16 say both fail", verdictOf(res, spec.DemandsConverge), verdictOf(res, spec.FairShares))
@@ -494,13 +510,14 @@ func TestSpecCheckFigures(t *testing.T) {
 
 // Theorems 4 and 5's constants, as ref computes them (dynamic programming,
 // a closed formula), against the brute-force ones on random small shared
-// configurations with every rule.
+// configurations with every rule of the shared host (the two-bit rules
+// need a per-FVM steal signal).
 func TestEfficiencyBandBruteForce(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		n := rapid.IntRange(1, 3).Draw(rt, "n")
 		u := rapid.IntRange(2, 14).Draw(rt, "u")
 		p := &ref.Params{U: u, Capacity: rapid.IntRange(1, n*u).Draw(rt, "capacity"), Kappa: vocab.R(int64(rapid.IntRange(1, 4).Draw(rt, "kappa*4")), 4),
-			Host: vocab.Shared, Rule: rapid.SampledFrom(vocab.Rules()).Draw(rt, "rule"), Dmin: rapid.IntRange(1, u).Draw(rt, "dmin")}
+			Host: vocab.Shared, Rule: rapid.SampledFrom([]vocab.Rule{vocab.AIMD, vocab.MIMD, vocab.AIAD}).Draw(rt, "rule"), Dmin: rapid.IntRange(1, u).Draw(rt, "dmin")}
 		p.Dmax = rapid.IntRange(p.Dmin, u).Draw(rt, "dmax")
 		if rapid.Bool().Draw(rt, "greedy") {
 			p.Greedy = []int{rapid.IntRange(0, u).Draw(rt, "g")}

@@ -160,7 +160,7 @@ func (s signalModel) signal(x float64) float64 {
 			return x / l
 		}
 		return (x - l) / u
-	case vocab.Duty:
+	case vocab.Duty, vocab.DutyIdle: // duty-idle's signal is duty's
 		e, _ := dutyE(s.others(x, 0))
 		if s.p.Signal == vocab.VCT {
 			return 1 / e
@@ -192,7 +192,7 @@ func (s signalModel) sensitivities(x float64) (own, cross float64) {
 			return 1 / l, 0
 		}
 		return 1 / u, 0
-	case vocab.Duty:
+	case vocab.Duty, vocab.DutyIdle:
 		e, _ := dutyE(s.others(x, 0))
 		var m float64 // -dE/dr_j = E[1/((1+K')(2+K'))], K' without i and j
 		if s.p.N() > 1 {
@@ -209,8 +209,8 @@ func (s signalModel) sensitivities(x float64) (own, cross float64) {
 // modeOf computes the difference-mode linearisation for identical AIMD FVMs
 // (hosts.md). It uses FVM 0's alpha and beta.
 func modeOf(p *ref.Params) (Mode, error) {
-	if p.Rule != vocab.AIMD {
-		return Mode{}, fmt.Errorf("rule %v: the averaged linearisation is for AIMD", p.Rule)
+	if p.Rule != vocab.AIMD && p.Rule != vocab.AIMDProp && p.Rule != vocab.AIMDPhase {
+		return Mode{}, fmt.Errorf("rule %v: the averaged linearisation is for AIMD and its variants", p.Rule)
 	}
 	s := signalModel{p}
 	theta := s.threshold()
@@ -238,7 +238,7 @@ func modeOf(p *ref.Params) (Mode, error) {
 			m.Point = a
 		}
 	}
-	alpha, beta := float64(p.FVMs[0].Alpha), p.FVMs[0].Beta.Float()
+	alpha, beta := float64(p.FVMs[0].Alpha), DecreaseFactor(p, p.FVMs[0])
 	m.PStar = alpha / (alpha + (1-beta)*m.Point)
 	m.Share, m.GreedyShare = s.shares(m.Point)
 	if m.Verdict == Saturated {
@@ -273,9 +273,17 @@ func (s signalModel) shares(x float64) (fvm, greedy float64) {
 		for _, g := range s.p.Greedy {
 			greedy += math.Min(float64(g), l) / u
 		}
-	case vocab.Duty:
+	case vocab.Duty, vocab.DutyIdle:
 		e, _ := dutyE(s.others(x, 0))
 		fvm = x / u * e
+		if s.p.Host == vocab.DutyIdle {
+			// The FVMs split the time when no VM is at normal priority.
+			idle := math.Pow(1-x/u, float64(s.p.N()))
+			for _, g := range s.p.Greedy {
+				idle *= 1 - float64(g)/u
+			}
+			fvm += idle / float64(s.p.N())
+		}
 		for j, g := range s.p.Greedy {
 			var r []float64
 			for range s.p.N() {

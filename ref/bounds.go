@@ -124,7 +124,9 @@ func optimise(p *Params, f [][]int, ok func(sum int) bool, maximise bool) int {
 // ceil(beta*g) = g, which is ceil(1/(1-beta)) - 1. The tolerance is the
 // largest such residual over the FVMs' betas. AIAD has no multiplicative
 // step; its tolerance is 1, so that the failure it shows is the rule's,
-// not an artefact of exact arithmetic.
+// not an artefact of exact arithmetic. Under aimd-prop the mild decrease,
+// by (1+beta)/2, is the gentler multiplicative step, so its residual
+// counts.
 func FairTolerance(p *Params) int {
 	if p.Rule == vocab.AIAD {
 		return 1
@@ -132,6 +134,9 @@ func FairTolerance(p *Params) int {
 	eps := 0
 	for _, f := range p.FVMs {
 		b := f.Beta
+		if p.Rule == vocab.AIMDProp {
+			b = vocab.R(b.Num+b.Den, 2*b.Den)
+		}
 		// ceil(den/(den-num)) - 1
 		r := int((b.Den+(b.Den-b.Num)-1)/(b.Den-b.Num)) - 1
 		eps = max(eps, r)
@@ -155,8 +160,9 @@ func PendingReach(p *Params, i, x int) (up, down int) {
 // demand floor.
 var ErrNoFloor = errors.New("no demand floor is proved for this host model and signal")
 
-// DemandFloor returns, for the duty host with the steal signal, the demand
-// L_i below which FVM i eventually never falls (proofs/utilisation.md).
+// DemandFloor returns, for the duty and duty-idle hosts with the steal
+// signal (their samples are the same), the demand L_i below which FVM i
+// eventually never falls (proofs/utilisation.md).
 //
 // Steal is r_i(1 - E_i) with E_i = E[1/(1+K_i)], which is smallest when the
 // other VMs are awake as much as they can be (the other FVMs at dmax, the
@@ -173,7 +179,7 @@ func DemandFloor(p *Params) ([]int, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if p.Host != vocab.Duty || p.Signal != vocab.Steal {
+	if !p.Host.DutyCycle() || p.Signal != vocab.Steal {
 		return nil, fmt.Errorf("host %v, signal %v: %w", p.Host, p.Signal, ErrNoFloor)
 	}
 	n := p.N()
@@ -201,6 +207,66 @@ func DemandFloor(p *Params) ([]int, error) {
 		x := t + 1
 		for range p.FVMs[i].Delay + 1 {
 			x, _ = p.Apply(i, x, true)
+		}
+		out[i] = x
+	}
+	return out, nil
+}
+
+// ErrNoCeiling is returned by DemandCeiling for configurations with no
+// proved demand ceiling.
+var ErrNoCeiling = errors.New("no demand ceiling is proved for this host model and signal")
+
+// DemandCeiling returns, for the duty and duty-idle hosts with the steal
+// signal, the demand H_i above which FVM i eventually never rises
+// (proofs/mechanisms.md, Theorem 18): the mirror image of DemandFloor.
+//
+// Steal is r_i(1 - E_i) and E_i = E[1/(1+K_i)] is largest when the other
+// VMs are awake as little as they can be (the other FVMs at dmin, the
+// greedy VMs at their demands). So FVM i's sample is congested whenever its
+// demand is above T_i, the largest d with (d/U)(1 - E_max) <= theta. An
+// increase therefore uses a sample taken at a demand of at most T_i; since
+// that tick FVM i has consumed at most D_i older samples, each monotone,
+// so the increase lands at or below inc^(D_i+1)(T_i) =: H_i; a decrease or
+// a hold never raises a demand. An FVM above H_i (> T_i) sees only
+// congested samples once its pending ones are used, and falls. Hence
+// <>[] (d_i <= H_i) for every i, under weak fairness, with or without loss.
+// Every greedy VM's share is smallest when the FVMs are at their largest,
+// so it eventually never falls below its share at d = H (GreedyShares).
+func DemandCeiling(p *Params) ([]int, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if !p.Host.DutyCycle() || p.Signal != vocab.Steal {
+		return nil, fmt.Errorf("host %v, signal %v: %w", p.Host, p.Signal, ErrNoCeiling)
+	}
+	n := p.N()
+	out := make([]int, n)
+	for i := range n {
+		others := make([]int64, 0, n-1+len(p.Greedy))
+		for j := 0; j < n; j++ {
+			if j != i {
+				others = append(others, int64(p.Dmin))
+			}
+		}
+		for _, g := range p.Greedy {
+			others = append(others, int64(g))
+		}
+		enum, eden := dutyExpectation(others, int64(p.U))
+		// (d/U) * (eden-enum)/eden <= theta  <=>  d*(eden-enum)*theta.Den <= theta.Num*U*eden
+		t := p.Dmax
+		if lose := (eden - enum) * p.Theta.Den; lose > 0 {
+			t = int(min(int64(p.Dmax), p.Theta.Num*int64(p.U)*eden/lose))
+		}
+		if t < p.Dmin {
+			// Congested at every demand: increases never happen, and
+			// a decrease never leaves [dmin, dmax].
+			out[i] = p.Dmin
+			continue
+		}
+		x := t
+		for range p.FVMs[i].Delay + 1 {
+			x, _ = p.Apply(i, x, false)
 		}
 		out[i] = x
 	}

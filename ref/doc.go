@@ -23,8 +23,8 @@
 // demand outside the rule (a safe fallback, a restart): the trace checker
 // drives the reference with what a real run observed and did.
 //
-// EfficiencyBand, FairTolerance and DemandFloor derive the constants the
-// liveness properties use, proved in proofs/: the efficiency band and the
-// rounding residual of the shared host, and the demand floor of the duty
-// host with the steal signal.
+// EfficiencyBand, FairTolerance, DemandFloor and DemandCeiling derive the
+// constants the liveness properties use, proved in proofs/: the efficiency
+// band and the rounding residual of the shared host, and the demand floor
+// and ceiling of the duty hosts with the steal signal.
 package ref

@@ -40,15 +40,57 @@ func (p *Params) Observe(d []int) []Observation {
 		p.observeFair(d, obs)
 	case vocab.Duty:
 		p.observeDuty(d, obs)
+	case vocab.DutyIdle:
+		p.observeDuty(d, obs)
+		p.addIdleShares(d, obs)
 	}
 	return obs
+}
+
+// addIdleShares adds the DutyIdle host's SCHED_IDLE part to the duty
+// shares in obs: with probability prod_j (1 - x_j/U) (over every VM, greedy
+// ones included) no VM runs at normal priority, and then the N FVMs, all at
+// SCHED_IDLE and all wanting the core, split it equally. A greedy VM is
+// asleep outside its demand (it does not want the core then), so it takes
+// no idle time. The signals stay the duty model's: they are measured over
+// the normal-priority part of the period.
+func (p *Params) addIdleShares(d []int, obs []Observation) {
+	num, den := p.allPaused(d)
+	idle := new(big.Rat).SetFrac(num, den.Mul(den, big.NewInt(int64(len(d)))))
+	for i := range obs {
+		s := new(big.Rat).SetFrac64(obs[i].Share.Num, obs[i].Share.Den)
+		obs[i].Share = ratOf(s.Add(s, idle))
+	}
+}
+
+// allPaused returns prod_j (U - x_j) and U^M over every VM (the FVMs'
+// demands d, then the greedy VMs'): the probability that no VM is awake.
+func (p *Params) allPaused(d []int) (num, den *big.Int) {
+	num, den = big.NewInt(1), big.NewInt(1)
+	u := big.NewInt(int64(p.U))
+	for _, x := range append(append([]int(nil), d...), p.Greedy...) {
+		num.Mul(num, big.NewInt(int64(p.U-x)))
+		den.Mul(den, u)
+	}
+	return num, den
+}
+
+// ratOf converts an exact rational to a vocab.Rat; Validate keeps the
+// host models' denominators far inside int64.
+func ratOf(r *big.Rat) vocab.Rat {
+	return vocab.R(r.Num().Int64(), r.Denom().Int64())
 }
 
 // Utilisation is the fraction of the host's capacity the VMs use at demand
 // vector d (the FVMs' demands; the greedy VMs' are added): under duty the
 // probability that some VM is awake, 1 - prod_j (1 - x_j/U) (the sum of the
-// model's shares); under shared and fair min(C, sum x)/C.
+// model's shares); under duty-idle 1, since the FVMs at SCHED_IDLE take
+// whatever the awake VMs leave (work conservation: the FVMs always want the
+// core, and there is at least one); under shared and fair min(C, sum x)/C.
 func (p *Params) Utilisation(d []int) vocab.Rat {
+	if p.Host == vocab.DutyIdle {
+		return vocab.R(1, 1)
+	}
 	if p.Host == vocab.Duty {
 		idle, den := int64(1), int64(1)
 		for _, x := range append(append([]int(nil), d...), p.Greedy...) {
@@ -82,6 +124,37 @@ func (p *Params) Congested(d []int) uint16 {
 	return mask
 }
 
+// Samples returns the sample each FVM gets from a HostTick at demand vector
+// d in tick phase ph: Congested or Clear for the one-bit rules; under
+// aimd-prop Mild instead of Congested while the signal is at most 2 theta;
+// under aimd-phase Deferred instead of Congested off the FVM's phase.
+func (p *Params) Samples(d []int, ph int) []vocab.Symbol {
+	out := make([]vocab.Symbol, len(d))
+	mask := p.Congested(d)
+	var obs []Observation
+	if p.Rule == vocab.AIMDProp {
+		obs = p.Observe(d)
+	}
+	for i := range out {
+		if mask>>i&1 == 0 {
+			continue // Clear
+		}
+		out[i] = vocab.Congested
+		switch p.Rule {
+		case vocab.AIMDProp:
+			// steal <= 2 theta  <=>  steal/2 <= theta
+			if half := vocab.R(obs[i].Steal.Num, 2*obs[i].Steal.Den); !p.exceeds(half) {
+				out[i] = vocab.Mild
+			}
+		case vocab.AIMDPhase:
+			if p.PhaseOf(i) != ph {
+				out[i] = vocab.Deferred
+			}
+		}
+	}
+	return out
+}
+
 // SharedCongested is the Shared host's one bit: sum(d) + greedy > Kappa*C.
 func (p *Params) SharedCongested(d []int) bool {
 	total := int64(p.GreedyTotal())
@@ -89,6 +162,49 @@ func (p *Params) SharedCongested(d []int) bool {
 		total += int64(di)
 	}
 	return p.Kappa.Den*total > p.Kappa.Num*int64(p.Capacity)
+}
+
+// GreedyShares returns each greedy VM's share of the core at FVM demand
+// vector d: g_j/U under shared (its allocation); min(g_j, L) under fair;
+// under duty and duty-idle (g_j/U) * E[1/(1+K_j)], K_j the number of the
+// other VMs awake. A greedy VM takes no SCHED_IDLE time under duty-idle.
+func (p *Params) GreedyShares(d []int) []vocab.Rat {
+	out := make([]vocab.Rat, len(p.Greedy))
+	u := int64(p.U)
+	switch {
+	case p.Host.DutyCycle():
+		for j, g := range p.Greedy {
+			others := make([]int64, 0, len(d)+len(p.Greedy)-1)
+			for _, x := range d {
+				others = append(others, int64(x))
+			}
+			for k, h := range p.Greedy {
+				if k != j {
+					others = append(others, int64(h))
+				}
+			}
+			enum, eden := dutyExpectation(others, u)
+			out[j] = vocab.R(int64(g)*enum, u*eden).Reduce()
+		}
+	case p.Host == vocab.Fair:
+		all := make([]int64, 0, len(d)+len(p.Greedy))
+		for _, x := range append(append([]int(nil), d...), p.Greedy...) {
+			all = append(all, int64(x))
+		}
+		rem, k, saturated := waterLevel(all, int64(p.Capacity))
+		for j, g := range p.Greedy {
+			if x := int64(g); !saturated || x*k <= rem {
+				out[j] = vocab.R(x, u).Reduce()
+			} else {
+				out[j] = vocab.R(rem, k*u).Reduce()
+			}
+		}
+	default:
+		for j, g := range p.Greedy {
+			out[j] = vocab.R(int64(g), u).Reduce()
+		}
+	}
+	return out
 }
 
 // GreedyTotal is the summed demand of the greedy VMs.
@@ -229,10 +345,11 @@ func dutyExpectationBig(others []int64, u int64) (num, den *big.Int) {
 	return num, den
 }
 
-// PredictShares returns the shares of one core the host model h (Duty or
-// Fair) predicts for VMs awake a fraction r_j of the time: the model's
-// exact formula, with each measured r_j rounded to a thousandth (a demand
-// in units of 1/1000 of a core).
+// PredictShares returns the shares of one core the host model h (Duty,
+// DutyIdle or Fair) predicts for VMs awake a fraction r_j of the time: the
+// model's exact formula, with each measured r_j rounded to a thousandth (a
+// demand in units of 1/1000 of a core). Under DutyIdle every VM with
+// r_j < 1 pauses at SCHED_IDLE and wants the core then.
 func PredictShares(h vocab.Host, r []float64) []float64 {
 	const u = 1000
 	x := make([]int64, len(r))
@@ -241,12 +358,28 @@ func PredictShares(h vocab.Host, r []float64) []float64 {
 	}
 	out := make([]float64, len(r))
 	switch h {
-	case vocab.Duty:
+	case vocab.Duty, vocab.DutyIdle:
 		for i := range x {
 			others := append(slices.Clone(x[:i]), x[i+1:]...)
 			num, den := dutyExpectationBig(others, u)
 			e, _ := new(big.Rat).SetFrac(num, den).Float64()
 			out[i] = float64(x[i]) / u * e
+		}
+		if h == vocab.DutyIdle {
+			// The idle part goes to the VMs that pause (r < 1), all at
+			// SCHED_IDLE then; a VM never paused is never idle-priority.
+			paused, idle := 0, 1.0
+			for _, xj := range x {
+				idle *= float64(u-xj) / u
+				if xj < u {
+					paused++
+				}
+			}
+			for i, xi := range x {
+				if xi < u {
+					out[i] += idle / float64(paused)
+				}
+			}
 		}
 	case vocab.Fair:
 		rem, k, saturated := waterLevel(x, u)
@@ -284,11 +417,11 @@ func (p *Params) DutyDenominator() int64 {
 }
 
 func (p *Params) validateDuty() error {
-	if p.Host != vocab.Duty {
+	if !p.Host.DutyCycle() {
 		return nil
 	}
 	if den := p.DutyDenominator(); den > maxDutyDen {
-		return fmt.Errorf("u = %d with %d VMs: host duty needs u^(n+greedy-1)*lcm(1..n+greedy) <= 2^36 (got %d); use a smaller u or fewer VMs", p.U, p.N()+len(p.Greedy), den)
+		return fmt.Errorf("u = %d with %d VMs: host %v needs u^(n+greedy-1)*lcm(1..n+greedy) <= 2^36 (got %d); use a smaller u or fewer VMs", p.U, p.N()+len(p.Greedy), p.Host, den)
 	}
 	return nil
 }

@@ -47,14 +47,35 @@ type Params struct {
 	// Without Loss, HostTick waits instead (it is disabled while a FIFO is
 	// full), so no sample is ever lost.
 	Loss bool
+	// Phases (rule aimd-phase only, else 0) is how many ticks make a
+	// phase cycle: FVM i acts on congestion in the ticks t with
+	// t mod Phases = i mod Phases. It divides N, so rotating the FVMs
+	// together with the phase is a symmetry of the model.
+	Phases int
 }
+
+// PhaseCount is the number of tick phases the model distinguishes: Phases
+// under aimd-phase, else 1 (the phase is always 0).
+func (p *Params) PhaseCount() int {
+	if p.Rule == vocab.AIMDPhase {
+		return p.Phases
+	}
+	return 1
+}
+
+// PhaseOf is FVM i's phase under aimd-phase: the tick phase in which it
+// acts on congestion.
+func (p *Params) PhaseOf(i int) int { return i % p.PhaseCount() }
 
 // N returns the number of FVMs.
 func (p *Params) N() int { return len(p.FVMs) }
 
-// Identical reports whether FVMs i and j have equal parameters, so that
-// swapping them is a symmetry of the model.
-func (p *Params) Identical(i, j int) bool { return p.FVMs[i] == p.FVMs[j] }
+// Identical reports whether FVMs i and j have equal parameters (and, under
+// aimd-phase, the same phase), so that swapping them is a symmetry of the
+// model.
+func (p *Params) Identical(i, j int) bool {
+	return p.FVMs[i] == p.FVMs[j] && p.PhaseOf(i) == p.PhaseOf(j)
+}
 
 // Validate checks every field and returns all problems, each naming the
 // field, its value and the allowed range.
@@ -81,14 +102,14 @@ func (p *Params) Validate() error {
 		}
 	}
 	if !p.Host.Valid() {
-		bad("host", p.Host, "one of shared, fair, duty")
+		bad("host", p.Host, "one of shared, fair, duty, duty-idle")
 	}
 	switch p.Host {
 	case vocab.Shared:
 		if p.Kappa.Den <= 0 || p.Kappa.Num <= 0 || p.Kappa.Num > p.Kappa.Den {
 			bad("kappa", p.Kappa, "a fraction in (0, 1]")
 		}
-	case vocab.Fair, vocab.Duty:
+	case vocab.Fair, vocab.Duty, vocab.DutyIdle:
 		switch p.Signal {
 		// The denominator bound keeps theta's cross-multiplications with the
 		// duty host's observables (denominators up to 2^36 * U) in int64.
@@ -103,12 +124,28 @@ func (p *Params) Validate() error {
 		default:
 			bad("signal", p.Signal, "one of vct, steal under host %v", p.Host)
 		}
-		if p.Host == vocab.Duty && p.Capacity != p.U {
-			bad("capacity", p.Capacity, "equal to u=%d under host duty (one core)", p.U)
+		if p.Host.DutyCycle() && p.Capacity != p.U {
+			bad("capacity", p.Capacity, "equal to u=%d under host %v (one core)", p.U, p.Host)
 		}
 	}
 	if !p.Rule.Valid() {
-		bad("rule", p.Rule, "one of aimd, mimd, aiad")
+		bad("rule", p.Rule, "one of aimd, mimd, aiad, aimd-prop, aimd-phase")
+	}
+	if w := p.Rule.SampleBits(); w > 1 {
+		// Their samples say more than the shared host's one bit can.
+		if p.Host == vocab.Shared {
+			bad("rule", p.Rule, "used with a per-FVM signal (host fair, duty or duty-idle), not host shared")
+		}
+		if p.Rule == vocab.AIMDProp && (!p.Host.DutyCycle() || p.Signal != vocab.Steal) {
+			bad("rule", p.Rule, "used with host duty or duty-idle and signal steal (its mild level is theta < steal <= 2 theta)")
+		}
+	}
+	if p.Rule == vocab.AIMDPhase {
+		if n := len(p.FVMs); p.Phases < 1 || n > 0 && n%p.Phases != 0 {
+			bad("phases", p.Phases, "a divisor of n=%d under rule aimd-phase", len(p.FVMs))
+		}
+	} else if p.Phases != 0 {
+		bad("phases", p.Phases, "0 (only rule aimd-phase has phases)")
 	}
 	if p.Dmin < 1 || p.Dmin > p.U {
 		bad("dmin", p.Dmin, "in [1, u=%d] (an FVM never starves itself)", p.U)
@@ -118,12 +155,12 @@ func (p *Params) Validate() error {
 	}
 	for i, f := range p.FVMs {
 		at := func(name string) string { return fmt.Sprintf("fvms[%d].%s", i, name) }
-		if p.Rule == vocab.AIMD || p.Rule == vocab.AIAD {
+		if p.Rule != vocab.MIMD {
 			if f.Alpha < 1 || f.Alpha > p.U {
 				bad(at("alpha"), f.Alpha, "in [1, u=%d]", p.U)
 			}
 		}
-		if p.Rule == vocab.AIMD || p.Rule == vocab.MIMD {
+		if p.Rule != vocab.AIAD {
 			if f.Beta.Den <= 0 || f.Beta.Num <= 0 || f.Beta.Num >= f.Beta.Den || f.Beta.Den > 1000 {
 				bad(at("beta"), f.Beta, "a fraction in (0, 1) with denominator <= 1000")
 			}
@@ -138,8 +175,9 @@ func (p *Params) Validate() error {
 				bad(at("delta"), f.Delta, "in [1, u=%d]", p.U)
 			}
 		}
-		if f.Delay < 0 || f.Delay > vocab.MaxDelay {
-			bad(at("delay"), f.Delay, "in [0, %d] windows", vocab.MaxDelay)
+		// A FIFO holds Delay+1 samples of SampleBits bits in 16 bits.
+		if maxDelay := 16/p.Rule.SampleBits() - 1; f.Delay < 0 || f.Delay > maxDelay {
+			bad(at("delay"), f.Delay, "in [0, %d] windows (rule %v)", maxDelay, p.Rule)
 		}
 	}
 	if len(errs) == 0 {

@@ -3,6 +3,8 @@ package ref
 import (
 	"fmt"
 	"strings"
+
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // FIFO is an FVM's queue of pending congestion bits: bit k of Bits is the
@@ -32,12 +34,36 @@ func (q FIFO) Pop() (FIFO, bool) {
 // At returns the k-th oldest sample bit.
 func (q FIFO) At(k int) bool { return q.Bits>>k&1 == 1 }
 
+// The same for samples of w bits each (vocab.Rule.SampleBits): sample k is
+// bits w*k .. w*k+w-1 of Bits. With w = 1 they are Push, Pop and At.
+
+// PushSym appends a sample of w bits.
+func (q FIFO) PushSym(x vocab.Symbol, w int) FIFO {
+	q.Bits |= uint16(x) << (w * int(q.Len))
+	q.Len++
+	return q
+}
+
+// PopSym removes the oldest sample of w bits.
+func (q FIFO) PopSym(w int) (FIFO, vocab.Symbol) {
+	x := vocab.Symbol(q.Bits & (1<<w - 1))
+	q.Bits >>= w
+	q.Len--
+	return q, x
+}
+
+// SymAt returns the k-th oldest sample of w bits.
+func (q FIFO) SymAt(k, w int) vocab.Symbol { return vocab.Symbol(q.Bits >> (w * k) & (1<<w - 1)) }
+
 // State is a state of the reference model. It is comparable and holds no
 // pointers; only the first N entries of each array are meaningful and the
 // rest are always zero, so == is state equality.
 type State struct {
 	D [MaxN]uint16 // demands
 	Q [MaxN]FIFO   // pending samples per FVM
+	// Ph is the phase of the next tick, 0..PhaseCount-1 (always 0 but
+	// under aimd-phase).
+	Ph uint8
 }
 
 // Demands returns the first n demands as ints.
@@ -49,9 +75,15 @@ func (s State) Demands(n int) []int {
 	return d
 }
 
-// Format renders s for counterexamples, e.g. "d=[3 5 4] q=[1c,0,-]" where
-// each FIFO is listed oldest first with c for congested and 1 for not.
-func (s State) Format(n int) string {
+// Format renders s for counterexamples, e.g. "d=[3 5 4] q=[cn n -]" where
+// each FIFO is listed oldest first with c for congested and n for not (one-
+// bit samples; FormatRule prints symbols), and a non-zero phase last.
+func (s State) Format(n int) string { return s.FormatRule(n, vocab.AIMD) }
+
+// FormatRule is Format with the samples of rule r: c congested, n not,
+// m mild (aimd-prop), w deferred (aimd-phase, waiting for its phase).
+func (s State) FormatRule(n int, r vocab.Rule) string {
+	w := r.SampleBits()
 	var b strings.Builder
 	b.WriteString("d=[")
 	for i := 0; i < n; i++ {
@@ -70,14 +102,13 @@ func (s State) Format(n int) string {
 			b.WriteByte('-')
 		}
 		for k := 0; k < int(q.Len); k++ {
-			if q.At(k) {
-				b.WriteByte('c')
-			} else {
-				b.WriteByte('n')
-			}
+			b.WriteByte("ncmw"[q.SymAt(k, w)])
 		}
 	}
 	b.WriteByte(']')
+	if s.Ph != 0 {
+		fmt.Fprintf(&b, " ph=%d", s.Ph)
+	}
 	return b.String()
 }
 

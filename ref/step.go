@@ -14,15 +14,30 @@ var ErrDisabled = errors.New("action not enabled")
 // Apply is the rule: FVM i with demand d and a sample saying congested (or
 // not) moves to the returned demand. Every result is clamped to [Dmin, Dmax].
 func (p *Params) Apply(i, d int, congested bool) (int, vocab.Branch) {
-	f := &p.FVMs[i]
-	x := int64(d)
-	var next int64
 	if congested {
-		switch p.Rule {
-		case vocab.AIAD:
-			next = x - int64(f.Delta)
-		default: // AIMD, MIMD: floor(beta*d)
-			next = f.Beta.FloorMul(x)
+		return p.ApplySym(i, d, vocab.Congested)
+	}
+	return p.ApplySym(i, d, vocab.Clear)
+}
+
+// ApplySym is the rule on a sample symbol: Clear increases, Congested
+// decreases, Mild (aimd-prop) decreases by half as much,
+// floor(d (1+beta)/2), and Deferred (aimd-phase) keeps d (branch defer).
+func (p *Params) ApplySym(i, d int, x vocab.Symbol) (int, vocab.Branch) {
+	f := &p.FVMs[i]
+	if x == vocab.Deferred {
+		return d, vocab.Defer
+	}
+	cur := int64(d)
+	var next int64
+	if x != vocab.Clear {
+		switch {
+		case p.Rule == vocab.AIAD:
+			next = cur - int64(f.Delta)
+		case x == vocab.Mild:
+			next = vocab.R(f.Beta.Num+f.Beta.Den, 2*f.Beta.Den).FloorMul(cur)
+		default: // floor(beta*d)
+			next = f.Beta.FloorMul(cur)
 		}
 		if next < int64(p.Dmin) {
 			return p.Dmin, vocab.Clamp
@@ -33,9 +48,9 @@ func (p *Params) Apply(i, d int, congested bool) (int, vocab.Branch) {
 	case vocab.MIMD:
 		// ceil, so that a multiplicative increase always makes progress
 		// from small demands.
-		next = f.Mu.CeilMul(x)
-	default: // AIMD, AIAD
-		next = x + int64(f.Alpha)
+		next = f.Mu.CeilMul(cur)
+	default: // AIMD and its variants, AIAD
+		next = cur + int64(f.Alpha)
 	}
 	if next > int64(p.Dmax) {
 		return p.Dmax, vocab.Clamp
@@ -44,26 +59,31 @@ func (p *Params) Apply(i, d int, congested bool) (int, vocab.Branch) {
 }
 
 // Init returns every initial state: each demand vector in [Dmin, Dmax]^N
-// with empty FIFOs, in lexicographic order of the demands.
+// with empty FIFOs, in lexicographic order of the demands, in every tick
+// phase (phase-major; only aimd-phase has more than phase 0: where the
+// phase cycle starts is not the FVMs' choice).
 func Init(p *Params) []State {
 	n := p.N()
 	var out []State
-	var s State
-	for i := 0; i < n; i++ {
-		s.D[i] = uint16(p.Dmin)
-	}
-	for {
-		out = append(out, s)
-		i := n - 1
-		for i >= 0 && int(s.D[i]) == p.Dmax {
+	for ph := range p.PhaseCount() {
+		s := State{Ph: uint8(ph)}
+		for i := 0; i < n; i++ {
 			s.D[i] = uint16(p.Dmin)
-			i--
 		}
-		if i < 0 {
-			return out
+		for {
+			out = append(out, s)
+			i := n - 1
+			for i >= 0 && int(s.D[i]) == p.Dmax {
+				s.D[i] = uint16(p.Dmin)
+				i--
+			}
+			if i < 0 {
+				break
+			}
+			s.D[i]++
 		}
-		s.D[i]++
 	}
+	return out
 }
 
 // InitState returns the initial state with the given demands.
@@ -119,18 +139,29 @@ func Step(p *Params, s State, a Action) (State, error) {
 		if !TickEnabled(p, s) {
 			return s, fmt.Errorf("%v in %s: a FIFO holds D+1 samples: %w", a, s.Format(n), ErrDisabled)
 		}
-		bits := a.Input
+		w := p.Rule.SampleBits()
+		var sym []vocab.Symbol
 		if !a.Open {
-			bits = p.Congested(s.Demands(n))
-		} else if bits>>n != 0 {
-			return s, fmt.Errorf("%v: input has bits beyond the %d FVMs: %w", a, n, ErrDisabled)
+			sym = p.Samples(s.Demands(n), int(s.Ph))
+		} else {
+			if w > 1 {
+				return s, fmt.Errorf("%v: rule %v has no open mode (a trace records one congestion bit per window): %w", a, p.Rule, ErrDisabled)
+			}
+			if a.Input>>n != 0 {
+				return s, fmt.Errorf("%v: input has bits beyond the %d FVMs: %w", a, n, ErrDisabled)
+			}
+			sym = make([]vocab.Symbol, n)
+			for i := range sym {
+				sym[i] = vocab.Symbol(a.Input >> i & 1)
+			}
 		}
 		for i := 0; i < n; i++ {
 			if int(s.Q[i].Len) > p.FVMs[i].Delay { // full: only with Loss
-				s.Q[i], _ = s.Q[i].Pop()
+				s.Q[i], _ = s.Q[i].PopSym(w)
 			}
-			s.Q[i] = s.Q[i].Push(bits>>i&1 == 1)
+			s.Q[i] = s.Q[i].PushSym(sym[i], w)
 		}
+		s.Ph = uint8((int(s.Ph) + 1) % p.PhaseCount())
 		return s, nil
 	case Act:
 		if a.VM < 0 || a.VM >= n {
@@ -139,9 +170,9 @@ func Step(p *Params, s State, a Action) (State, error) {
 		if s.Q[a.VM].Len == 0 {
 			return s, fmt.Errorf("%v in %s: FIFO empty: %w", a, s.Format(n), ErrDisabled)
 		}
-		q, c := s.Q[a.VM].Pop()
+		q, x := s.Q[a.VM].PopSym(p.Rule.SampleBits())
 		s.Q[a.VM] = q
-		d, _ := p.Apply(a.VM, int(s.D[a.VM]), c)
+		d, _ := p.ApplySym(a.VM, int(s.D[a.VM]), x)
 		s.D[a.VM] = uint16(d)
 		return s, nil
 	case Hold:
@@ -165,9 +196,9 @@ func Step(p *Params, s State, a Action) (State, error) {
 // demands compare FVMs at equal sample index (the Fair property).
 func Projected(p *Params, s State, i int) int {
 	d := int(s.D[i])
-	q := s.Q[i]
+	q, w := s.Q[i], p.Rule.SampleBits()
 	for k := 0; k < int(q.Len); k++ {
-		d, _ = p.Apply(i, d, q.At(k))
+		d, _ = p.ApplySym(i, d, q.SymAt(k, w))
 	}
 	return d
 }

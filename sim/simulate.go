@@ -30,7 +30,10 @@ type Step struct {
 	// FVM i's oldest sample, DroppedSeq[i], out of its full FIFO.
 	Dropped    uint16
 	DroppedSeq []int
-	// Congested, Before, After and Branch describe an Act.
+	// Sample, Congested, Before, After and Branch describe an Act: the
+	// sample it consumed (Congested: any symbol but Clear), the demand
+	// before and after, and the rule's branch.
+	Sample        vocab.Symbol
 	Congested     bool
 	Before, After int
 	Branch        vocab.Branch
@@ -85,9 +88,10 @@ func (r *Recorder) Record(a ref.Action) (Step, error) {
 		i := a.VM
 		st.Seq = r.consumed[i]
 		r.consumed[i]++
-		st.Congested = s.Q[i].At(0)
+		st.Sample = s.Q[i].SymAt(0, p.Rule.SampleBits())
+		st.Congested = st.Sample != vocab.Clear
 		st.Before = int(s.D[i])
-		st.After, st.Branch = p.Apply(i, st.Before, st.Congested)
+		st.After, st.Branch = p.ApplySym(i, st.Before, st.Sample)
 	}
 	next, err := ref.Step(p, s, a)
 	if err != nil {

@@ -47,6 +47,9 @@ func Trace(p *ref.Params, run Run, opt TraceOptions) ([]trace.Event, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("trace of a run: %w", err)
 	}
+	if p.Rule.SampleBits() > 1 {
+		return nil, fmt.Errorf("trace of a run: rule %v: the trace format records one congestion bit per window, not the rule's samples; simulate it without --trace", p.Rule)
+	}
 	window := opt.WindowNs
 	if window <= 0 {
 		window = vocab.WindowNs

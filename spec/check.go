@@ -79,6 +79,14 @@ type LimitSetFigures struct {
 	// run the core is at least this busy), UtilCycle the smallest long-run
 	// average of any cycle of the set (the worst fair behaviour).
 	Util, UtilMin, UtilCycle float64
+	// ShareMin is the smallest share of any FVM in any state of the set
+	// (how far an FVM can be starved in the long run).
+	ShareMin float64
+	// Greedy are the greedy VMs' shares (ref.GreedyShares) averaged
+	// uniformly over the set, GreedyMin their smallest values in a state
+	// of the set and GreedyCycle the smallest long-run average of any
+	// cycle of the set (friendliness: what the FVMs leave them).
+	Greedy, GreedyMin, GreedyCycle []float64
 	// Symmetric reports whether the set is closed under swapping identical
 	// FVMs (FairShares).
 	Symmetric bool
@@ -195,18 +203,18 @@ func Check(p *ref.Params, opt Options) (*Result, error) {
 	return r, nil
 }
 
-// shareTable caches the FVMs' shares per demand vector.
+// shareTable caches the VMs' shares per demand vector.
 type shareTable struct {
 	m      *Model
-	n      int
-	cache  []float64 // vectors*(n+1): n shares, then the utilisation; NaN = not computed; nil if too large
+	n, g   int       // FVMs, greedy VMs
+	cache  []float64 // vectors*(n+1+g): n shares, the utilisation, g greedy shares; NaN = not computed; nil if too large
 	demand []int
 }
 
 func newShareTable(m *Model) *shareTable {
-	t := &shareTable{m: m, n: m.n, demand: make([]int, m.n)}
+	t := &shareTable{m: m, n: m.n, g: len(m.p.Greedy), demand: make([]int, m.n)}
 	if v := m.vectors(); v <= 1<<20 {
-		t.cache = make([]float64, v*(m.n+1))
+		t.cache = make([]float64, v*(m.n+1+t.g))
 		for i := range t.cache {
 			t.cache[i] = math.NaN()
 		}
@@ -214,11 +222,11 @@ func newShareTable(m *Model) *shareTable {
 	return t
 }
 
-// shares writes the FVMs' shares in packed state s to out[:n] and the
-// utilisation to out[n].
+// shares writes the FVMs' shares in packed state s to out[:n], the
+// utilisation to out[n] and the greedy VMs' shares to out[n+1:].
 func (t *shareTable) shares(s uint64, out []float64) {
 	m := t.m
-	w := t.n + 1
+	w := t.n + 1 + t.g
 	v, r := 0, m.p.Dmax-m.p.Dmin+1
 	for i := 0; i < t.n; i++ {
 		t.demand[i] = m.demand(s, i)
@@ -232,6 +240,9 @@ func (t *shareTable) shares(s uint64, out []float64) {
 		out[i] = o.Share.Float()
 	}
 	out[t.n] = m.p.Utilisation(t.demand).Float()
+	for j, g := range m.p.GreedyShares(t.demand) {
+		out[t.n+1+j] = g.Float()
+	}
 	if t.cache != nil {
 		copy(t.cache[v*w:], out[:w])
 	}
@@ -243,27 +254,41 @@ func (t *shareTable) shares(s uint64, out []float64) {
 // permutation maps the cycles of one pair's problem onto another's), and
 // one pair is computed instead of n(n-1).
 func (t *shareTable) figures(ls mc.LimitSet, allSwappable bool) (LimitSetFigures, error) {
-	n, k := t.n, len(ls.States)
-	f := LimitSetFigures{States: k, Edges: len(ls.Edges), First: ls.States[0], Shares: make([]float64, n)}
-	share := make([][]float64, n+1) // share[i][v]; share[n] is the utilisation
+	n, k, ng := t.n, len(ls.States), t.g
+	f := LimitSetFigures{States: k, Edges: len(ls.Edges), First: ls.States[0], Shares: make([]float64, n),
+		Greedy: make([]float64, ng), GreedyMin: make([]float64, ng), GreedyCycle: make([]float64, ng)}
+	// share[i][v]; share[n] is the utilisation, share[n+1+j] greedy VM j's
+	share := make([][]float64, n+1+ng)
 	for i := range share {
 		share[i] = make([]float64, k)
 	}
-	row := make([]float64, n+1)
-	f.UtilMin = math.Inf(1)
+	row := make([]float64, n+1+ng)
+	f.UtilMin, f.ShareMin = math.Inf(1), math.Inf(1)
+	for j := range f.GreedyMin {
+		f.GreedyMin[j] = math.Inf(1)
+	}
 	for v, s := range ls.States {
 		t.shares(s, row)
 		for i := range n {
 			share[i][v] = row[i]
 			f.Shares[i] += row[i]
+			f.ShareMin = math.Min(f.ShareMin, row[i])
 		}
 		share[n][v] = row[n]
 		f.Util += row[n]
 		f.UtilMin = math.Min(f.UtilMin, row[n])
+		for j := range ng {
+			share[n+1+j][v] = row[n+1+j]
+			f.Greedy[j] += row[n+1+j]
+			f.GreedyMin[j] = math.Min(f.GreedyMin[j], row[n+1+j])
+		}
 	}
 	f.Util /= float64(k)
 	for i := range f.Shares {
 		f.Shares[i] /= float64(k)
+	}
+	for j := range f.Greedy {
+		f.Greedy[j] /= float64(k)
 	}
 	f.Jain = metrics.Jain(f.Shares)
 	// The limit set as a local graph (a deadlock state stutters: self-loop).
@@ -290,7 +315,8 @@ func (t *shareTable) figures(ls mc.LimitSet, allSwappable bool) (LimitSetFigures
 	}
 	// One maximum-cycle-mean problem per ordered pair (i, j), plus the
 	// smallest mean share; they are independent, so they run in parallel.
-	type job struct{ i, j int } // j = -1: the mean share; j = -2: the utilisation
+	// j = -1: the mean share; j = -2: the utilisation; j = -3: greedy VM i's share
+	type job struct{ i, j int }
 	var jobs []job
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
@@ -300,6 +326,9 @@ func (t *shareTable) figures(ls mc.LimitSet, allSwappable bool) (LimitSetFigures
 		}
 	}
 	jobs = append(jobs, job{-1, -1}, job{-1, -2})
+	for j := range ng {
+		jobs = append(jobs, job{j, -3})
+	}
 	results := make([]float64, len(jobs))
 	errs := make([]error, len(jobs))
 	var next atomic.Int64
@@ -317,6 +346,9 @@ func (t *shareTable) figures(ls mc.LimitSet, allSwappable bool) (LimitSetFigures
 				jb := jobs[q]
 				for v := range w {
 					switch jb.j {
+					case -3:
+						w[v] = -share[n+1+jb.i][v]
+						continue
 					case -2:
 						w[v] = -share[n][v]
 						continue
@@ -343,8 +375,16 @@ func (t *shareTable) figures(ls mc.LimitSet, allSwappable bool) (LimitSetFigures
 			f.Delta = math.Max(f.Delta, results[q])
 		}
 	}
-	f.MinMean = -results[len(jobs)-2]
-	f.UtilCycle = -results[len(jobs)-1]
+	for q, jb := range jobs {
+		switch jb.j {
+		case -1:
+			f.MinMean = -results[q]
+		case -2:
+			f.UtilCycle = -results[q]
+		case -3:
+			f.GreedyCycle[jb.i] = -results[q]
+		}
+	}
 	f.JainBound = 1
 	if f.Delta > 0 {
 		f.JainBound = f.MinMean * f.MinMean / (f.MinMean*f.MinMean + f.Delta*f.Delta/4)

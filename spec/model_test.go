@@ -173,7 +173,7 @@ func TestNewModelTooWide(t *testing.T) {
 
 // The packed property helpers agree with ref on every state of a run.
 func TestProjectedAndSumAgreeWithRef(t *testing.T) {
-	for _, name := range []string{"default", "hetero-delay", "duty-vct", "aiad", "mimd"} {
+	for _, name := range []string{"default", "hetero-delay", "duty-vct", "aiad", "mimd", "prop-pair", "phase-pair"} {
 		p := loadParams(t, name)
 		m, err := NewModel(p)
 		if err != nil {
@@ -189,12 +189,85 @@ func TestProjectedAndSumAgreeWithRef(t *testing.T) {
 			for i := 0; i < p.N(); i++ {
 				sum += int(st.State.D[i])
 				if got, want := m.Projected(x, i), ref.Projected(p, st.State, i); got != want {
-					t.Fatalf("%s: Projected(%s, %d) = %d, ref says %d", name, st.State.Format(p.N()), i, got, want)
+					t.Fatalf("%s: Projected(%s, %d) = %d, ref says %d", name, st.State.FormatRule(p.N(), p.Rule), i, got, want)
 				}
 			}
 			if m.Sum(x) != sum {
 				t.Fatalf("%s: Sum(%s) = %d, want %d", name, st.State.Format(p.N()), m.Sum(x), sum)
 			}
 		}
+	}
+}
+
+// Rotating the FVMs together with the phase is an automorphism of the
+// aimd-phase model (what FairShares uses, symmetricSet): over every
+// reachable state of phase-pair and of a three-FVM, three-phase variant,
+// the rotated state is reachable, and its successors are the rotations of
+// the state's successors, with Act(i) relabelled Act(i+1).
+func TestRotationIsASymmetry(t *testing.T) {
+	three := loadParams(t, "phase-pair")
+	three.FVMs = append(three.FVMs, three.FVMs[0])
+	three.Phases, three.U, three.Capacity, three.Dmax, three.FVMs[0].Delay = 3, 8, 8, 8, 1
+	three.FVMs[1].Delay, three.FVMs[2].Delay = 1, 1
+	for _, p := range []*ref.Params{loadParams(t, "phase-pair"), three} {
+		m, err := NewModel(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.rotates() {
+			t.Fatal("rotates() is false under aimd-phase")
+		}
+		reach := map[uint64]bool{}
+		var queue []uint64
+		m.Init(func(s uint64) {
+			if !reach[s] {
+				reach[s] = true
+				queue = append(queue, s)
+			}
+		})
+		for len(queue) > 0 {
+			s := queue[len(queue)-1]
+			queue = queue[:len(queue)-1]
+			m.Next(s, func(_ int, y uint64) {
+				if !reach[y] {
+					reach[y] = true
+					queue = append(queue, y)
+				}
+			})
+		}
+		type succ struct {
+			a int
+			s uint64
+		}
+		succs := func(s uint64) map[succ]bool {
+			out := map[succ]bool{}
+			m.Next(s, func(a int, y uint64) { out[succ{a &^ mc.Transient, y}] = true })
+			return out
+		}
+		n := p.N()
+		for s := range reach {
+			r := m.rotate(s)
+			if !reach[r] {
+				t.Fatalf("rotation of reachable %s is unreachable", m.Format(s))
+			}
+			want := map[succ]bool{}
+			for x := range succs(s) {
+				a := x.a
+				if a > 0 {
+					a = 1 + a%n // Act(i) -> Act(i+1): label 1+i -> 1+(i+1)%n
+				}
+				want[succ{a, m.rotate(x.s)}] = true
+			}
+			got := succs(r)
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d successors of the rotation, %d rotated successors", m.Format(s), len(got), len(want))
+			}
+			for x := range got {
+				if !want[x] {
+					t.Fatalf("%s: the rotation has successor %v (%s) that no successor rotates to", m.Format(s), x.a, m.Format(x.s))
+				}
+			}
+		}
+		t.Logf("n=%d, %d phases: %d reachable states, rotation an automorphism", n, p.Phases, len(reach))
 	}
 }

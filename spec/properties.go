@@ -2,7 +2,6 @@ package spec
 
 import (
 	"errors"
-	"math/bits"
 
 	"github.com/friendly-vm/fvm/ref"
 	"github.com/friendly-vm/fvm/spec/mc"
@@ -28,6 +27,13 @@ const (
 	// FairShares: every limit set is closed under swapping identical FVMs,
 	// or its projected demands stay within eps.
 	FairShares = "FairShares"
+	// WorkConserving: under the duty-idle host, the shares of every VM
+	// (the FVMs' and the greedy VMs') sum to one core in every state.
+	WorkConserving = "WorkConserving"
+	// Friendly: <>[] (d_i <= H_i for every i), the duty hosts' demand
+	// ceiling with the steal signal, hence a floor on every greedy VM's
+	// share; stated where there are greedy VMs.
+	Friendly = "Friendly"
 )
 
 // PropertyKind says how a property is judged.
@@ -61,6 +67,11 @@ func Properties(p *ref.Params) []Property {
 		{NoStarvation, Invariant, true, "every FVM is awake a positive fraction of every period"},
 		{Deadlock, Invariant, true, "some action is always enabled"},
 	}
+	if p.Host == vocab.DutyIdle {
+		// Before Deadlock, which the checker reports after the invariants.
+		deadlock := out[len(out)-1]
+		out = append(out[:len(out)-1], Property{WorkConserving, Invariant, true, "the VMs' shares sum to one core: the core is never idle"}, deadlock)
+	}
 	if p.Host == vocab.Shared {
 		out = append(out,
 			Property{Efficient, EventuallyAll, true, "the total demand ends up in the proved band [Lo, Hi]"},
@@ -68,6 +79,9 @@ func Properties(p *ref.Params) []Property {
 	}
 	if _, err := ref.DemandFloor(p); err == nil {
 		out = append(out, Property{Utilised, EventuallyAll, true, "every FVM's demand ends up at or above its proved floor L_i"})
+	}
+	if _, err := ref.DemandCeiling(p); err == nil && len(p.Greedy) > 0 {
+		out = append(out, Property{Friendly, EventuallyAll, true, "every FVM's demand ends up at or below its proved ceiling H_i, so every greedy VM keeps at least its share at H"})
 	}
 	out = append(out, Property{FairShares, OfLimitSets, false,
 		"in the long run no FVM is favoured beyond rounding: every limit set is closed under swapping identical FVMs, or keeps their projected demands within eps"})
@@ -77,7 +91,7 @@ func Properties(p *ref.Params) []Property {
 // Invariants returns the safety properties of MODEL.md over packed states.
 func (m *Model) Invariants() []mc.Invariant {
 	p := m.p
-	return []mc.Invariant{
+	invs := []mc.Invariant{
 		{Name: TypeOK, Holds: func(s uint64) bool {
 			for i := 0; i < m.n; i++ {
 				d := m.demand(s, i)
@@ -85,7 +99,7 @@ func (m *Model) Invariants() []mc.Invariant {
 					return false
 				}
 			}
-			return true
+			return m.phase(s) < m.phases
 		}},
 		{Name: Bounds, Holds: func(s uint64) bool {
 			for i := 0; i < m.n; i++ {
@@ -97,7 +111,7 @@ func (m *Model) Invariants() []mc.Invariant {
 		}},
 		{Name: DelayBound, Holds: func(s uint64) bool {
 			for i := 0; i < m.n; i++ {
-				if bits.Len64(m.fifo(s, i))-1 > p.FVMs[i].Delay+1 {
+				if m.fifoLen(m.fifo(s, i)) > p.FVMs[i].Delay+1 {
 					return false
 				}
 			}
@@ -112,6 +126,10 @@ func (m *Model) Invariants() []mc.Invariant {
 			return true
 		}},
 	}
+	if m.conserving != nil {
+		invs = append(invs, mc.Invariant{Name: WorkConserving, Holds: func(s uint64) bool { return m.conserving[m.vector(s)] }})
+	}
+	return invs
 }
 
 // LivenessBounds are the numbers the liveness properties use, derived in
@@ -126,6 +144,9 @@ type LivenessBounds struct {
 	Eps int
 	// Floor is the Utilised floor per FVM; nil where none is proved.
 	Floor []int
+	// Ceiling is the Friendly ceiling per FVM; nil where none is proved
+	// or there is no greedy VM to be friendly to.
+	Ceiling []int
 }
 
 // LivenessBounds derives the liveness bounds for m's parameters.
@@ -145,11 +166,21 @@ func (m *Model) LivenessBounds() (LivenessBounds, error) {
 	case !errors.Is(err, ref.ErrNoFloor):
 		return b, err
 	}
+	if len(m.p.Greedy) > 0 {
+		ceiling, err := ref.DemandCeiling(m.p)
+		switch {
+		case err == nil:
+			b.Ceiling = ceiling
+		case !errors.Is(err, ref.ErrNoCeiling):
+			return b, err
+		}
+	}
 	return b, nil
 }
 
 // Liveness returns the <>[] properties of MODEL.md that apply: Efficient and
-// DemandsConverge on the shared host, Utilised where a floor is proved.
+// DemandsConverge on the shared host, Utilised where a floor is proved,
+// Friendly where a ceiling is proved and there are greedy VMs.
 func (m *Model) Liveness(b LivenessBounds) []mc.EventuallyAlways {
 	var out []mc.EventuallyAlways
 	if b.HasBand {
@@ -168,6 +199,17 @@ func (m *Model) Liveness(b LivenessBounds) []mc.EventuallyAlways {
 		out = append(out, mc.EventuallyAlways{Name: Utilised, P: func(s uint64) bool {
 			for i := 0; i < m.n; i++ {
 				if m.demand(s, i) < floor[i] {
+					return false
+				}
+			}
+			return true
+		}})
+	}
+	if b.Ceiling != nil {
+		ceiling := b.Ceiling
+		out = append(out, mc.EventuallyAlways{Name: Friendly, P: func(s uint64) bool {
+			for i := 0; i < m.n; i++ {
+				if m.demand(s, i) > ceiling[i] {
 					return false
 				}
 			}
@@ -198,13 +240,21 @@ func (m *Model) LimitSetProperties(b LivenessBounds) []mc.LimitSetProperty {
 }
 
 // symmetricSet reports whether ls is closed under swapping every pair of
-// identical FVMs. Swapping maps limit sets to limit sets, so it suffices
-// that one state's image lies in ls. Transpositions generate the group.
+// identical FVMs and, under aimd-phase, under rotating the FVMs with the
+// phase (FVM i to i+1, phase p to p+1: FVM i+1 acts in the phase after
+// FVM i's; a symmetry since the phases divide N and the initial states
+// cover every phase). Both map limit sets to limit sets, so it suffices
+// that one state's image lies in ls; they generate the group, which moves
+// every FVM to every other.
 func (m *Model) symmetricSet(ls mc.LimitSet) bool {
-	if len(m.groups) == 0 {
+	s := ls.States[0]
+	if m.rotates() {
+		if !ls.Contains(m.rotate(s)) {
+			return false
+		}
+	} else if len(m.groups) == 0 {
 		return false
 	}
-	s := ls.States[0]
 	for _, g := range m.groups {
 		for k := 1; k < len(g); k++ {
 			if !ls.Contains(m.swap(s, g[0], g[k])) {
@@ -213,6 +263,31 @@ func (m *Model) symmetricSet(ls mc.LimitSet) bool {
 		}
 	}
 	return true
+}
+
+// rotates reports whether rotating the FVMs with the phase is a symmetry:
+// aimd-phase with more than one phase and every FVM's parameters equal.
+func (m *Model) rotates() bool {
+	if m.phases < 2 {
+		return false
+	}
+	for _, f := range m.p.FVMs {
+		if f != m.p.FVMs[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// rotate moves FVM i's bit field to FVM i+1 (mod N; equal widths) and
+// advances the phase by one.
+func (m *Model) rotate(s uint64) uint64 {
+	mask := uint64(1)<<m.width[0] - 1
+	x := uint64((m.phase(s)+1)%m.phases) << m.phOff
+	for i := 0; i < m.n; i++ {
+		x |= (s >> m.off[i] & mask) << m.off[(i+1)%m.n]
+	}
+	return x
 }
 
 // swap exchanges the bit fields of FVMs i and j (identical: same width).
@@ -247,12 +322,8 @@ func (m *Model) Sum(s uint64) int {
 func (m *Model) Projected(s uint64, i int) int {
 	d := m.demand(s, i)
 	q := m.fifo(s, i)
-	for ; q > 1; q >>= 1 {
-		if q&1 == 1 {
-			d = int(m.dec[i][d])
-		} else {
-			d = int(m.inc[i][d])
-		}
+	for ; q > 1; q >>= m.w {
+		d = int(m.rule[i][q&(1<<m.w-1)][d])
 	}
 	return d
 }

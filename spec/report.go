@@ -64,6 +64,7 @@ type ReportBounds struct {
 	EfficientHi *int  `json:"efficient_hi,omitempty"`
 	Eps         int   `json:"eps"`
 	Floor       []int `json:"floor,omitempty"`
+	Ceiling     []int `json:"ceiling,omitempty"`
 }
 
 // ReportLimitSet is part of a Report.
@@ -79,7 +80,12 @@ type ReportLimitSet struct {
 	Util      float64   `json:"util"`
 	UtilMin   float64   `json:"util_min"`
 	UtilCycle float64   `json:"util_cycle"`
-	Symmetric bool      `json:"symmetric"`
+	ShareMin  float64   `json:"share_min"`
+	// Greedy, GreedyMin and GreedyCycle: the greedy VMs' shares.
+	Greedy      []float64 `json:"greedy,omitempty"`
+	GreedyMin   []float64 `json:"greedy_min,omitempty"`
+	GreedyCycle []float64 `json:"greedy_cycle,omitempty"`
+	Symmetric   bool      `json:"symmetric"`
 }
 
 // ReportStep is part of a Report.
@@ -111,7 +117,7 @@ func NewReport(cfg *configs.Config, res *Result, files []string, elapsed time.Du
 	if res.Liveness != nil {
 		st := reportStats(res.Liveness.Stats)
 		out.Liveness = &st
-		b := &ReportBounds{Eps: res.Bounds.Eps, Floor: res.Bounds.Floor}
+		b := &ReportBounds{Eps: res.Bounds.Eps, Floor: res.Bounds.Floor, Ceiling: res.Bounds.Ceiling}
 		if res.Bounds.HasBand {
 			b.EfficientLo, b.EfficientHi = &res.Bounds.Band.Lo, &res.Bounds.Band.Hi
 		}
@@ -123,7 +129,8 @@ func NewReport(cfg *configs.Config, res *Result, files []string, elapsed time.Du
 	for _, f := range res.LimitSets {
 		out.LimitSets = append(out.LimitSets, ReportLimitSet{States: f.States, Edges: f.Edges, First: m.Format(f.First),
 			Shares: f.Shares, Jain: f.Jain, Delta: f.Delta, MinMean: f.MinMean, JainBound: f.JainBound,
-			Util: f.Util, UtilMin: f.UtilMin, UtilCycle: f.UtilCycle, Symmetric: f.Symmetric})
+			Util: f.Util, UtilMin: f.UtilMin, UtilCycle: f.UtilCycle, ShareMin: f.ShareMin,
+			Greedy: f.Greedy, GreedyMin: f.GreedyMin, GreedyCycle: f.GreedyCycle, Symmetric: f.Symmetric})
 	}
 	actions := m.Actions()
 	steps := func(ss []mc.Step) []ReportStep {

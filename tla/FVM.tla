@@ -39,21 +39,25 @@ CONSTANTS
     C,        \* Host capacity in units (U = one core); C = U under "duty".
     Kappa,    \* "shared": congested iff the total demand exceeds Kappa * C.
     Greedy,   \* Sequence of the fixed demands of the non-adaptive VMs.
-    Host,     \* "shared", "fair" or "duty".
+    Host,     \* "shared", "fair", "duty" or "duty-idle".
     Signal,   \* Under "fair" and "duty": FVM i's observable, "vct" or "steal".
     Theta,    \* Under "fair" and "duty": congested_i iff signal_i > Theta.
-    Rule,     \* "aimd", "mimd" or "aiad".
+    Rule,     \* "aimd", "mimd", "aiad", "aimd-prop" or "aimd-phase".
     Alpha,    \* [FVMs -> Nat]: additive increase (aimd, aiad).
     Beta,     \* [FVMs -> rational in (0,1)]: multiplicative decrease.
     Mu,       \* [FVMs -> rational in (1,10]]: multiplicative increase (mimd).
     Delta,    \* [FVMs -> Nat]: additive decrease (aiad).
     Delay,    \* [FVMs -> 0..15]: FVM i's delay bound; its FIFO holds Delay[i]+1.
     Loss,     \* BOOLEAN: a tick into a full FIFO drops its oldest sample.
+    Phases,   \* aimd-phase: ticks in a phase cycle (1 for the other rules).
+    Phase,    \* [FVMs -> Nat]: the tick phase in which FVM i acts on congestion.
     Dmin,     \* Demand bounds, 1 <= Dmin <= Dmax <= U: an FVM never starves
     Dmax,     \* itself.
     Lo, Hi,   \* The efficiency band (ref.EfficiencyBand; "shared" only).
     Eps,      \* The rounding residual of projected demands (ref.FairTolerance).
-    Floor     \* [FVMs -> Nat]: the demand floor (ref.DemandFloor; duty+steal).
+    Floor,    \* [FVMs -> Nat]: the demand floor (ref.DemandFloor; duty+steal).
+    Ceiling   \* [FVMs -> Nat]: the demand ceiling (ref.DemandCeiling;
+              \* duty+steal beside greedy VMs).
 
 (* MODEL.md's N, the number of FVMs.                                       *)
 N == Cardinality(FVMs)
@@ -65,11 +69,13 @@ ASSUME
     /\ FVMs # {} /\ IsFiniteSet(FVMs)
     /\ U \in Nat \ {0} /\ C \in Nat \ {0}
     /\ Greedy \in Seq(0..U)
-    /\ Host \in {"shared", "fair", "duty"}
-    /\ Rule \in {"aimd", "mimd", "aiad"}
+    /\ Host \in {"shared", "fair", "duty", "duty-idle"}
+    /\ Rule \in {"aimd", "mimd", "aiad", "aimd-prop", "aimd-phase"}
+    /\ Phases \in Nat \ {0} /\ \A i \in FVMs : Phase[i] \in 0..Phases - 1
+    /\ Rule = "aimd-prop" => Host \in {"duty", "duty-idle"} /\ Signal = "steal"
     /\ Host = "shared" => IsRat(Kappa)
     /\ Host # "shared" => Signal \in {"vct", "steal"} /\ IsRat(Theta)
-    /\ Host = "duty" => C = U
+    /\ Host \in {"duty", "duty-idle"} => C = U
     /\ Dmin \in 1..U /\ Dmax \in Dmin..U
     /\ \A i \in FVMs : Delay[i] \in Nat
     /\ Loss \in BOOLEAN
@@ -80,10 +86,13 @@ ASSUME
 
 VARIABLES
     d,   \* d[i] \in Dmin..Dmax: FVM i's demand.
-    q    \* q[i] \in Seq(BOOLEAN): FVM i's pending congestion bits, oldest
-         \* first (TRUE = congested).
+    q,   \* q[i] \in Seq(Samples): FVM i's pending samples, oldest first:
+         \* congestion bits (TRUE = congested), or symbols under the
+         \* two-bit rules.
+    ph   \* the phase of the next tick, 0..Phases-1 (always 0 but under
+         \* aimd-phase).
 
-vars == <<d, q>>
+vars == <<d, q, ph>>
 
 -----------------------------------------------------------------------------
 (***************************************************************************)
@@ -136,7 +145,24 @@ Increase(i, x) ==
              ELSE x + Alpha[i]
     IN  IF n > Dmax THEN Dmax ELSE n
 
-Apply(i, x, c) == IF c THEN Decrease(i, x) ELSE Increase(i, x)
+(* aimd-prop's mild decrease: floor(x * (1+beta)/2).                      *)
+MildDecrease(i, x) ==
+    LET n == (x * (Beta[i].num + Beta[i].den)) \div (2 * Beta[i].den)
+    IN  IF n < Dmin THEN Dmin ELSE n
+
+(* The rules aimd-prop and aimd-phase queue a symbol per sample            *)
+(* (vocab.Symbol) instead of a bit: 0 clear (increase), 1 congested       *)
+(* (decrease), 2 mild (aimd-prop: the mild decrease), 3 deferred          *)
+(* (aimd-phase: congested off the FVM's phase: no change).                *)
+SymRule == Rule \in {"aimd-prop", "aimd-phase"}
+Samples == IF SymRule THEN 0..3 ELSE BOOLEAN
+
+Apply(i, x, c) ==
+    IF SymRule THEN CASE c = 0 -> Increase(i, x)
+                      [] c = 1 -> Decrease(i, x)
+                      [] c = 2 -> MildDecrease(i, x)
+                      [] c = 3 -> x
+    ELSE IF c THEN Decrease(i, x) ELSE Increase(i, x)
 
 (* FVM i's demand after it consumes every sample in s, starting from x.   *)
 RECURSIVE ApplyAll(_, _, _)
@@ -235,11 +261,65 @@ DutyCongested(dd) ==
             Exceeds([num |-> e.den, den |-> e.num],
                     [num |-> dd[i] * (e.den - e.num), den |-> U * e.den])]
 
+(* aimd-prop on the duty hosts (steal): 0 while steal <= Theta, 2 (mild)  *)
+(* while Theta < steal <= 2 Theta, 1 above: steal/2 > Theta.              *)
+PropSamples(dd) ==
+    [i \in FVMs |->
+        LET e == DutyExpectation(dd, i)
+            steal == [num |-> dd[i] * (e.den - e.num), den |-> U * e.den]
+        IN  IF ~RatLess(Theta, steal) THEN 0
+            ELSE IF RatLess(Theta, [num |-> steal.num, den |-> 2 * steal.den]) THEN 1
+            ELSE 2]
+
+(* duty-idle (work-conserving pause): during its pause a VM runs at       *)
+(* SCHED_IDLE instead of sleeping.  Its normal-priority fractions share   *)
+(* the core as under duty, and the signal is measured over them, so the   *)
+(* bits are duty's; with probability prod_j (1 - x_j/U) no VM is at       *)
+(* normal priority, and then the N FVMs split the core.                   *)
+(*                                                                         *)
+(* E[1/(1+K)] for greedy VM j: every FVM and the other greedy VMs.        *)
+RECURSIVE DistGreedyBut(_, _, _)
+DistGreedyBut(p, n, j) == IF n = 0 THEN p
+                          ELSE IF n = j THEN DistGreedyBut(p, n - 1, j)
+                          ELSE AddVM(DistGreedyBut(p, n - 1, j), Greedy[n])
+
+GreedyExpectation(dd, j) ==
+    LET p == DistGreedyBut(DistFVMs(dd, FVMs), Len(Greedy), j)
+        m == Len(p) - 1
+        l == LcmUpTo(m + 1)
+    IN  [num |-> SumOver([k \in 1..m + 1 |-> p[k] * (l \div k)], 1..m + 1),
+         den |-> l * Power(U, m)]
+
+RECURSIVE ProdSeq(_)
+ProdSeq(s) == IF s = <<>> THEN 1 ELSE Head(s) * ProdSeq(Tail(s))
+
+(* prod_j (U - x_j) over every VM: U^(N+G) times P(no VM awake).         *)
+RECURSIVE ProdOver(_, _)
+ProdOver(f, S) == IF S = {} THEN 1
+                  ELSE LET x == CHOOSE x \in S : TRUE
+                       IN  f[x] * ProdOver(f, S \ {x})
+
+AllPaused(dd) ==
+    ProdOver([i \in FVMs |-> U - dd[i]], FVMs)
+    * ProdSeq([j \in 1..Len(Greedy) |-> U - Greedy[j]])
+
+(* The shares of every VM sum to one core (WorkConserving).  With M = N+G *)
+(* VMs every E has the denominator l * U^(M-1), l = lcm(1..M).  FVM i's   *)
+(* share is x_i*E_i.num / (l*U^M) + AllPaused / (N*U^M) (its normal part  *)
+(* and its equal part of the idle time), greedy VM j's g_j*E_j.num /      *)
+(* (l*U^M); multiplied by N*l*U^M they must sum to N*l*U^M.               *)
+SharesSumToOne(dd) ==
+    LET M == N + Len(Greedy)
+        l == LcmUpTo(M)
+    IN  SumOver([i \in FVMs |-> N * dd[i] * DutyExpectation(dd, i).num + l * AllPaused(dd)], FVMs)
+        + N * SumSeq([j \in 1..Len(Greedy) |-> Greedy[j] * GreedyExpectation(dd, j).num])
+        = N * l * Power(U, M)
+
 (* Every FVM's congestion bit for demand vector dd (ref.Params.Congested). *)
 Congested(dd) ==
     CASE Host = "shared" -> SharedCongested(dd)
       [] Host = "fair"   -> FairCongested(dd)
-      [] Host = "duty"   -> DutyCongested(dd)
+      [] Host \in {"duty", "duty-idle"} -> DutyCongested(dd)
 
 -----------------------------------------------------------------------------
 (***************************************************************************)
@@ -247,9 +327,11 @@ Congested(dd) ==
 (***************************************************************************)
 
 (* Every demand vector in [Dmin, Dmax]^N, all FIFOs empty: convergence and *)
-(* fairness are claimed from any start.                                     *)
+(* fairness are claimed from any start (and, under aimd-phase, from any    *)
+(* tick phase).                                                              *)
 Init == /\ d \in [FVMs -> Dmin..Dmax]
         /\ q = [i \in FVMs |-> <<>>]
+        /\ ph \in 0..Phases - 1
 
 (* A tick that appends bit c[i] to every FIFO i.  Without Loss it is      *)
 (* disabled while some FIFO is full, so nothing is ever lost; with Loss a *)
@@ -258,20 +340,34 @@ Full(i) == Len(q[i]) > Delay[i]
 
 TickWith(c) == /\ Loss \/ \A i \in FVMs : ~Full(i)
                /\ q' = [i \in FVMs |-> Append(IF Full(i) THEN Tail(q[i]) ELSE q[i], c[i])]
+               /\ ph' = (ph + 1) % Phases
                /\ UNCHANGED d
 
 (* Congested(dd) for every demand vector, computed once: a zero-argument  *)
 (* constant-level definition, which TLC evaluates before the search, so   *)
 (* the host model's exact arithmetic is not redone in every state.        *)
-CongestedTable == [dd \in [FVMs -> Dmin..Dmax] |-> Congested(dd)]
+CongestedTable == [dd \in [FVMs -> Dmin..Dmax] |->
+                      IF Rule = "aimd-prop" THEN PropSamples(dd) ELSE Congested(dd)]
+
+(* A tick's samples from the table's entry c in tick phase p: under       *)
+(* aimd-phase a congested FVM off its phase gets 3 (deferred).            *)
+TickSamples(c, p) ==
+    IF Rule = "aimd-phase"
+    THEN [i \in FVMs |-> IF ~c[i] THEN 0 ELSE IF Phase[i] = p THEN 1 ELSE 3]
+    ELSE c
+
+(* WorkConserving for every demand vector, computed once (duty-idle).    *)
+ConservingTable == [dd \in [FVMs -> Dmin..Dmax] |->
+                       Host # "duty-idle" \/ SharesSumToOne(dd)]
 
 (* The host samples every FVM at once from the current demands.           *)
-HostTick == TickWith(CongestedTable[d])
+HostTick == TickWith(TickSamples(CongestedTable[d], ph))
 
 (* FVM i consumes its oldest sample and applies its rule.                  *)
 Act(i) == /\ q[i] # <<>>
           /\ d' = [d EXCEPT ![i] = Apply(i, @, Head(q[i]))]
           /\ q' = [q EXCEPT ![i] = Tail(@)]
+          /\ UNCHANGED ph
 
 Next == HostTick \/ \E i \in FVMs : Act(i)
 
@@ -293,7 +389,7 @@ LossesEnd  == <>[][~LossyTick]_vars
 (* outside the rule (a safe fallback, a restart); FIFO untouched.         *)
 Hold(i, v) == /\ v \in Dmin..Dmax
               /\ d' = [d EXCEPT ![i] = v]
-              /\ UNCHANGED q
+              /\ UNCHANGED <<q, ph>>
 
 -----------------------------------------------------------------------------
 (***************************************************************************)
@@ -302,7 +398,8 @@ Hold(i, v) == /\ v \in Dmin..Dmax
 (***************************************************************************)
 
 TypeOK == /\ d \in [FVMs -> 1..U]
-          /\ q \in [FVMs -> Seq(BOOLEAN)]
+          /\ q \in [FVMs -> Seq(Samples)]
+          /\ ph \in 0..Phases - 1
 
 Bounds == \A i \in FVMs : Dmin <= d[i] /\ d[i] <= Dmax
 
@@ -327,6 +424,16 @@ DemandsConverge == LossesEnd => <>[](ProjectedGap <= Eps)
 (* 1 - prod_i (1 - Floor[i]/U).                                           *)
 AboveFloor == \A i \in FVMs : d[i] >= Floor[i]
 Utilised == LossesEnd => <>[]AboveFloor
+
+(* duty-idle host: the shares of every VM sum to one core in every       *)
+(* state: the core is never idle.                                          *)
+WorkConserving == ConservingTable[d]
+
+(* duty hosts with the steal signal, beside greedy VMs: every FVM's       *)
+(* demand ends up at or below its proved ceiling, so every greedy VM      *)
+(* keeps at least its share there.                                         *)
+BelowCeiling == \A i \in FVMs : d[i] <= Ceiling[i]
+Friendly == LossesEnd => <>[]BelowCeiling
 
 THEOREM Spec => []TypeOK /\ []Bounds /\ []DelayBound /\ []NoStarvation
 =============================================================================

@@ -41,7 +41,7 @@ CONSTANTS
     TraceFile,  \* path of the JSONL trace
     TraceVM     \* the vm field of the lines to explain
 
-ASSUME N = 1
+ASSUME N = 1 /\ ~SymRule   \* a trace records one congestion bit per window
 
 (* The one FVM of the model.                                               *)
 I == CHOOSE i \in FVMs : TRUE
@@ -57,7 +57,7 @@ VARIABLES
     newest,  \* the newest window seen
     pend     \* Log indices of the sampled windows pending, parallel to q[I]
 
-traceVars == <<d, q, l, next, newest, pend>>
+traceVars == <<d, q, ph, l, next, newest, pend>>
 
 (* The signal of a sample line in permille: steal_permille, or for vct    *)
 (* vct_permille capped at a VCT of 1000, with a window that got no CPU     *)
@@ -129,12 +129,13 @@ ExplainHoldOnWindow ==
               \* Act(I) then Hold(I, d_after)
               /\ q' = [q EXCEPT ![I] = Tail(@)]
               /\ d' = [d EXCEPT ![I] = e.d_after]
+              /\ UNCHANGED ph
               /\ pend' = Tail(pend)
               /\ UNCHANGED next
            \/ /\ pend = <<>> /\ InOrder(e.sample_seq)
               \* a window never logged as a sample: its tick, Act, Hold
               /\ ~Full(I)
-              /\ UNCHANGED q
+              /\ UNCHANGED <<q, ph>>
               /\ d' = [d EXCEPT ![I] = e.d_after]
               /\ UNCHANGED pend
               /\ next' = e.sample_seq + 1
@@ -153,7 +154,7 @@ ExplainGap ==
         /\ pend = <<>> /\ InOrder(e.from_seq)
         /\ "newest_seq" \in DOMAIN e
         /\ e.newest_seq - e.to_seq > Delay[I]
-        /\ UNCHANGED <<d, q, pend>>
+        /\ UNCHANGED <<d, q, ph, pend>>
         /\ next' = e.to_seq + 1
         /\ newest' = IF e.newest_seq > newest THEN e.newest_seq ELSE newest
 

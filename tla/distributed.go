@@ -111,7 +111,7 @@ func findJavac(java string) (string, error) {
 // deadlock freedom) with distributed TLC, without symmetry: the safety run
 // of Check. Distributed TLC checks no temporal properties.
 func (r *Runner) CheckDistributed(ctx context.Context, m *Model, o DistributedOptions) (*DistributedResult, error) {
-	return r.RunDistributed(ctx, m, m.Cfg(CfgOptions{Invariants: Invariants()}), "", nil, o)
+	return r.RunDistributed(ctx, m, m.Cfg(CfgOptions{Invariants: m.Invariants()}), "", nil, o)
 }
 
 // RunDistributed writes the model files as Run does and runs distributed

@@ -168,7 +168,7 @@ func TestDistributed(t *testing.T) {
 	if res.Violated != "" || !res.Complete {
 		t.Errorf("distributed TLC: violated %q, complete %v", res.Violated, res.Complete)
 	}
-	for _, p := range append(Invariants(), spec.Deadlock) {
+	for _, p := range append(m.Invariants(), spec.Deadlock) {
 		if res.Verdicts[p] != mc.Holds {
 			t.Errorf("%s: distributed TLC says %q, want holds", p, res.Verdicts[p])
 		}

@@ -12,12 +12,6 @@ import (
 	"github.com/friendly-vm/fvm/vocab"
 )
 
-// Invariants returns the names of the invariants of FVM.tla (the Go
-// checker's, package spec), in the order TLC checks them.
-func Invariants() []string {
-	return []string{spec.TypeOK, spec.Bounds, spec.DelayBound, spec.NoStarvation}
-}
-
 // Model is one configuration prepared for TLC.
 type Model struct {
 	Config *configs.Config
@@ -67,6 +61,19 @@ func (m *Model) ModuleName() string {
 
 // FVMID is the model value standing for FVM i (index i of ref.State).
 func FVMID(i int) string { return fmt.Sprintf("fvm%d", i) }
+
+// Invariants returns the names of the invariants of FVM.tla that apply to
+// the configuration (the Go checker's, spec.Properties, but deadlock
+// freedom, which TLC checks by itself), in the order TLC checks them.
+func (m *Model) Invariants() []string {
+	var out []string
+	for _, pr := range spec.Properties(m.Params) {
+		if pr.Kind == spec.Invariant && pr.TLC && pr.Name != spec.Deadlock {
+			out = append(out, pr.Name)
+		}
+	}
+	return out
+}
 
 // Temporal returns the liveness properties TLC checks for this
 // configuration: those of spec.Properties that FVM.tla states (the <>[]
@@ -136,6 +143,9 @@ func (m *Model) Module() string {
 	def("Delta", m.perFVM(func(f ref.FVM) string { return fmt.Sprint(f.Delta) }))
 	def("Delay", m.perFVM(func(f ref.FVM) string { return fmt.Sprint(f.Delay) }))
 	def("Loss", strings.ToUpper(fmt.Sprint(p.Loss)))
+	def("Phases", fmt.Sprint(p.PhaseCount()))
+	k := -1
+	def("Phase", m.perFVM(func(ref.FVM) string { k++; return fmt.Sprint(p.PhaseOf(k)) }))
 	def("Dmin", fmt.Sprint(p.Dmin))
 	def("Dmax", fmt.Sprint(p.Dmax))
 	bd := m.Bounds
@@ -157,6 +167,14 @@ func (m *Model) Module() string {
 	} else {
 		b.WriteString("\\* No demand floor for this host model and signal: Utilised is not checked.\n")
 		def("Floor", m.perFVM(func(ref.FVM) string { return "0" }))
+	}
+	if bd.Ceiling != nil {
+		b.WriteString("\\* ref.DemandCeiling\n")
+		k := 0
+		def("Ceiling", m.perFVM(func(ref.FVM) string { k++; return fmt.Sprint(bd.Ceiling[k-1]) }))
+	} else {
+		b.WriteString("\\* No demand ceiling (host model, signal, or no greedy VM): Friendly is not checked.\n")
+		def("Ceiling", m.perFVM(func(ref.FVM) string { return "0" }))
 	}
 	if m.identical() {
 		b.WriteString("\n\\* Safety only: the FVMs are identical, hence interchangeable.\n")
@@ -181,7 +199,7 @@ func (m *Model) identical() bool {
 // const_<name> in the generated module.
 func constantNames() []string {
 	return []string{"FVMs", "U", "C", "Kappa", "Greedy", "Host", "Signal", "Theta", "Rule",
-		"Alpha", "Beta", "Mu", "Delta", "Delay", "Loss", "Dmin", "Dmax", "Lo", "Hi", "Eps", "Floor"}
+		"Alpha", "Beta", "Mu", "Delta", "Delay", "Loss", "Phases", "Phase", "Dmin", "Dmax", "Lo", "Hi", "Eps", "Floor", "Ceiling"}
 }
 
 // CfgOptions selects what a TLC configuration file checks.
@@ -244,7 +262,7 @@ func (m *Model) Cfg(o CfgOptions) string {
 // FullCfg checks every invariant and every temporal property of the
 // configuration, without symmetry.
 func (m *Model) FullCfg() string {
-	return m.Cfg(CfgOptions{Invariants: Invariants(), Properties: m.Temporal()})
+	return m.Cfg(CfgOptions{Invariants: m.Invariants(), Properties: m.Temporal()})
 }
 
 // SymmetryCfg checks the invariants with symmetry reduction; ok is false
@@ -253,7 +271,7 @@ func (m *Model) SymmetryCfg() (cfg string, ok bool) {
 	if !m.Config.Check.Symmetry || !m.identical() {
 		return "", false
 	}
-	return m.Cfg(CfgOptions{Symmetry: true, Invariants: Invariants()}), true
+	return m.Cfg(CfgOptions{Symmetry: true, Invariants: m.Invariants()}), true
 }
 
 // File is a generated file: a name relative to the generated directory

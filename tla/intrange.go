@@ -88,6 +88,11 @@ func (m *Model) Intermediates() []Intermediate {
 		case vocab.AIAD:
 			put(fmt.Sprintf("Increase(fvm%d): x + Alpha[i]", i), add(x, int64(f.Alpha)))
 			put(fmt.Sprintf("Decrease(fvm%d): |x - Delta[i]|", i), max(x, int64(f.Delta)))
+		case vocab.AIMDProp, vocab.AIMDPhase:
+			put(fmt.Sprintf("Increase(fvm%d): x + Alpha[i]", i), add(x, int64(f.Alpha)))
+			put(fmt.Sprintf("Decrease(fvm%d): x * Beta[i].num", i), mul(x, f.Beta.Num))
+			put(fmt.Sprintf("MildDecrease(fvm%d): x * (Beta[i].num + Beta[i].den)", i), mul(x, add(f.Beta.Num, f.Beta.Den)))
+			put(fmt.Sprintf("MildDecrease(fvm%d): 2 * Beta[i].den", i), mul(2, f.Beta.Den))
 		}
 	}
 
@@ -112,7 +117,7 @@ func (m *Model) Intermediates() []Intermediate {
 		ratLess("steal (served)", 0, 1)
 		ratLess("vct = [dd[i]*k, rem]", mul(x, k), c)
 		ratLess("steal = [dd[i]*k - rem, k*U]", mul(x, k), mul(k, u))
-	case vocab.Duty:
+	case vocab.Duty, vocab.DutyIdle:
 		mo := n + g - 1 // other VMs
 		uPow := int64(1)
 		for range mo {
@@ -136,6 +141,20 @@ func (m *Model) Intermediates() []Intermediate {
 		put("DutyCongested: dd[i] * (e.den - e.num)", mul(x, den))
 		ratLess("vct = [e.den, e.num]", den, den)
 		ratLess("steal = [dd[i]*(den-num), U*den]", mul(x, den), mul(u, den))
+		if p.Rule == vocab.AIMDProp {
+			ratLess("PropSamples: steal/2 = [num, 2*den]", mul(x, den), mul(2, u, den))
+		}
+		if p.Host == vocab.DutyIdle {
+			// SharesSumToOne, with M = N+G VMs and l = lcm(1..M): each
+			// x * E.num <= l * U^M (as x <= U and E.num <= den) and
+			// l * AllPaused <= l * U^M; N times each, for M VMs and N
+			// idle parts.
+			all := mul(uPow, u)
+			put("GreedyExpectation: as DutyExpectation", den)
+			put("AllPaused: ProdOver * ProdSeq", all)
+			put("SharesSumToOne: the sum of N * x * E.num and l * AllPaused", mul(n, mo+2, l, all))
+			put("SharesSumToOne: N * l * Power(U, M)", mul(n, l, all))
+		}
 	}
 	return out
 }

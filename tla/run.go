@@ -331,7 +331,7 @@ type CheckOptions struct {
 // configuration allows it, a safety run with symmetry.
 func (r *Runner) Check(ctx context.Context, m *Model, o CheckOptions) (*Report, error) {
 	rep := &Report{Config: m.Config.Name, Verdicts: map[string]mc.Status{}, Counterexamples: map[string]int{}}
-	invs := Invariants()
+	invs := m.Invariants()
 	var props []string
 	if !o.NoLiveness {
 		props = m.Temporal()

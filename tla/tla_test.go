@@ -325,7 +325,7 @@ func crossCheckConfig(t *testing.T, r *Runner, m *Model, record func(*Report)) {
 			t.Errorf("TLC with symmetry found %d distinct states, the reference model has %d orbits", rep.SymDistinct, rs.symmetric)
 		}
 	}
-	props := append(Invariants(), m.Temporal()...)
+	props := append(m.Invariants(), m.Temporal()...)
 	props = append(props, spec.Deadlock)
 	for _, prop := range props {
 		want := m.Config.Check.Expected(prop)

@@ -22,7 +22,19 @@ const (
 	// fraction r_i of every actuation period with independent phases, and
 	// awake VMs split the core equally.
 	Duty
+	// DutyIdle is work-conserving pause actuation: as Duty, but during its
+	// pause a VM's host processes run at SCHED_IDLE instead of sleeping,
+	// so the paused time is used only when no VM at normal priority wants
+	// the core. The awake (normal-priority) fractions r_i share the core
+	// as under Duty; the rest of the period goes to the FVMs at SCHED_IDLE,
+	// equally. The signal is measured over the normal-priority part of
+	// each period, so it equals Duty's.
+	DutyIdle
 )
+
+// DutyCycle reports whether h models pause actuation (a duty cycle of
+// awake fractions r_i): Duty and DutyIdle, which share their signal.
+func (h Host) DutyCycle() bool { return h == Duty || h == DutyIdle }
 
 // Signal selects the per-FVM observable a controller thresholds. The zero
 // value NoSignal is the shared host's: one capacity bit, no observable.
@@ -49,6 +61,38 @@ const (
 	AIMD Rule = iota // d+alpha, floor(beta*d)
 	MIMD             // ceil(mu*d), floor(beta*d)
 	AIAD             // d+alpha, d-delta
+	// AIMDProp is AIMD with a decrease that grows with the signal
+	// (DCTCP-style, in two levels): d+alpha; on a Mild sample (theta <
+	// signal <= 2 theta) floor(d (1+beta)/2); on a Congested one (signal >
+	// 2 theta) floor(beta*d).
+	AIMDProp
+	// AIMDPhase is AIMD with de-synchronised decreases: FVM i acts on
+	// congestion only in the ticks of its phase (tick mod Phases = i mod
+	// Phases) and keeps its demand on a congested sample of another tick
+	// (a Deferred sample): d+alpha, floor(beta*d), or d.
+	AIMDPhase
+)
+
+// SampleBits is the width of one sample in the reference model's FIFOs:
+// one bit (Clear or Congested) for AIMD, MIMD and AIAD, two for the rules
+// that tell more (a Symbol).
+func (r Rule) SampleBits() int {
+	if r == AIMDProp || r == AIMDPhase {
+		return 2
+	}
+	return 1
+}
+
+// Symbol is one sample as the reference model queues it: what a HostTick
+// tells one FVM. The one-bit rules use only Clear and Congested.
+type Symbol uint8
+
+// Symbols.
+const (
+	Clear     Symbol = iota // not congested: the rule's increase
+	Congested               // congested: the rule's (full) decrease
+	Mild                    // AIMDProp: congested, signal at most 2 theta: the mild decrease
+	Deferred                // AIMDPhase: congested off the FVM's phase: no change
 )
 
 // Branch says which way a decision went. The zero value is not a branch.
@@ -63,23 +107,26 @@ const (
 	// Hold: the demand was set outside the rule (a fallback, a restart, or
 	// ignoring an unusable window).
 	Hold
+	// Defer: a congested sample the rule does not act on (AIMDPhase, off
+	// the FVM's phase); the demand is kept.
+	Defer
 )
 
 // The names, in enum order. "none" names the zero value of the types that
 // have one (NoSignal, NoBranch); it is printed, never parsed.
 var (
-	hostNames   = []string{"shared", "fair", "duty"}
+	hostNames   = []string{"shared", "fair", "duty", "duty-idle"}
 	signalNames = []string{"none", "vct", "steal"}
-	ruleNames   = []string{"aimd", "mimd", "aiad"}
-	branchNames = []string{"none", "increase", "decrease", "clamp", "hold"}
+	ruleNames   = []string{"aimd", "mimd", "aiad", "aimd-prop", "aimd-phase"}
+	branchNames = []string{"none", "increase", "decrease", "clamp", "hold", "defer"}
 )
 
 // Hosts, Signals, Rules and Branches list every valid value, in order
 // (Signals and Branches without their zero value).
-func Hosts() []Host             { return []Host{Shared, Fair, Duty} }
+func Hosts() []Host             { return []Host{Shared, Fair, Duty, DutyIdle} }
 func Signals() []Signal         { return []Signal{VCT, Steal} }
-func Rules() []Rule             { return []Rule{AIMD, MIMD, AIAD} }
-func Branches() []Branch        { return []Branch{Increase, Decrease, Clamp, Hold} }
+func Rules() []Rule             { return []Rule{AIMD, MIMD, AIAD, AIMDProp, AIMDPhase} }
+func Branches() []Branch        { return []Branch{Increase, Decrease, Clamp, Hold, Defer} }
 func (h Host) String() string   { return name(hostNames, int(h)) }
 func (s Signal) String() string { return name(signalNames, int(s)) }
 func (r Rule) String() string   { return name(ruleNames, int(r)) }
@@ -116,7 +163,7 @@ func parse(kind string, names []string, first int, s string) (int, error) {
 	return 0, fmt.Errorf("%s %q: want one of %s", kind, s, strings.Join(valid, ", "))
 }
 
-// ParseHost parses shared, fair or duty.
+// ParseHost parses shared, fair, duty or duty-idle.
 func ParseHost(s string) (Host, error) { i, err := parse("host", hostNames, 0, s); return Host(i), err }
 
 // ParseSignal parses vct or steal.
@@ -125,10 +172,10 @@ func ParseSignal(s string) (Signal, error) {
 	return Signal(i), err
 }
 
-// ParseRule parses aimd, mimd or aiad.
+// ParseRule parses aimd, mimd, aiad, aimd-prop or aimd-phase.
 func ParseRule(s string) (Rule, error) { i, err := parse("rule", ruleNames, 0, s); return Rule(i), err }
 
-// ParseBranch parses increase, decrease, clamp or hold.
+// ParseBranch parses increase, decrease, clamp, hold or defer.
 func ParseBranch(s string) (Branch, error) {
 	i, err := parse("branch", branchNames, 1, s)
 	return Branch(i), err

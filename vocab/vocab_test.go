@@ -83,10 +83,10 @@ func TestEnumNames(t *testing.T) {
 			t.Errorf("signal name %q parsed", s)
 		}
 	}
-	if _, err := ParseHost("cfs"); err == nil || err.Error() != `host "cfs": want one of shared, fair, duty` {
+	if _, err := ParseHost("cfs"); err == nil || err.Error() != `host "cfs": want one of shared, fair, duty, duty-idle` {
 		t.Errorf("ParseHost(cfs): %v", err)
 	}
-	if NoSignal.Valid() || NoBranch.Valid() || !Steal.Valid() || Host(3).Valid() {
+	if NoSignal.Valid() || NoBranch.Valid() || !Steal.Valid() || Host(4).Valid() {
 		t.Error("Valid is wrong")
 	}
 }

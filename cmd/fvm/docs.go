@@ -17,11 +17,12 @@ func newDocsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "docs",
 		Short: "Regenerate the tables of measured numbers in the documents",
-		Long: `docs rewrites every generated block of spec/MODEL.md, README.md and uml-impl/README.md
-(between <!-- fvm:docs NAME --> and <!-- fvm:end -->) from the model checker and the committed
-run data under testdata/runs. Run it from the repository root (or give --root). With --check
-it writes nothing and exits 1 when a document is out of date. With --only it renders just the
-blocks named and leaves every other block as it is.`,
+		Long: `docs rewrites every generated block of spec/MODEL.md, proofs/mechanisms.md, README.md
+and uml-impl/README.md (between <!-- fvm:docs NAME --> and <!-- fvm:end -->) from the model
+checker, the proofs' predictions, seeded simulations and the committed run data under
+testdata/runs. Run it from the repository root (or give --root). With --check it writes
+nothing and exits 1 when a document is out of date. With --only it renders just the blocks
+named and leaves every other block as it is.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := os.Stat(filepath.Join(root, "spec", "MODEL.md")); err != nil {

@@ -109,9 +109,14 @@ func runSimulate(w io.Writer, f simulateFlags) error {
 	if err != nil {
 		return badInput(fmt.Errorf("simulate: %w", err))
 	}
-	evs, err := sim.Trace(p, run, sim.TraceOptions{Seed: f.seed, Workload: "fvm simulate --config " + cfg.Name})
-	if err != nil {
-		return fmt.Errorf("simulate: %w", err)
+	var evs []trace.Event
+	if f.out != "" || p.Rule.SampleBits() == 1 {
+		if evs, err = sim.Trace(p, run, sim.TraceOptions{Seed: f.seed, Workload: "fvm simulate --config " + cfg.Name}); err != nil {
+			if f.out != "" && p.Rule.SampleBits() > 1 {
+				return badInput(fmt.Errorf("--out %s: %w", f.out, err))
+			}
+			return fmt.Errorf("simulate: %w", err)
+		}
 	}
 	if f.out != "" {
 		if err := writeTrace(f.out, evs); err != nil {
@@ -122,7 +127,7 @@ func runSimulate(w io.Writer, f simulateFlags) error {
 	if f.json {
 		out := simJSON{Config: cfg.Name, Seed: f.seed, Init: run.Init.Demands(n), Trace: f.out, Events: len(evs)}
 		for k, st := range run.Steps {
-			j := simStepJSON{Step: k + 1, Action: st.Action.String(), Seq: st.Seq + 1, Demands: st.State.Demands(n), FIFOs: st.State.Format(n)}
+			j := simStepJSON{Step: k + 1, Action: st.Action.String(), Seq: st.Seq + 1, Demands: st.State.Demands(n), FIFOs: st.State.FormatRule(n, p.Rule)}
 			if st.Action.Kind == ref.Act {
 				vm, delay, c := st.Action.VM, st.Newest-st.Seq, st.Congested
 				j.VM, j.Delay, j.Congested = &vm, &delay, &c
@@ -139,25 +144,21 @@ func runSimulate(w io.Writer, f simulateFlags) error {
 	}
 	fmt.Fprintf(w, "simulate: config %s (%d FVMs, host %s, rule %s, U=%d), seed %d, %d steps\n",
 		cfg.Name, n, p.Host, p.Rule, p.U, f.seed, len(run.Steps))
-	fmt.Fprintf(w, "%5s  %-14s  %-5s  %-17s  %s\n", "step", "action", "delay", "branch", "state after (d = demands, q = FIFOs oldest first: c congested, n not)")
-	fmt.Fprintf(w, "%5d  %-14s  %-5s  %-17s  %s\n", 0, "init", "", "", run.Init.Format(n))
+	fmt.Fprintf(w, "%5s  %-14s  %-5s  %-17s  %s\n", "step", "action", "delay", "branch", "state after (d = demands, q = FIFOs oldest first: c congested, n not, m mild, w deferred)")
+	fmt.Fprintf(w, "%5d  %-14s  %-5s  %-17s  %s\n", 0, "init", "", "", run.Init.FormatRule(n, p.Rule))
 	for k, st := range run.Steps {
 		action, delay, branch := "", "", ""
 		switch st.Action.Kind {
 		case ref.HostTick:
 			action = fmt.Sprintf("HostTick #%d", st.Seq+1)
 		case ref.Act:
-			c := "n"
-			if st.Congested {
-				c = "c"
-			}
-			action = fmt.Sprintf("Act(%d) #%d%s", st.Action.VM, st.Seq+1, c)
+			action = fmt.Sprintf("Act(%d) #%d%c", st.Action.VM, st.Seq+1, "ncmw"[st.Sample])
 			delay = strconv.Itoa(st.Newest - st.Seq)
 			branch = fmt.Sprintf("%s %d→%d", st.Branch, st.Before, st.After)
 		default:
 			action = st.Action.String()
 		}
-		fmt.Fprintf(w, "%5d  %-14s  %-5s  %-17s  %s\n", k+1, action, delay, branch, st.State.Format(n))
+		fmt.Fprintf(w, "%5d  %-14s  %-5s  %-17s  %s\n", k+1, action, delay, branch, st.State.FormatRule(n, p.Rule))
 	}
 	if f.out != "" {
 		fmt.Fprintf(w, "trace: %s (%d events)\n", f.out, len(evs))

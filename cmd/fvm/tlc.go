@@ -335,7 +335,7 @@ func runTLCBench(ctx context.Context, w io.Writer, r *tla.Runner, config string)
 	}
 	symmetric := sm.Symmetric()
 	fmt.Fprintf(w, "bench-mc: config %s (%d FVMs, U=%d, D=%d), safety only (%s), %d CPUs\n",
-		m.Config.Name, m.Params.N(), m.Params.U, m.Params.FVMs[0].Delay, strings.Join(tla.Invariants(), ", "), runtime.NumCPU())
+		m.Config.Name, m.Params.N(), m.Params.U, m.Params.FVMs[0].Delay, strings.Join(m.Invariants(), ", "), runtime.NumCPU())
 	var mismatch []string
 	for _, sym := range []bool{false, true} {
 		if sym && !symmetric {
@@ -346,7 +346,7 @@ func runTLCBench(ctx context.Context, w io.Writer, r *tla.Runner, config string)
 		if sym {
 			label = "symmetry on "
 		}
-		res, err := r.Run(ctx, m, m.Cfg(tla.CfgOptions{Symmetry: sym, Invariants: tla.Invariants()}), "", nil)
+		res, err := r.Run(ctx, m, m.Cfg(tla.CfgOptions{Symmetry: sym, Invariants: m.Invariants()}), "", nil)
 		if err != nil {
 			return fmt.Errorf("bench-mc: %w", err)
 		}

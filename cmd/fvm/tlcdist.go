@@ -94,7 +94,7 @@ func runTLCDistributed(ctx context.Context, w io.Writer, f tlcDistFlags) error {
 		return err
 	}
 	fmt.Fprintf(w, "tlc distributed: config %s: a TLCServer and %d TLCWorker JVMs (%d threads each) on 127.0.0.1; invariants %s and deadlock, no symmetry\n",
-		m.Config.Name, f.workers, f.threads, strings.Join(tla.Invariants(), ", "))
+		m.Config.Name, f.workers, f.threads, strings.Join(m.Invariants(), ", "))
 	res, err := r.CheckDistributed(ctx, m, tla.DistributedOptions{
 		Workers: f.workers, Threads: f.threads, Report: f.report, Timeout: f.timeout, JavaOptions: f.jvmOpts, Progress: w})
 	if err != nil {
@@ -113,7 +113,7 @@ func runTLCDistributed(ctx context.Context, w io.Writer, f tlcDistFlags) error {
 	}
 	fmt.Fprintf(w, "; %d worker JVMs registered (%d threads); %.1fs (CPU %.1fs, all JVMs)\n",
 		res.WorkerJVMs, len(res.Registered), res.Duration.Seconds(), res.CPU.Seconds())
-	for _, p := range append(tla.Invariants(), spec.Deadlock) {
+	for _, p := range append(m.Invariants(), spec.Deadlock) {
 		if v, ok := res.Verdicts[p]; ok {
 			note := ""
 			if p == res.Violated {

@@ -4,5 +4,6 @@ package docs
 // checker runs once per configuration for all of them.
 func All() []Block {
 	k := newChecker()
-	return append(append(modelBlocks(k), runBlocks(k)...), FriendlyBlocks()...)
+	bs := append(append(modelBlocks(k), runBlocks(k)...), FriendlyBlocks()...)
+	return append(bs, mechanismBlocks(&mechanismData{})...)
 }

@@ -1,6 +1,7 @@
 // Package docs regenerates the tables of measured numbers in the
-// project's documents (spec/MODEL.md, README.md, uml-impl/README.md) from
-// the model checker and the committed run data (testdata/runs), so that no
+// project's documents (spec/MODEL.md, proofs/mechanisms.md, README.md,
+// uml-impl/README.md) from the model checker, the proofs' predictions, the
+// simulations and the committed run data (testdata/runs), so that no
 // number in a document is typed by hand: `fvm docs` rewrites them, and a
 // test fails when a document disagrees.
 //

@@ -24,6 +24,8 @@ const_Mu == (fvm0 :> [num |-> 0, den |-> 0] @@ fvm1 :> [num |-> 0, den |-> 0] @@
 const_Delta == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0)
 const_Delay == (fvm0 :> 2 @@ fvm1 :> 2 @@ fvm2 :> 2)
 const_Loss == TRUE
+const_Phases == 1
+const_Phase == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0)
 const_Dmin == 1
 const_Dmax == 10
 \* No efficiency band for this host model: Efficient is not checked.
@@ -33,6 +35,8 @@ const_Hi == 0
 const_Eps == 1
 \* ref.DemandFloor
 const_Floor == (fvm0 :> 1 @@ fvm1 :> 1 @@ fvm2 :> 1)
+\* No demand ceiling (host model, signal, or no greedy VM): Friendly is not checked.
+const_Ceiling == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0)
 
 \* Safety only: the FVMs are identical, hence interchangeable.
 Symmetry == Permutations(const_FVMs)

@@ -25,6 +25,8 @@ const_Mu == (fvm0 :> [num |-> 0, den |-> 0] @@ fvm1 :> [num |-> 0, den |-> 0] @@
 const_Delta == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0)
 const_Delay == (fvm0 :> 0 @@ fvm1 :> 1 @@ fvm2 :> 3)
 const_Loss == TRUE
+const_Phases == 1
+const_Phase == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0)
 const_Dmin == 1
 const_Dmax == 20
 \* ref.EfficiencyBand
@@ -34,4 +36,6 @@ const_Hi == 27
 const_Eps == 1
 \* No demand floor for this host model and signal: Utilised is not checked.
 const_Floor == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0)
+\* No demand ceiling (host model, signal, or no greedy VM): Friendly is not checked.
+const_Ceiling == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0)
 =============================================================================

@@ -25,6 +25,8 @@ const_Mu == (fvm0 :> [num |-> 0, den |-> 0] @@ fvm1 :> [num |-> 0, den |-> 0] @@
 const_Delta == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0 @@ fvm3 :> 0 @@ fvm4 :> 0)
 const_Delay == (fvm0 :> 2 @@ fvm1 :> 2 @@ fvm2 :> 2 @@ fvm3 :> 2 @@ fvm4 :> 2)
 const_Loss == FALSE
+const_Phases == 1
+const_Phase == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0 @@ fvm3 :> 0 @@ fvm4 :> 0)
 const_Dmin == 1
 const_Dmax == 22
 \* ref.EfficiencyBand
@@ -34,6 +36,8 @@ const_Hi == 37
 const_Eps == 1
 \* No demand floor for this host model and signal: Utilised is not checked.
 const_Floor == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0 @@ fvm3 :> 0 @@ fvm4 :> 0)
+\* No demand ceiling (host model, signal, or no greedy VM): Friendly is not checked.
+const_Ceiling == (fvm0 :> 0 @@ fvm1 :> 0 @@ fvm2 :> 0 @@ fvm3 :> 0 @@ fvm4 :> 0)
 
 \* Safety only: the FVMs are identical, hence interchangeable.
 Symmetry == Permutations(const_FVMs)

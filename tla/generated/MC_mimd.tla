@@ -24,6 +24,8 @@ const_Mu == (fvm0 :> [num |-> 2, den |-> 1] @@ fvm1 :> [num |-> 2, den |-> 1])
 const_Delta == (fvm0 :> 0 @@ fvm1 :> 0)
 const_Delay == (fvm0 :> 2 @@ fvm1 :> 2)
 const_Loss == TRUE
+const_Phases == 1
+const_Phase == (fvm0 :> 0 @@ fvm1 :> 0)
 const_Dmin == 1
 const_Dmax == 20
 \* ref.EfficiencyBand
@@ -33,6 +35,8 @@ const_Hi == 40
 const_Eps == 1
 \* No demand floor for this host model and signal: Utilised is not checked.
 const_Floor == (fvm0 :> 0 @@ fvm1 :> 0)
+\* No demand ceiling (host model, signal, or no greedy VM): Friendly is not checked.
+const_Ceiling == (fvm0 :> 0 @@ fvm1 :> 0)
 
 \* Safety only: the FVMs are identical, hence interchangeable.
 Symmetry == Permutations(const_FVMs)

@@ -15,6 +15,9 @@ func Params(headers ...*trace.Header) (*ref.Params, error) {
 		return nil, fmt.Errorf("params: no header")
 	}
 	h := headers[0]
+	if h.Rule.SampleBits() > 1 {
+		return nil, fmt.Errorf("params from header: rule %v: a trace records one congestion bit per window, and this rule's samples say more; traces of aimd, mimd and aiad only", h.Rule)
+	}
 	p := &ref.Params{
 		U: h.U, Capacity: h.Capacity, Kappa: h.Kappa, Greedy: h.Greedy, Host: h.Host,
 		Signal: h.Signal, Theta: h.Theta, Rule: h.Rule, Dmin: h.Dmin, Dmax: h.Dmax, Loss: h.Loss,

@@ -3,6 +3,7 @@ package controller
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/friendly-vm/fvm/vocab"
@@ -46,6 +47,12 @@ type Config struct {
 	// model fidelity.
 	FidelityTol vocab.Rat `json:"fidelity_tol"`
 }
+
+// Rules returns the decision rules the controller implements: the model's
+// one-bit rules. The model's candidate rules aimd-prop and aimd-phase are
+// ranked by the checker and the proofs but not built into the controller,
+// so a configuration naming one is rejected rather than run as plain AIMD.
+func Rules() []vocab.Rule { return []vocab.Rule{vocab.AIMD, vocab.MIMD, vocab.AIAD} }
 
 // Default returns the default configuration, the one configs/deployed.json
 // describes and the model checker verifies (a test keeps the two equal):
@@ -108,8 +115,8 @@ func (c *Config) Validate() error {
 			bad("safe", c.Safe, "in [dmin=%d, dmax=%d]", c.Dmin, c.Dmax)
 		}
 	}
-	if !c.Rule.Valid() {
-		bad("rule", c.Rule, "one of aimd, mimd, aiad")
+	if !slices.Contains(Rules(), c.Rule) {
+		bad("rule", c.Rule, "one of aimd, mimd, aiad (aimd-prop and aimd-phase are model candidates the controller does not implement)")
 	}
 	if (c.Rule == vocab.AIMD || c.Rule == vocab.AIAD) && (c.Alpha < 1 || c.Alpha > c.U) {
 		bad("alpha", c.Alpha, "in [1, u=%d]", c.U)

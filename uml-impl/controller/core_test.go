@@ -143,6 +143,8 @@ func TestValidate(t *testing.T) {
 		{"delay too big", func(c *Config) { c.Delay = 63 }, "delay = 63"},
 		{"vm beyond n", func(c *Config) { c.VM, c.N = 2, 2 }, "vm = 2"},
 		{"no tolerance", func(c *Config) { c.FidelityTol = vocab.R(0, 1) }, "fidelity_tol"},
+		{"model-only rule aimd-prop", func(c *Config) { c.Rule = vocab.AIMDProp }, "rule = aimd-prop"},
+		{"model-only rule aimd-phase", func(c *Config) { c.Rule = vocab.AIMDPhase }, "rule = aimd-phase"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
