@@ -8,19 +8,21 @@ import (
 	"strings"
 )
 
-// StatsKeys are the keys of /proc/fvm/stats (interface version 2), in the
-// order the kernel prints them.
+// StatsKeys are the keys of /proc/fvm/stats (interface version 3), in the
+// order the kernel prints them: grace_ns (awake time the controller's
+// graces gave the VM, cumulative) and owed_ns (pause still owed for it)
+// are new in 3.
 func StatsKeys() []string {
 	return []string{
 		"version", "active", "window_ns", "ring_size", "period_us", "pause_permille", "seq",
 		"wall_ns", "cpu_ns", "idle_ns", "pause_ns", "want_ns", "steal_ns",
-		"steal_permille", "vct_permille", "stubs", "now_ns",
+		"steal_permille", "vct_permille", "stubs", "now_ns", "grace_ns", "owed_ns",
 	}
 }
 
 // CumulativeKeys are the stats counters that never decrease.
 func CumulativeKeys() []string {
-	return []string{"seq", "wall_ns", "cpu_ns", "idle_ns", "pause_ns", "want_ns", "steal_ns", "now_ns"}
+	return []string{"seq", "wall_ns", "cpu_ns", "idle_ns", "pause_ns", "want_ns", "steal_ns", "now_ns", "grace_ns"}
 }
 
 // Stats is one parsed /proc/fvm/stats snapshot, by key.

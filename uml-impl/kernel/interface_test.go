@@ -129,7 +129,7 @@ cat /proc/fvm/stats > "$FVM_OUT/stats-final.txt"
 					t.Fatalf("snapshot %d: key %q missing", i, k)
 				}
 			}
-			for k, want := range map[string]uint64{"version": 2, "active": 1, "window_ns": 100_000_000, "ring_size": 64} {
+			for k, want := range map[string]uint64{"version": 3, "active": 1, "window_ns": 100_000_000, "ring_size": 64} {
 				if s[k] != want {
 					t.Errorf("snapshot %d: %s = %d, want %d", i, k, s[k], want)
 				}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/friendly-vm/fvm/uml-impl/controller"
 )
 
 const procDir = "/proc/fvm"
@@ -509,6 +511,9 @@ type NextRead struct {
 	GuestAfterNS  int64    `json:"guest_after_ns"`
 	NowNS         uint64   `json:"now_ns"`
 	Lines         []string `json:"lines"` // the window lines, as read
+	// ActedNS is when the read's actuation (next -write) was written;
+	// 0 without -write.
+	ActedNS int64 `json:"acted_ns,omitempty"`
 }
 
 // NextResult is what next writes.
@@ -528,6 +533,7 @@ func next(args []string) error {
 	fs := flag.NewFlagSet("next", flag.ContinueOnError)
 	dur := fs.Duration("for", 3*time.Second, "how long to read")
 	out := fs.String("out", "", "write the JSON result here instead of stdout")
+	write := fs.Int("write", -1, "after each read, write this pause_permille, as a controller's poll does (-1: no)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -543,6 +549,8 @@ func next(args []string) error {
 		return err
 	}
 	defer f.Close()
+	act := &controller.ProcActuator{Dir: procDir}
+	defer act.Close()
 	buf := make([]byte, 32<<10)
 	var res NextResult
 	end := time.Now().Add(*dur)
@@ -561,6 +569,14 @@ func next(args []string) error {
 			res.Errors = append(res.Errors, fmt.Sprintf("first line %q", lines[0]))
 		}
 		r.Lines = lines[1:]
+		if *write >= 0 {
+			// The controller's own actuator and what fvmd does after
+			// a read: one write (no read-back when it succeeds).
+			if err := act.SetPause(*write); err != nil {
+				res.Errors = append(res.Errors, err.Error())
+			}
+			r.ActedNS = mono()
+		}
 		res.Reads = append(res.Reads, r)
 	}
 	nb, err := unix.Open(procDir+"/next", unix.O_RDONLY|unix.O_NONBLOCK, 0)
