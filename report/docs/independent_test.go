@@ -25,25 +25,26 @@ import (
 // root is the repository root, seen from this package.
 const root = "../.."
 
-// independentChecks maps a block's name to its check. TestDocs and
-// TestFriendlyDocs run the check of every block they hold to its
-// rendering.
-var independentChecks = map[string]func(t *testing.T, block string){
-	"friendly-runs":       checkFriendlyRuns,
-	"friendly-job":        checkFriendlyJob,
-	"friendly-thresholds": checkFriendlyThresholds,
-}
-
-// independentCheck returns the check of the block called name: its own,
-// or the one of its family (runs-pair, runs-four, ...: runs-).
+// independentCheck returns the check of the block called name, if it has
+// one. TestDocs and TestFriendlyDocs run the check of every block they
+// hold to its rendering.
 func independentCheck(name string) (func(t *testing.T, block string), bool) {
-	if c, ok := independentChecks[name]; ok {
-		return c, true
+	switch name {
+	case "friendly-runs":
+		return checkFriendlyRuns, true
+	case "friendly-job":
+		return checkFriendlyJob, true
+	case "friendly-thresholds":
+		return checkFriendlyThresholds, true
+	case "runs":
+		return checkUMLRuns(""), true
+	case "verdicts":
+		return checkVerdicts, true
+	case "establishes":
+		return checkEstablishes, true
 	}
-	for prefix, c := range independentChecks {
-		if strings.HasSuffix(prefix, "-") && strings.HasPrefix(name, prefix) {
-			return c, true
-		}
+	if exp, ok := strings.CutPrefix(name, "runs-"); ok {
+		return checkUMLRuns(exp + "-"), true
 	}
 	return nil, false
 }
@@ -307,4 +308,201 @@ func checkFriendlyThresholds(t *testing.T, block string) {
 		checkCells(t, "friendly-thresholds "+order[k], row, "", strconv.Itoa(len(xs)), fmt.Sprintf("%.3f", lo), fmt.Sprintf("%.3f", med),
 			fmt.Sprintf("%.3f", hi), fmt.Sprintf("%s %.2f", rel, f.threshold), fmt.Sprintf("%.3f", margin))
 	}
+}
+
+// rawUML is what the checks read of a UML run's summary.json.
+type rawUML struct {
+	Jain         float64 `json:"jain_fvm"`
+	Utilisation  float64 `json:"utilisation"`
+	ConvergenceS float64 `json:"convergence_s"`
+	Complete     bool    `json:"complete"`
+	VMs          []struct {
+		Name       string  `json:"name"`
+		Role       string  `json:"role"`
+		Share      float64 `json:"share"`
+		MeanPause  float64 `json:"mean_pause_permille"`
+		DutyShare  float64 `json:"duty_share"`
+		Rate       float64 `json:"progress_rate"`
+		MaxDelay   int64   `json:"max_delay"`
+		GapWindows int64   `json:"gap_windows"`
+	} `json:"vms"`
+}
+
+// umlRunDirs lists the committed runs of UML guests whose names start
+// with prefix (the friendly groups' runs have tables of their own).
+func umlRunDirs(t *testing.T, prefix string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(root, "testdata", "runs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), prefix) && !strings.HasPrefix(e.Name(), "friendly-") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// checkUMLRuns is the check of the tables of UML runs: testdata/runs's
+// "runs" (every run) and uml-impl/README.md's runs-EXPERIMENT (the runs
+// called EXPERIMENT-*). Each lists exactly its committed runs, with the
+// Jain index of the FVMs, the utilisation, the convergence, every VM's
+// share, pause, duty model share and work rate, the FVMs' largest delay,
+// the lost windows, as the run's summary.json records them, and every run
+// refines ref and is complete.
+func checkUMLRuns(prefix string) func(t *testing.T, block string) {
+	return func(t *testing.T, block string) {
+		rows, order := tableRows(t, block)
+		dirs := umlRunDirs(t, prefix)
+		var want []string
+		for _, d := range dirs {
+			want = append(want, "`"+d+"`")
+		}
+		if strings.Join(order, " ") != strings.Join(want, " ") {
+			t.Errorf("runs table %q lists %v, the committed runs are %v", prefix, order, want)
+		}
+		for _, d := range dirs {
+			row, ok := rows["`"+d+"`"]
+			if !ok {
+				continue
+			}
+			var s rawUML
+			readJSON(t, filepath.Join(root, "testdata", "runs", d, "summary.json"), &s)
+			jain := "—"
+			if s.Jain >= 0 {
+				jain = fmt.Sprintf("%.3f", s.Jain)
+			}
+			conv := "never"
+			if s.ConvergenceS >= 0 {
+				conv = fmt.Sprintf("%.0f s", s.ConvergenceS)
+			}
+			var vms, delays []string
+			var lost int64
+			for _, v := range s.VMs {
+				vms = append(vms, fmt.Sprintf("%s %s %s (pause %.0f‰, duty model %s, work %.3g/s)", v.Name, v.Role, pct(v.Share), v.MeanPause, pct(v.DutyShare), v.Rate))
+				if v.Role == "fvm" {
+					delays = append(delays, strconv.FormatInt(v.MaxDelay, 10))
+				}
+				lost += v.GapWindows
+			}
+			if len(delays) == 0 {
+				delays = []string{"—"}
+			}
+			checkCells(t, "runs "+d, row, "`"+d+"`", jain, pct(s.Utilisation), conv, strings.Join(vms, "; "),
+				strings.Join(delays, " / "), strconv.FormatInt(lost, 10), "yes")
+			if !s.Complete {
+				t.Errorf("runs %s: incomplete", d)
+			}
+		}
+	}
+}
+
+// rawConfig is what the checks read of a configuration file: the
+// verdicts its author recorded (a property not listed holds).
+type rawConfig struct {
+	Check struct {
+		Liveness bool              `json:"liveness"`
+		Expect   map[string]string `json:"expect"`
+	} `json:"check"`
+}
+
+// checkVerdicts: spec/MODEL.md's verdict table states, for every
+// configuration it lists, the verdicts recorded by hand in the
+// configuration's file: **violated** exactly for the properties its
+// "expect" lists, holds for the others the checker judges ("—": the
+// property does not apply to the configuration's host).
+func checkVerdicts(t *testing.T, block string) {
+	rows, order := tableRows(t, block)
+	props := []string{"Efficient", "DemandsConverge", "Utilised", "FairShares"}
+	for _, key := range order {
+		name, _, ok := strings.Cut(strings.TrimPrefix(key, "`"), "`")
+		if !ok {
+			t.Errorf("verdicts: row %q names no configuration", key)
+			continue
+		}
+		var c rawConfig
+		readJSON(t, filepath.Join(root, "configs", name+".json"), &c)
+		if !c.Check.Liveness {
+			t.Errorf("verdicts: %s has no liveness check, yet the table lists its liveness verdicts", name)
+		}
+		row := rows[key]
+		if len(row) < 1+len(props)+1 {
+			t.Errorf("verdicts %s: %d cells", name, len(row))
+			continue
+		}
+		for k, prop := range props {
+			cell := row[2+k]
+			switch {
+			case c.Check.Expect[prop] == "violated":
+				if cell != "**violated**" {
+					t.Errorf("verdicts %s: %s says %q; configs/%s.json records it violated", name, prop, cell, name)
+				}
+			case cell != "—" && !strings.HasPrefix(cell, "holds"):
+				t.Errorf("verdicts %s: %s says %q; configs/%s.json records no violation", name, prop, cell, name)
+			}
+		}
+		if cell := row[2+3]; cell == "—" {
+			t.Errorf("verdicts %s: FairShares has no verdict; every host has one", name)
+		}
+	}
+	if len(order) < 5 {
+		t.Errorf("verdicts lists %d configurations", len(order))
+	}
+}
+
+// checkEstablishes: README.md's claims table counts the committed runs
+// that refine ref as "all N of N" for the UML guests' runs and for the
+// friendly groups' runs with a trace, N counted here from the run
+// directories (that each refines is TestRealRunsRefine's), and names the
+// configurations whose recorded verdicts (configs/*.json) violate
+// fairness.
+func checkEstablishes(t *testing.T, block string) {
+	uml := len(umlRunDirs(t, ""))
+	fr, err := filepath.Glob(filepath.Join(root, "testdata", "runs", "friendly-*", "*.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withTrace := map[string]bool{}
+	for _, f := range fr {
+		withTrace[filepath.Dir(f)] = true
+	}
+	want := fmt.Sprintf("%d of the %d committed runs of UML guests and %d of the %d of friendly process groups", uml, uml, len(withTrace), len(withTrace))
+	if !strings.Contains(block, want) {
+		t.Errorf("establishes: no %q", want)
+	}
+	for _, name := range []string{"mimd", "aiad", "hetero-params"} {
+		var c rawConfig
+		readJSON(t, filepath.Join(root, "configs", name+".json"), &c)
+		var violated []string
+		for _, p := range []string{"DemandsConverge", "FairShares"} {
+			if c.Check.Expect[p] == "violated" {
+				violated = append(violated, p)
+			}
+		}
+		if w := fmt.Sprintf("`%s` violates %s", name, strings.Join(violated, ", ")); len(violated) == 0 || !strings.Contains(block, w) {
+			t.Errorf("establishes: no %q (configs/%s.json records %v violated)", w, name, violated)
+		}
+	}
+}
+
+// What the documents state is what the data say, for every block with an
+// independent check, without rendering any block (no model checking: this
+// runs in -short too). The blocks without one are logged: their numbers
+// come from the model checker (held to the proofs and to TLC by the spec,
+// proofs and tla tests) or their text is checked elsewhere (the patch
+// statistics by TestPatchStatAgreesWithGit, the mechanisms' prose by
+// TestMechanismsDoc).
+func TestDocsStateTheData(t *testing.T) {
+	var without []string
+	for _, b := range All() {
+		check, ok := independentCheck(b.Name)
+		if !ok {
+			without = append(without, b.File+" "+b.Name)
+			continue
+		}
+		t.Run(b.Name, func(t *testing.T) { check(t, committedBlock(t, b.File, b.Name)) })
+	}
+	t.Logf("blocks held to their renderers only (TestDocs): %s", strings.Join(without, ", "))
 }
