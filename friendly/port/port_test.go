@@ -251,16 +251,22 @@ func TestActuator(t *testing.T) {
 			if q, p, _ := g.Bandwidth(); q != cgroup.Unlimited || p != 20_100 {
 				t.Errorf("after NewActuator: quota %d period %d", q, p)
 			}
-			for _, pause := range []int{0, 50, 500, 900, 950} {
-				if err := a.SetPause(pause); err != nil {
+			// The quotas by hand: floor(20100 (1000 - pause) / 1000) µs; at
+			// pause 333 the product 20100 · 667 / 1000 = 13406.7 is rounded
+			// down, so that the group never gets more than its share.
+			for _, tc := range []struct {
+				pause int
+				quota int64
+			}{{0, 20_100}, {50, 19_095}, {333, 13_406}, {500, 10_050}, {900, 2_010}, {950, 1_005}} {
+				if err := a.SetPause(tc.pause); err != nil {
 					t.Fatal(err)
 				}
 				got, err := a.Pause()
-				if err != nil || got != pause {
-					t.Errorf("pause %d read back %d, %v", pause, got, err)
+				if err != nil || got != tc.pause {
+					t.Errorf("pause %d read back %d, %v", tc.pause, got, err)
 				}
-				if q, _, _ := g.Bandwidth(); q != port.QuotaOf(pause, 20_100) {
-					t.Errorf("pause %d: quota %d", pause, q)
+				if q, _, _ := g.Bandwidth(); q != tc.quota {
+					t.Errorf("pause %d: quota %d µs, want %d", tc.pause, q, tc.quota)
 				}
 			}
 			for _, bad := range []int{-1, 951, 1000} {

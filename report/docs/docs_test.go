@@ -41,7 +41,20 @@ func TestDocs(t *testing.T) {
 			if stale, err := Update("../..", byFile[f], true); err != nil {
 				t.Fatalf("%v\n%v (regenerate with `go run ./cmd/fvm docs`)", err, stale)
 			}
+			checkIndependently(t, byFile[f])
 		})
+	}
+}
+
+// checkIndependently runs the independent check (independent_test.go) of
+// every block of bs that has one, on the committed document: its figures
+// against the data, not against its renderer.
+func checkIndependently(t *testing.T, bs []Block) {
+	t.Helper()
+	for _, b := range bs {
+		if check, ok := independentCheck(b.Name); ok {
+			check(t, committedBlock(t, b.File, b.Name))
+		}
 	}
 }
 
@@ -106,11 +119,16 @@ func TestOnly(t *testing.T) {
 }
 
 // The generated blocks on friendly groups agree with their committed runs
-// (a part of TestDocs that needs no model checking).
+// (a part of TestDocs that needs no model checking): they are not stale,
+// and what they state is what the runs' data say (checked independently
+// of the renderers).
 func TestFriendlyDocs(t *testing.T) {
 	var want []string
 	for _, b := range FriendlyBlocks() {
 		want = append(want, b.Name)
+		if _, ok := independentCheck(b.Name); !ok {
+			t.Errorf("block %s has no independent check", b.Name)
+		}
 	}
 	only, err := Only(All(), want)
 	if err != nil {
@@ -119,6 +137,7 @@ func TestFriendlyDocs(t *testing.T) {
 	if stale, err := Update("../..", only, true); err != nil {
 		t.Fatalf("%v\n%v", err, stale)
 	}
+	checkIndependently(t, FriendlyBlocks())
 }
 
 // readPatchStat agrees with git's own count of each patch (git apply

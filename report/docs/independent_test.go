@@ -1,0 +1,508 @@
+package docs
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/friendly-vm/fvm/friendly/experiment"
+)
+
+// The blocks' renderers wrote the committed documents, so holding a
+// document to its rendering (Update in check mode) only says that the
+// document is not stale. The checks here say that what a document states
+// is what the data say: each reads the committed block as text and holds
+// its figures to the data, read here with encoding/json and formatted
+// here, never through a renderer. The data themselves are held to
+// brute-force recomputations from the raw files by the runners' tests
+// (uml-impl/runner and friendly/experiment, TestRecordedRuns).
+
+// root is the repository root, seen from this package.
+const root = "../.."
+
+// independentCheck returns the check of the block called name, if it has
+// one. TestDocs and TestFriendlyDocs run the check of every block they
+// hold to its rendering.
+func independentCheck(name string) (func(t *testing.T, block string), bool) {
+	switch name {
+	case "friendly-runs":
+		return checkFriendlyRuns, true
+	case "friendly-job":
+		return checkFriendlyJob, true
+	case "friendly-thresholds":
+		return checkFriendlyThresholds, true
+	case "runs":
+		return checkUMLRuns(""), true
+	case "verdicts":
+		return checkVerdicts, true
+	case "establishes":
+		return checkEstablishes, true
+	}
+	if exp, ok := strings.CutPrefix(name, "runs-"); ok {
+		return checkUMLRuns(exp + "-"), true
+	}
+	return nil, false
+}
+
+// committedBlock returns the text between a block's markers in the
+// committed document file.
+func committedBlock(t *testing.T, file, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := "<!-- fvm:docs " + name + " -->\n"
+	_, rest, ok := strings.Cut(string(b), begin)
+	if !ok {
+		t.Fatalf("%s: no %q marker", file, strings.TrimSpace(begin))
+	}
+	text, _, ok := strings.Cut(rest, "<!-- fvm:end -->")
+	if !ok {
+		t.Fatalf("%s: block %s has no end marker", file, name)
+	}
+	return text
+}
+
+// tableRows returns the body rows of the first Markdown table in text,
+// keyed by their first cell, and their order.
+func tableRows(t *testing.T, text string) (map[string][]string, []string) {
+	t.Helper()
+	rows := map[string][]string{}
+	var order []string
+	header := true
+	for _, l := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(l, "| ") {
+			if len(order) > 0 {
+				break
+			}
+			continue
+		}
+		cells := strings.Split(strings.TrimSuffix(strings.TrimPrefix(l, "| "), " |"), " | ")
+		if header {
+			header = false
+			continue
+		}
+		if strings.HasPrefix(l, "|---") {
+			continue
+		}
+		rows[cells[0]] = cells
+		order = append(order, cells[0])
+	}
+	if len(order) == 0 {
+		t.Fatalf("no table rows in\n%s", text)
+	}
+	return rows, order
+}
+
+// rawFriendly is what the checks read of a friendly run's summary.json.
+type rawFriendly struct {
+	Jain         float64 `json:"jain_friendly"`
+	Utilisation  float64 `json:"utilisation"`
+	ConvergenceS float64 `json:"convergence_s"`
+	Refines      *bool   `json:"refines"`
+	Complete     bool    `json:"complete"`
+	Participants []struct {
+		Name     string  `json:"name"`
+		Workload string  `json:"workload"`
+		Share    float64 `json:"share"`
+		Latency  *struct {
+			Mean float64 `json:"mean_ms"`
+			P99  float64 `json:"p99_ms"`
+		} `json:"latency"`
+	} `json:"participants"`
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func friendlySummary(t *testing.T, dir string) rawFriendly {
+	t.Helper()
+	var s rawFriendly
+	readJSON(t, filepath.Join(root, "testdata", "runs", dir, "summary.json"), &s)
+	return s
+}
+
+func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
+
+// checkCells reports every cell of row that differs from want (a cell
+// not to check is "").
+func checkCells(t *testing.T, what string, row []string, want ...string) {
+	t.Helper()
+	if len(row) != len(want) {
+		t.Errorf("%s: %d cells %q, want %d", what, len(row), row, len(want))
+		return
+	}
+	for i, w := range want {
+		if w != "" && row[i] != w {
+			t.Errorf("%s: cell %d says %q, the data say %q", what, i+1, row[i], w)
+		}
+	}
+}
+
+// checkFriendlyRuns: README.md's table of the pair, four and greedy runs
+// of friendly groups states each run's Jain index, utilisation,
+// convergence, shares and refinement as its summary.json records them,
+// and every run is listed and refines ref.
+func checkFriendlyRuns(t *testing.T, block string) {
+	rows, order := tableRows(t, block)
+	want := []string{"`friendly-pair`", "`friendly-four`", "`friendly-greedy`"}
+	if strings.Join(order, " ") != strings.Join(want, " ") {
+		t.Errorf("friendly-runs lists %v, want %v", order, want)
+	}
+	for _, name := range want {
+		row, ok := rows[name]
+		if !ok {
+			continue
+		}
+		s := friendlySummary(t, strings.Trim(name, "`"))
+		jain := "—"
+		if s.Jain >= 0 {
+			jain = fmt.Sprintf("%.3f", s.Jain)
+		}
+		conv := "never"
+		if s.ConvergenceS >= 0 {
+			conv = fmt.Sprintf("%.0f s", s.ConvergenceS)
+		}
+		var shares []string
+		for _, p := range s.Participants {
+			shares = append(shares, p.Name+" "+pct(p.Share))
+		}
+		refines := "**no**"
+		if s.Refines != nil && *s.Refines {
+			refines = "yes"
+		}
+		checkCells(t, "friendly-runs "+name, row, name, "", jain, pct(s.Utilisation), conv, strings.Join(shares, ", "), refines)
+		if refines != "yes" || !s.Complete {
+			t.Errorf("friendly-runs %s: refines %s, complete %v; every committed run must refine ref and be complete", name, refines, s.Complete)
+		}
+	}
+}
+
+// checkFriendlyJob: README.md's job table states the latency loop's mean
+// and p99 response in each run, their ratios to the loop alone, the job's
+// and the loop's shares and the utilisation as the runs' summary.json
+// record them.
+func checkFriendlyJob(t *testing.T, block string) {
+	rows, order := tableRows(t, block)
+	runs := []struct{ row, dir string }{
+		{"loop alone", "friendly-job-alone"}, {"job unmanaged", "friendly-job-unmanaged"}, {"job nice19", "friendly-job-nice19"},
+		{"job idle", "friendly-job-idle"}, {"job friendly", "friendly-job-friendly"},
+	}
+	if len(order) != len(runs) {
+		t.Errorf("friendly-job lists %v, want the %d runs of the job experiment", order, len(runs))
+	}
+	var aloneMean, aloneP99 float64
+	for k, r := range runs {
+		s := friendlySummary(t, r.dir)
+		var loop, job = -1, -1
+		for i, p := range s.Participants {
+			switch p.Workload {
+			case experiment.Loop:
+				loop = i
+			case experiment.Gzip:
+				job = i
+			}
+		}
+		if loop < 0 || s.Participants[loop].Latency == nil {
+			t.Fatalf("%s: no latency loop", r.dir)
+		}
+		l := s.Participants[loop].Latency
+		if k == 0 {
+			aloneMean, aloneP99 = l.Mean, l.P99
+		}
+		jobShare := "—"
+		if job >= 0 {
+			jobShare = pct(s.Participants[job].Share)
+		}
+		row, ok := rows[r.row]
+		if !ok {
+			t.Errorf("friendly-job: no row %q", r.row)
+			continue
+		}
+		checkCells(t, "friendly-job "+r.row, row, r.row, fmt.Sprintf("%.2f", l.Mean), fmt.Sprintf("%.2f", l.P99),
+			fmt.Sprintf("%.2f×", l.Mean/aloneMean), fmt.Sprintf("%.2f×", l.P99/aloneP99), jobShare,
+			pct(s.Participants[loop].Share), pct(s.Utilisation))
+	}
+}
+
+// checkFriendlyThresholds: README.md's table of the real tests'
+// thresholds states, for each figure, the number of calibration rounds
+// under testdata/thresholds/friendly, the minimum, median and maximum of
+// the figure over them (read from each round's summary.json or kill.json),
+// the threshold the real test asserts, and its margin to the worst round,
+// which must be positive.
+func checkFriendlyThresholds(t *testing.T, block string) {
+	rounds, err := filepath.Glob(filepath.Join(root, "testdata", "thresholds", "friendly", "round-*"))
+	if err != nil || len(rounds) < 5 {
+		t.Fatalf("%d calibration rounds (%v), want at least 5", len(rounds), err)
+	}
+	figure := func(f func(round string) float64) []float64 {
+		var xs []float64
+		for _, r := range rounds {
+			xs = append(xs, f(r))
+		}
+		return xs
+	}
+	summary := func(round, run string) rawFriendly {
+		var s rawFriendly
+		readJSON(t, filepath.Join(round, run, "summary.json"), &s)
+		return s
+	}
+	kill := func(round string) (before, after float64) {
+		var k struct {
+			Before float64 `json:"share_before"`
+			After  float64 `json:"share_after"`
+		}
+		readJSON(t, filepath.Join(round, "friendly-kill9", "kill.json"), &k)
+		return k.Before, k.After
+	}
+	figs := []struct {
+		prefix    string
+		xs        []float64
+		threshold float64
+		atLeast   bool
+	}{
+		{"pair (", figure(func(r string) float64 { return summary(r, "friendly-pair").Jain }), experiment.PairJainMin, true},
+		{"greedy (", figure(func(r string) float64 { return summary(r, "friendly-greedy").Participants[0].Share }), experiment.GreedyFriendlyMax, false},
+		{"greedy (", figure(func(r string) float64 { return summary(r, "friendly-greedy").Participants[1].Share }), experiment.GreedyOtherMin, true},
+		{"kill -9: the command's share before", figure(func(r string) float64 { b, _ := kill(r); return b }), experiment.Kill9BeforeMax, false},
+		{"kill -9: the command's share after", figure(func(r string) float64 { _, a := kill(r); return a }), experiment.Kill9AfterMin, true},
+	}
+	rows, order := tableRows(t, block)
+	if len(order) != len(figs) {
+		t.Fatalf("friendly-thresholds has %d rows, want %d", len(order), len(figs))
+	}
+	for k, f := range figs {
+		row := rows[order[k]]
+		if !strings.HasPrefix(order[k], f.prefix) {
+			t.Errorf("friendly-thresholds row %d is %q, want a row on %q", k+1, order[k], f.prefix)
+		}
+		xs := append([]float64(nil), f.xs...)
+		sort.Float64s(xs)
+		lo, hi := xs[0], xs[len(xs)-1]
+		med := xs[len(xs)/2]
+		if len(xs)%2 == 0 {
+			med = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+		}
+		rel, margin := "≥", lo-f.threshold
+		if !f.atLeast {
+			rel, margin = "<", f.threshold-hi
+		}
+		if margin <= 0 {
+			t.Errorf("%s: threshold %s %v fails a calibration round (min %.3f, max %.3f)", order[k], rel, f.threshold, lo, hi)
+		}
+		checkCells(t, "friendly-thresholds "+order[k], row, "", strconv.Itoa(len(xs)), fmt.Sprintf("%.3f", lo), fmt.Sprintf("%.3f", med),
+			fmt.Sprintf("%.3f", hi), fmt.Sprintf("%s %.2f", rel, f.threshold), fmt.Sprintf("%.3f", margin))
+	}
+}
+
+// rawUML is what the checks read of a UML run's summary.json.
+type rawUML struct {
+	Jain         float64 `json:"jain_fvm"`
+	Utilisation  float64 `json:"utilisation"`
+	ConvergenceS float64 `json:"convergence_s"`
+	Complete     bool    `json:"complete"`
+	VMs          []struct {
+		Name       string  `json:"name"`
+		Role       string  `json:"role"`
+		Share      float64 `json:"share"`
+		MeanPause  float64 `json:"mean_pause_permille"`
+		DutyShare  float64 `json:"duty_share"`
+		Rate       float64 `json:"progress_rate"`
+		MaxDelay   int64   `json:"max_delay"`
+		GapWindows int64   `json:"gap_windows"`
+	} `json:"vms"`
+}
+
+// umlRunDirs lists the committed runs of UML guests whose names start
+// with prefix (the friendly groups' runs have tables of their own).
+func umlRunDirs(t *testing.T, prefix string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(root, "testdata", "runs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), prefix) && !strings.HasPrefix(e.Name(), "friendly-") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// checkUMLRuns is the check of the tables of UML runs: testdata/runs's
+// "runs" (every run) and uml-impl/README.md's runs-EXPERIMENT (the runs
+// called EXPERIMENT-*). Each lists exactly its committed runs, with the
+// Jain index of the FVMs, the utilisation, the convergence, every VM's
+// share, pause, duty model share and work rate, the FVMs' largest delay,
+// the lost windows, as the run's summary.json records them, and every run
+// refines ref and is complete.
+func checkUMLRuns(prefix string) func(t *testing.T, block string) {
+	return func(t *testing.T, block string) {
+		rows, order := tableRows(t, block)
+		dirs := umlRunDirs(t, prefix)
+		var want []string
+		for _, d := range dirs {
+			want = append(want, "`"+d+"`")
+		}
+		if strings.Join(order, " ") != strings.Join(want, " ") {
+			t.Errorf("runs table %q lists %v, the committed runs are %v", prefix, order, want)
+		}
+		for _, d := range dirs {
+			row, ok := rows["`"+d+"`"]
+			if !ok {
+				continue
+			}
+			var s rawUML
+			readJSON(t, filepath.Join(root, "testdata", "runs", d, "summary.json"), &s)
+			jain := "—"
+			if s.Jain >= 0 {
+				jain = fmt.Sprintf("%.3f", s.Jain)
+			}
+			conv := "never"
+			if s.ConvergenceS >= 0 {
+				conv = fmt.Sprintf("%.0f s", s.ConvergenceS)
+			}
+			var vms, delays []string
+			var lost int64
+			for _, v := range s.VMs {
+				vms = append(vms, fmt.Sprintf("%s %s %s (pause %.0f‰, duty model %s, work %.3g/s)", v.Name, v.Role, pct(v.Share), v.MeanPause, pct(v.DutyShare), v.Rate))
+				if v.Role == "fvm" {
+					delays = append(delays, strconv.FormatInt(v.MaxDelay, 10))
+				}
+				lost += v.GapWindows
+			}
+			if len(delays) == 0 {
+				delays = []string{"—"}
+			}
+			checkCells(t, "runs "+d, row, "`"+d+"`", jain, pct(s.Utilisation), conv, strings.Join(vms, "; "),
+				strings.Join(delays, " / "), strconv.FormatInt(lost, 10), "yes")
+			if !s.Complete {
+				t.Errorf("runs %s: incomplete", d)
+			}
+		}
+	}
+}
+
+// rawConfig is what the checks read of a configuration file: the
+// verdicts its author recorded (a property not listed holds).
+type rawConfig struct {
+	Check struct {
+		Liveness bool              `json:"liveness"`
+		Expect   map[string]string `json:"expect"`
+	} `json:"check"`
+}
+
+// checkVerdicts: spec/MODEL.md's verdict table states, for every
+// configuration it lists, the verdicts recorded by hand in the
+// configuration's file: **violated** exactly for the properties its
+// "expect" lists, holds for the others the checker judges ("—": the
+// property does not apply to the configuration's host).
+func checkVerdicts(t *testing.T, block string) {
+	rows, order := tableRows(t, block)
+	props := []string{"Efficient", "DemandsConverge", "Utilised", "FairShares"}
+	for _, key := range order {
+		name, _, ok := strings.Cut(strings.TrimPrefix(key, "`"), "`")
+		if !ok {
+			t.Errorf("verdicts: row %q names no configuration", key)
+			continue
+		}
+		var c rawConfig
+		readJSON(t, filepath.Join(root, "configs", name+".json"), &c)
+		if !c.Check.Liveness {
+			t.Errorf("verdicts: %s has no liveness check, yet the table lists its liveness verdicts", name)
+		}
+		row := rows[key]
+		if len(row) < 1+len(props)+1 {
+			t.Errorf("verdicts %s: %d cells", name, len(row))
+			continue
+		}
+		for k, prop := range props {
+			cell := row[2+k]
+			switch {
+			case c.Check.Expect[prop] == "violated":
+				if cell != "**violated**" {
+					t.Errorf("verdicts %s: %s says %q; configs/%s.json records it violated", name, prop, cell, name)
+				}
+			case cell != "—" && !strings.HasPrefix(cell, "holds"):
+				t.Errorf("verdicts %s: %s says %q; configs/%s.json records no violation", name, prop, cell, name)
+			}
+		}
+		if cell := row[2+3]; cell == "—" {
+			t.Errorf("verdicts %s: FairShares has no verdict; every host has one", name)
+		}
+	}
+	if len(order) < 5 {
+		t.Errorf("verdicts lists %d configurations", len(order))
+	}
+}
+
+// checkEstablishes: README.md's claims table counts the committed runs
+// that refine ref as "all N of N" for the UML guests' runs and for the
+// friendly groups' runs with a trace, N counted here from the run
+// directories (that each refines is TestRealRunsRefine's), and names the
+// configurations whose recorded verdicts (configs/*.json) violate
+// fairness.
+func checkEstablishes(t *testing.T, block string) {
+	uml := len(umlRunDirs(t, ""))
+	fr, err := filepath.Glob(filepath.Join(root, "testdata", "runs", "friendly-*", "*.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withTrace := map[string]bool{}
+	for _, f := range fr {
+		withTrace[filepath.Dir(f)] = true
+	}
+	want := fmt.Sprintf("%d of the %d committed runs of UML guests and %d of the %d of friendly process groups", uml, uml, len(withTrace), len(withTrace))
+	if !strings.Contains(block, want) {
+		t.Errorf("establishes: no %q", want)
+	}
+	for _, name := range []string{"mimd", "aiad", "hetero-params"} {
+		var c rawConfig
+		readJSON(t, filepath.Join(root, "configs", name+".json"), &c)
+		var violated []string
+		for _, p := range []string{"DemandsConverge", "FairShares"} {
+			if c.Check.Expect[p] == "violated" {
+				violated = append(violated, p)
+			}
+		}
+		if w := fmt.Sprintf("`%s` violates %s", name, strings.Join(violated, ", ")); len(violated) == 0 || !strings.Contains(block, w) {
+			t.Errorf("establishes: no %q (configs/%s.json records %v violated)", w, name, violated)
+		}
+	}
+}
+
+// What the documents state is what the data say, for every block with an
+// independent check, without rendering any block (no model checking: this
+// runs in -short too). The blocks without one are logged: their numbers
+// come from the model checker (held to the proofs and to TLC by the spec,
+// proofs and tla tests) or their text is checked elsewhere (the patch
+// statistics by TestPatchStatAgreesWithGit, the mechanisms' prose by
+// TestMechanismsDoc).
+func TestDocsStateTheData(t *testing.T) {
+	var without []string
+	for _, b := range All() {
+		check, ok := independentCheck(b.Name)
+		if !ok {
+			without = append(without, b.File+" "+b.Name)
+			continue
+		}
+		t.Run(b.Name, func(t *testing.T) { check(t, committedBlock(t, b.File, b.Name)) })
+	}
+	t.Logf("blocks held to their renderers only (TestDocs): %s", strings.Join(without, ", "))
+}
