@@ -11,14 +11,15 @@ import (
 	"github.com/friendly-vm/fvm/uml-impl/host"
 )
 
-// graceScript runs a controller's poll loop (read "next", write the pause)
-// at guest nice -10, like fvmd, in a busy guest; the loop's
+// graceScript runs a controller's poll loop (read "next", work a while as
+// a controller's decisions and tracing would, write the pause) at guest
+// nice -10, like fvmd, in a busy guest; the loop's
 // first actuation sets the pause. The probe starts before the pause: a
 // binary loaded from hostfs at a tenth of the core takes seconds.
 const graceScript = `
 $P spin -for %[1]s -out "$FVM_OUT/spin.json" -ready "$FVM_OUT/spinning" &
 while [ ! -e "$FVM_OUT/spinning" ]; do sleep 0.1; done
-nice -n -10 $P next -for %[2]s -write %[3]d -out "$FVM_OUT/next.json"
+nice -n -10 $P next -for %[2]s -write %[3]d -work %[4]s -out "$FVM_OUT/next.json"
 wait
 cat /proc/fvm/windows > "$FVM_OUT/windows-final.txt"
 cat /proc/fvm/stats > "$FVM_OUT/stats-final.txt"
@@ -39,7 +40,7 @@ func TestGrace(t *testing.T) {
 	const pm = 900
 	const read = 6 * time.Second
 	bs := r.run(t,
-		guestSpec{name: "grace", script: fmt.Sprintf(graceScript, read+4*time.Second, read, pm)},
+		guestSpec{name: "grace", script: fmt.Sprintf(graceScript, read+4*time.Second, read, pm, graceWork)},
 		spinGuest("busy", read+6*time.Second, ""))
 	b := bs[0]
 	var res nextResult

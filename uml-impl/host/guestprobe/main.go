@@ -534,6 +534,7 @@ func next(args []string) error {
 	dur := fs.Duration("for", 3*time.Second, "how long to read")
 	out := fs.String("out", "", "write the JSON result here instead of stdout")
 	write := fs.Int("write", -1, "after each read, write this pause_permille, as a controller's poll does (-1: no)")
+	work := fs.Duration("work", 0, "with -write: busy-loop this long after each read before writing, as a controller's decisions and tracing would")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -570,6 +571,8 @@ func next(args []string) error {
 		}
 		r.Lines = lines[1:]
 		if *write >= 0 {
+			for mono() < r.GuestAfterNS+work.Nanoseconds() {
+			}
 			// The controller's own actuator and what fvmd does after
 			// a read: one write (no read-back when it succeeds).
 			if err := act.SetPause(*write); err != nil {
