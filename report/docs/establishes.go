@@ -168,7 +168,7 @@ func (k *checker) establishes(root string) (string, error) {
 		{"The paper's signal (VCT)",
 			fmt.Sprintf("**anti-fair under pause actuation** — the checker finds winner-take-all limit sets (`duty-vct`, worst long-run Jain %.2f), the linearised difference mode is unstable (`proofs/hosts.md`), and the real runs' Jain index of the FVMs' shares is lower with VCT in every multi-FVM experiment (%s). The steal signal is fair in the checker (`duty-steal` worst Jain %.3f), so **steal is our default**. Details: `spec/MODEL.md` (\"Hypothesis\") and `uml-impl/README.md`",
 				vct.WorstJain, signalJains, steal.WorstJain)},
-		{"The guest patch is small", fmt.Sprintf("`uml-impl/patch/`: %d added lines over %s", added, "the series' patches, checkpatch-clean")},
+		{"The guest patch is small", fmt.Sprintf("`uml-impl/patch/`: %d added lines over %s", added, "the series' patches, checkpatch-clean but for the MAINTAINERS note a new file draws (`TestCheckpatch`)")},
 		{"Real runs are held to the reference",
 			fmt.Sprintf("%d of the %d committed runs of UML guests and %d of the %d of friendly process groups (`friendly/`) under `testdata/runs` refine `ref` (`fvm trace check`, `trace/REFINEMENT.md`); mutated traces are rejected", refining, len(runs), frRefining, frTotal)},
 	}

@@ -28,8 +28,9 @@ cat /proc/fvm/stats > "$FVM_OUT/stats-final.txt"
 // TestGrace checks the controller's grace (patch 0004): a guest paused
 // 900‰ beside a busy neighbour on the same core runs a controller's poll
 // loop, and
-//   - every poll is done (its pause written) soon after the
-//     window it read ended: at most graceActMs after the read's now_ns;
+//   - polls are done (their pause written) soon after the window they
+//     read ended: the median at most graceActMedianMs after the window's
+//     end;
 //   - every read after the first brings exactly one window: the loop never
 //     falls behind, so no window waits for a second read;
 //   - the VM is still paused the fraction set: the graces' awake time is
@@ -68,6 +69,7 @@ func TestGrace(t *testing.T) {
 	// end_ns) plus the write's time after the read on the guest's
 	// (whose CLOCK_MONOTONIC has another origin, but the same rate).
 	var acted []float64 // ms
+	var wall, paused uint64
 	behind := 0
 	for i, rd := range res.Reads[2:] {
 		if len(rd.Lines) != 1 {
@@ -83,28 +85,21 @@ func TestGrace(t *testing.T) {
 		}
 		late := int64(rd.NowNS) - int64(w[0].End)
 		acted = append(acted, float64(late+rd.ActedNS-rd.GuestAfterNS)/1e6)
-	}
-	sorted := slices.Sorted(slices.Values(acted))
-	ws, err := host.ParseWindows(string(b.read(t, "windows-final.txt")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wall, paused uint64
-	for _, w := range ws {
-		if w.PausePermille == pm {
-			wall += w.Wall
-			paused += w.Pause
+		if w[0].PausePermille == pm {
+			wall += w[0].Wall
+			paused += w[0].Pause
 		}
 	}
+	sorted := slices.Sorted(slices.Values(acted))
 	if wall == 0 {
-		t.Fatalf("no window at %d‰ in the ring", pm)
+		t.Fatalf("no window at %d‰ among the polls' windows", pm)
 	}
 	frac := float64(paused) / float64(wall)
 	t.Logf("%d polls at %d‰ beside busy: pause written after the window's end (ms) median %.2f p90 %.2f max %.2f; %d reads behind; paused %.2f%% of %.1f s; grace_ns %d owed_ns %d",
 		len(acted), pm, sorted[len(sorted)/2], sorted[len(sorted)*9/10], sorted[len(sorted)-1], behind,
 		100*frac, float64(wall)/1e9, stats["grace_ns"], stats["owed_ns"])
-	if m := sorted[len(sorted)-1]; m > graceActMs {
-		t.Errorf("a poll's pause was written %.1f ms after its window ended, want <= %d ms", m, graceActMs)
+	if m := sorted[len(sorted)/2]; m > graceActMedianMs {
+		t.Errorf("polls wrote their pause a median %.1f ms after their window ended, want <= %d ms", m, graceActMedianMs)
 	}
 	if behind > 0 {
 		t.Errorf("%d of %d reads brought more than one window: the poll loop fell behind", behind, len(acted))
@@ -114,9 +109,28 @@ func TestGrace(t *testing.T) {
 	}
 }
 
-// Thresholds of TestGrace (provisional: to be set from five runs).
+// graceWork is how long the poll loop works between its read and its
+// write, standing in for a controller's decisions and tracing.
+const graceWork = time.Millisecond
+
+// Thresholds of TestGrace, from five runs on the grace kernel (2026-11-30,
+// quiet machine), min / median / max:
+//
+//	median time to the pause written  3.42 / 3.71 / 6.00 ms (max per run 6.8-95 ms)
+//	paused fraction at 900‰          89.18 / 89.28 / 89.82 %
+//
+// and, for contrast, one run each of the same test on the interface-2
+// kernel (no grace: median 31.5 ms, max 104 ms, paused 88.53%) and on the
+// kernel-grace-unpaid mutant (the graces never paid back: paused 85.23%).
+// A poll that outlasts the 20 ms grace meets the pause (the one 95 ms
+// outlier), so the test bounds the median, not the maximum.
 const (
-	graceActMs     = 30
-	graceMinPaused = 0.85
+	// graceActMedianMs: twice the largest median, and a fifth of the
+	// interface-2 kernel's.
+	graceActMedianMs = 12
+	// graceMinPaused: 2.2 points below the smallest fraction paused and
+	// 1.8 above the unpaid mutant's; graceMaxPaused: 2.2 points above the
+	// largest (the nominal fraction is 90%).
+	graceMinPaused = 0.87
 	graceMaxPaused = 0.92
 )
