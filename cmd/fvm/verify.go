@@ -83,7 +83,7 @@ func verifySteps(short bool) []verifyStep {
 			verifyStep{name: "uml-" + exp, title: "Real UML run: " + exp + " (signal " + signal + ")", needUML: true,
 				args: []string{"uml", "experiment", exp, "--signal", signal, "--duration", duration, "--out", "{out}"}},
 			verifyStep{name: "trace-" + exp, title: "", needUML: true, claim: claims[exp], needs: []string{"uml-" + exp},
-				args: []string{"trace", "check", run},
+				args: []string{"trace", "check", "--no-loss", run},
 				evidence: func(dir string) (string, error) {
 					return runEvidence(filepath.Join(filepath.Dir(dir), "uml-"+exp, exp+"-"+signal))
 				}},

@@ -109,22 +109,17 @@ func checkRefines(t *testing.T, dir string) {
 	t.Logf("refines ref: %d events, %d windows", res.Summary.Events, res.Summary.Windows)
 }
 
-// maxLostFraction bounds the windows a run's FVMs lose together (gaps:
-// windows older than the delay bound when read, which ref's loss allows),
-// as a fraction of their windows. Five rounds of these tests
-// (testdata/thresholds, uml-impl/README.md "test-rounds"): pair and
-// greedy lost none; four lost 0 to 1 of about 2,400 windows (max
-// fraction 0.0004: a poll of a VM paused ~70% beside three others now and
-// then takes 150-250 ms, ptrace round trips that wait for the other
-// guests). 1% is 24 times that maximum, and still says that the
-// controller keeps up with its windows.
-const maxLostFraction = 0.01
-
 // checkDelays asserts that no adaptive VM's decision was older than its
-// delay bound and that the FVMs lost few windows, and logs the delays.
+// delay bound and that the FVMs lost no window (a gap: a window older than
+// the delay bound when read, which ref's loss allows but the deployed
+// controller must not need), and logs the delays. Before the kernel's
+// grace (interface 3) a poll of a VM paused ~70% beside three others now
+// and then took 150-250 ms and four lost 0 to 1 of about 2,400 windows
+// (testdata/thresholds/interface-2); with it, the rounds in
+// testdata/thresholds and every committed run lost none.
 func checkDelays(t *testing.T, s Spec, sum *Summary) {
 	t.Helper()
-	var lost, windows int64
+	var lost int64
 	for i, v := range sum.VMs {
 		c := s.VMs[i].Controller
 		t.Logf("%s: feedback delay max %d, p99 %d windows (bound %d); longest time without a decision %.2f s; %d windows lost",
@@ -134,11 +129,10 @@ func checkDelays(t *testing.T, s Spec, sum *Summary) {
 		}
 		if v.Role == "fvm" {
 			lost += v.GapWindows
-			windows += int64(v.Windows) + v.GapWindows
 		}
 	}
-	if windows > 0 && float64(lost) > maxLostFraction*float64(windows) {
-		t.Errorf("the FVMs lost %d of their %d windows (gaps), more than %.0f%%", lost, windows, 100*maxLostFraction)
+	if lost > 0 {
+		t.Errorf("the FVMs lost %d windows (gaps: read later than the delay bound)", lost)
 	}
 }
 
@@ -179,8 +173,8 @@ func TestRealPairIsFair(t *testing.T) {
 	a, b := s.VMs[0], s.VMs[1]
 	t.Logf("pair (%s): shares A %.3f B %.3f, mean pause A %.0f‰ B %.0f‰, Jain %.4f, utilisation %.3f, convergence %.1f s",
 		a.Signal, a.Share, b.Share, a.MeanPause, b.MeanPause, s.JainFVM, s.Utilisation, s.ConvergenceS)
-	// Five rounds (testdata/thresholds): Jain min 0.983, median 0.998,
-	// max 1.000; 0.95 keeps a margin of 0.033 below the minimum (a pair's
+	// Five rounds (testdata/thresholds): Jain min 0.989, median 0.999,
+	// max 1.000; 0.95 keeps a margin of 0.039 below the minimum (a pair's
 	// AIMD sawtooths drift in and out of phase, so the shares of 60 s vary).
 	if s.JainFVM < 0.95 {
 		t.Errorf("pair: Jain index %.4f of the FVMs' shares, want >= 0.95", s.JainFVM)
@@ -195,8 +189,8 @@ func TestRealFourIsFair(t *testing.T) {
 	}
 	t.Logf("four (%s): shares %s, Jain %.4f, utilisation %.3f, convergence %.1f s",
 		s.VMs[0].Signal, strings.Join(shares, ", "), s.JainFVM, s.Utilisation, s.ConvergenceS)
-	// Five rounds (testdata/thresholds): Jain min 0.991, median 0.997,
-	// max 0.999; 0.98 keeps a margin of 0.011 below the minimum.
+	// Five rounds (testdata/thresholds): Jain min 0.998, median 0.999,
+	// max 0.999; 0.98 keeps a margin of 0.018 below the minimum.
 	if s.JainFVM < 0.98 {
 		t.Errorf("four: Jain index %.4f of the FVMs' shares, want >= 0.98", s.JainFVM)
 	}
@@ -207,15 +201,15 @@ func TestRealGreedyIsFriendly(t *testing.T) {
 	f, g := s.VMs[0], s.VMs[1]
 	t.Logf("greedy (%s): FVM share %.3f (mean pause %.0f‰), greedy share %.3f, utilisation %.3f",
 		f.Signal, f.Share, f.MeanPause, g.Share, s.Utilisation)
-	// Five rounds (testdata/thresholds): the FVM's share min 0.175,
-	// median 0.178, max 0.180, far below its fair share; the greedy
-	// guest's min 0.796, median 0.814, max 0.819: 0.75 keeps a margin of
-	// 0.046 below the minimum.
+	// Five rounds (testdata/thresholds): the FVM's share min 0.169,
+	// median 0.170, max 0.174, far below its fair share; the greedy
+	// guest's min 0.824, median 0.827, max 0.830: 0.78 keeps a margin of
+	// 0.044 below the minimum.
 	if f.Share >= 0.5 {
 		t.Errorf("greedy: FVM share %.3f, want below its fair share 0.5", f.Share)
 	}
-	if g.Share < 0.75 {
-		t.Errorf("greedy: greedy guest share %.3f, want >= 0.75", g.Share)
+	if g.Share < 0.78 {
+		t.Errorf("greedy: greedy guest share %.3f, want >= 0.78", g.Share)
 	}
 }
 

@@ -6,7 +6,7 @@
 // cumulative amount of work done:
 //
 //	fvmwork spin -for 30s -progress F   busy loop; count = blocks of 2^16 iterations
-//	fvmwork mem  -for 30s -progress F   touch 64 MiB page by page; count = pages touched
+//	fvmwork mem  -for 30s -progress F   touch 48 MiB page by page; count = pages touched
 //	fvmwork io   -for 30s -progress F   write+fsync 64 KiB blocks; count = KiB written
 //
 // Without the patched kernel (no /proc/fvm/stats) host_ns is the guest's
