@@ -113,9 +113,20 @@ func TestCheckWritesCounterexampleTrace(t *testing.T) {
 func TestVerifyWithoutUML(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
+	// What an earlier verify left in a step's directory is replaced.
+	stale := filepath.Join(out, "simulate", "stale.jsonl")
+	if err := os.MkdirAll(filepath.Dir(stale), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, errOut, code := fvm(t, dir, "verify", "--no-uml", "--out", out)
 	if code != 0 {
 		t.Fatalf("verify --no-uml: exit %d\n%s", code, errOut)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("%s survived a verify (err %v): a step's directory must start empty", stale, err)
 	}
 	md, err := os.ReadFile(filepath.Join(out, "report.md"))
 	if err != nil {

@@ -103,8 +103,9 @@ func newVerifyCmd() *cobra.Command {
 		Long: `verify runs, in order, the model checker on the default configuration and on the duty
 host with both signals, a seeded simulation, the analytic proofs, and (unless --no-uml) short
 real UML runs with their trace checks, and writes report.md and report.html under --out.
-Every step's full output is kept beside the report. A failing step does not stop the others;
-verify exits 1 if any step failed.`,
+Every step's full output is kept beside the report, in a directory of its own under --out that
+each verify replaces (so a second verify with the same --out starts afresh). A failing step
+does not stop the others; verify exits 1 if any step failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runVerify(cmd.ErrOrStderr(), out, short, noUML)
@@ -204,6 +205,12 @@ func runVerify(log io.Writer, out string, short, noUML bool) error {
 // runStep runs one step in-process and keeps its output in its directory.
 func runStep(log io.Writer, out string, st verifyStep) (stepResult, error) {
 	r := stepResult{step: st, dir: filepath.Join(out, st.name)}
+	// The step's directory is this verify's: what an earlier verify left
+	// there (a real run's traces, which the runner refuses to overwrite,
+	// or old counterexamples) must neither fail the step nor be reported.
+	if err := os.RemoveAll(r.dir); err != nil {
+		return r, fmt.Errorf("verify: %w", err)
+	}
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return r, fmt.Errorf("verify: %w", err)
 	}
