@@ -248,3 +248,27 @@ func TestStatOf(t *testing.T) {
 		t.Errorf("statOf: pgid %d start %d ok %v", g, s, ok)
 	}
 }
+
+// TestParseAutogroup holds the parser to the kernel's format
+// (proc_sched_autogroup_show_task: "/autogroup-%ld nice %d\n", nothing at
+// all for a task of the root task group, which has no autogroup).
+func TestParseAutogroup(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		nice int
+		ok   bool
+	}{
+		{"/autogroup-2120 nice 0\n", 0, true},
+		{"/autogroup-7 nice -15\n", -15, true},
+		{"/autogroup-7 nice 19", 19, true},
+		{"", 0, false},
+		{"\n", 0, false},
+		{"/autogroup-7 nice x\n", 0, false},
+		{"/autogroup-7 weight 0\n", 0, false},
+	} {
+		nice, ok := parseAutogroup(c.in)
+		if nice != c.nice || ok != c.ok {
+			t.Errorf("parseAutogroup(%q) = %d, %v; want %d, %v", c.in, nice, ok, c.nice, c.ok)
+		}
+	}
+}

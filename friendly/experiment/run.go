@@ -82,6 +82,15 @@ func gzipInput(dir string) (string, error) {
 // session is one scheduling entity, weighted by this nice, and the tasks
 // the runner starts inherit its session) and returns the function that
 // restores the old value. Without autogroups it does nothing.
+//
+// A process whose session never called setsid() (one started by a
+// service manager or a container's first process without a session) sits
+// in the root task group, which has no autogroup to weigh: the kernel
+// shows an empty /proc/self/autogroup and refuses the write with EINVAL.
+// Its participants would then compete task by task against every other
+// task of the root group, so AutogroupNice first starts a session of its
+// own (setsid), which gives the process and what it starts afterwards one
+// autogroup, as under a login shell.
 func AutogroupNice(n int) (restore func(), err error) {
 	const p = "/proc/self/autogroup"
 	b, err := os.ReadFile(p)
@@ -91,15 +100,37 @@ func AutogroupNice(n int) (restore func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("autogroup: %w", err)
 	}
-	// "/autogroup-123 nice 0"
-	old := 0
-	if f := strings.Fields(string(b)); len(f) == 3 {
-		old, _ = strconv.Atoi(f[2])
+	old, ok := parseAutogroup(string(b))
+	if !ok {
+		if _, err := unix.Setsid(); err != nil {
+			return nil, fmt.Errorf("autogroup: this process's session has no autogroup (root task group) and it cannot start one (setsid: %w): run it under setsid(1)", err)
+		}
+		if b, err = os.ReadFile(p); err != nil {
+			return nil, fmt.Errorf("autogroup: %w", err)
+		}
+		if old, ok = parseAutogroup(string(b)); !ok {
+			return nil, fmt.Errorf("autogroup: no autogroup after setsid (%s reads %q)", p, b)
+		}
 	}
 	if err := os.WriteFile(p, []byte(strconv.Itoa(n)), 0); err != nil {
 		return nil, fmt.Errorf("autogroup nice %d: %w", n, err)
 	}
 	return func() { _ = os.WriteFile(p, []byte(strconv.Itoa(old)), 0) }, nil
+}
+
+// parseAutogroup reads /proc/PID/autogroup ("/autogroup-123 nice 0"): the
+// nice, and false when the task has no autogroup (the kernel prints
+// nothing for the root task group).
+func parseAutogroup(s string) (nice int, ok bool) {
+	f := strings.Fields(s)
+	if len(f) != 3 || !strings.HasPrefix(f[0], "/autogroup-") || f[1] != "nice" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(f[2])
+	if err != nil {
+		return 0, false
+	}
+	return n, true
 }
 
 // argv is a participant's workload command.
