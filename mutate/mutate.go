@@ -29,6 +29,8 @@ var Areas = []struct{ Name, Prefix string }{
 	// experiments share (metrics.Delays).
 	{"metrics", "metrics/"},
 	{"host", "uml-impl/host/"},
+	// The /proc parsers the host runner measures guests with.
+	{"host", "internal/procstat/"},
 	{"kernel", "uml-impl/patch/"},
 }
 

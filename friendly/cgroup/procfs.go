@@ -1,18 +1,15 @@
 package cgroup
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/friendly-vm/fvm/internal/procstat"
 )
 
-// Schedstat is a task's /proc/<tid>/schedstat: its time on a CPU and its
-// run delay (time runnable, waiting on a run queue), both ns since the
-// task was created.
-type Schedstat struct {
-	RunNs, DelayNs uint64
-}
+// Schedstat is a task's /proc/<tid>/schedstat (see package procstat).
+type Schedstat = procstat.Schedstat
 
 // ReadSchedstat reads /proc/<tid>/schedstat.
 func ReadSchedstat(fs FS, tid int) (Schedstat, error) {
@@ -21,16 +18,11 @@ func ReadSchedstat(fs FS, tid int) (Schedstat, error) {
 	if err != nil {
 		return Schedstat{}, err
 	}
-	f := bytes.Fields(b)
-	if len(f) < 2 {
-		return Schedstat{}, fmt.Errorf("%s: %q: want \"run_ns delay_ns slices\"", p, b)
+	s, err := procstat.ParseSchedstat(b)
+	if err != nil {
+		return Schedstat{}, fmt.Errorf("%s: %w", p, err)
 	}
-	run, err1 := strconv.ParseUint(string(f[0]), 10, 64)
-	delay, err2 := strconv.ParseUint(string(f[1]), 10, 64)
-	if err1 != nil || err2 != nil {
-		return Schedstat{}, fmt.Errorf("%s: %q: want unsigned integers", p, b)
-	}
-	return Schedstat{RunNs: run, DelayNs: delay}, nil
+	return s, nil
 }
 
 // StartTime returns a process's start time (clock ticks after boot, field
@@ -42,20 +34,11 @@ func StartTime(fs FS, pid int) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("%s: no command name", p)
-	}
-	f := bytes.Fields(b[i+1:])
-	// After the command name: state(3) ... starttime(22).
-	if len(f) < 20 {
-		return 0, fmt.Errorf("%s: %d fields after the command name, want at least 20", p, len(f))
-	}
-	v, err := strconv.ParseUint(string(f[19]), 10, 64)
+	st, err := procstat.ParseStat(b)
 	if err != nil {
-		return 0, fmt.Errorf("%s: start time: %w", p, err)
+		return 0, fmt.Errorf("%s: %w", p, err)
 	}
-	return v, nil
+	return st.Start, nil
 }
 
 // OwnerName names a group after the process that owns it: its pid and

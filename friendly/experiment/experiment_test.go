@@ -244,8 +244,11 @@ func TestStatOf(t *testing.T) {
 	if err := os.WriteFile(p, []byte(line), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if g, s, ok := statOf(p); !ok || g != 4242 || s != 987654 {
-		t.Errorf("statOf: pgid %d start %d ok %v", g, s, ok)
+	if st, ok := statOf(p); !ok || st.Pgrp != 4242 || st.Start != 987654 {
+		t.Errorf("statOf: pgid %d start %d ok %v", st.Pgrp, st.Start, ok)
+	}
+	if _, ok := statOf(filepath.Join(t.TempDir(), "gone")); ok {
+		t.Error("statOf of a missing file: ok")
 	}
 }
 

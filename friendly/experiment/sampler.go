@@ -1,10 +1,11 @@
 package experiment
 
 import (
-	"bytes"
 	"os"
 	"strconv"
 	"sync"
+
+	"github.com/friendly-vm/fvm/internal/procstat"
 )
 
 // task tells apart tasks that reuse a tid.
@@ -35,8 +36,7 @@ func (g *groupCPU) sample() uint64 {
 		if err != nil {
 			continue
 		}
-		pgid, _, ok := statOf("/proc/" + p.Name() + "/stat")
-		if !ok || pgid != g.pgid {
+		if st, ok := statOf("/proc/" + p.Name() + "/stat"); !ok || st.Pgrp != g.pgid {
 			continue
 		}
 		tasks, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
@@ -46,14 +46,18 @@ func (g *groupCPU) sample() uint64 {
 				continue
 			}
 			dir := "/proc/" + strconv.Itoa(pid) + "/task/" + t.Name()
-			_, tstart, ok := statOf(dir + "/stat")
+			st, ok := statOf(dir + "/stat")
 			if !ok {
 				continue
 			}
-			if ns, ok := runNs(dir + "/schedstat"); ok {
-				id := task{tid, tstart}
-				if ns >= g.last[id] {
-					g.last[id] = ns
+			b, err := os.ReadFile(dir + "/schedstat")
+			if err != nil {
+				continue
+			}
+			if ss, err := procstat.ParseSchedstat(b); err == nil {
+				id := task{tid, st.Start}
+				if ss.RunNs >= g.last[id] {
+					g.last[id] = ss.RunNs
 				}
 			}
 		}
@@ -65,36 +69,13 @@ func (g *groupCPU) sample() uint64 {
 	return tot
 }
 
-// statOf returns the process group and start time from a stat file.
-func statOf(p string) (pgid int, start uint64, ok bool) {
+// statOf reads a stat file; false if the task is gone or the file is
+// not one.
+func statOf(p string) (procstat.Stat, bool) {
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return 0, 0, false
+		return procstat.Stat{}, false
 	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, 0, false
-	}
-	f := bytes.Fields(b[i+1:])
-	// After the command name: state(3) ppid(4) pgrp(5) ... starttime(22).
-	if len(f) < 20 {
-		return 0, 0, false
-	}
-	g, err1 := strconv.Atoi(string(f[2]))
-	s, err2 := strconv.ParseUint(string(f[19]), 10, 64)
-	return g, s, err1 == nil && err2 == nil
-}
-
-// runNs is the first field of a schedstat file.
-func runNs(p string) (uint64, bool) {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return 0, false
-	}
-	f := bytes.Fields(b)
-	if len(f) < 1 {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(f[0]), 10, 64)
-	return v, err == nil
+	st, err := procstat.ParseStat(b)
+	return st, err == nil
 }

@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"strconv"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/friendly-vm/fvm/internal/procstat"
 )
 
 // CPUSample is one reading of a guest's host CPU time.
@@ -115,21 +116,11 @@ func readStat(pid int) (sid int, start uint64, state byte, ok bool) {
 	if err != nil {
 		return 0, 0, 0, false
 	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
+	st, err := procstat.ParseStat(b)
+	if err != nil {
 		return 0, 0, 0, false
 	}
-	f := bytes.Fields(b[i+1:])
-	// After the comm: state(3) ppid(4) pgrp(5) session(6) ... starttime(22).
-	if len(f) < 20 || len(f[0]) != 1 {
-		return 0, 0, 0, false
-	}
-	s, err1 := strconv.Atoi(string(f[3]))
-	st, err2 := strconv.ParseUint(string(f[19]), 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, 0, 0, false
-	}
-	return s, st, f[0][0], true
+	return st.Session, st.Start, st.State, true
 }
 
 // readSchedstat returns the first field of /proc/<pid>/schedstat: time
@@ -140,12 +131,8 @@ func readSchedstat(pid int) (uint64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	f := bytes.Fields(b)
-	if len(f) < 1 {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(f[0]), 10, 64)
-	return v, err == nil
+	s, err := procstat.ParseSchedstat(b)
+	return s.RunNs, err == nil
 }
 
 // killSession sends SIGKILL to every process of the session and waits

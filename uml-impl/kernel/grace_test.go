@@ -79,15 +79,15 @@ func TestGrace(t *testing.T) {
 		if len(rd.Lines) == 0 {
 			continue
 		}
-		w, err := host.ParseWindows(host.WindowsHeader + "\n" + rd.Lines[len(rd.Lines)-1] + "\n")
-		if err != nil || len(w) != 1 {
+		w, err := host.ParseWindow(rd.Lines[len(rd.Lines)-1])
+		if err != nil {
 			t.Fatalf("read %d: %q: %v", i+2, rd.Lines, err)
 		}
-		late := int64(rd.NowNS) - int64(w[0].End)
+		late := int64(rd.NowNS) - int64(w.End)
 		acted = append(acted, float64(late+rd.ActedNS-rd.GuestAfterNS)/1e6)
-		if w[0].PausePermille == pm {
-			wall += w[0].Wall
-			paused += w[0].Pause
+		if w.PausePermille == pm {
+			wall += w.Wall
+			paused += w.Pause
 		}
 	}
 	sorted := slices.Sorted(slices.Values(acted))

@@ -77,11 +77,10 @@ func TestNext(t *testing.T) {
 			continue
 		}
 		for _, l := range rd.Lines {
-			ws, err := host.ParseWindows(host.WindowsHeader + "\n" + l + "\n")
-			if err != nil || len(ws) != 1 {
+			w, err := host.ParseWindow(l)
+			if err != nil {
 				t.Fatalf("read %d: line %q: %v", i, l, err)
 			}
-			w := ws[0]
 			if last != 0 && w.Seq != last+1 {
 				t.Errorf("read %d: window %d after window %d", i, w.Seq, last)
 			}
@@ -94,8 +93,11 @@ func TestNext(t *testing.T) {
 				t.Errorf("window %d: next says %q, windows says %q", w.Seq, l, want)
 			}
 		}
-		ws, _ := host.ParseWindows(host.WindowsHeader + "\n" + rd.Lines[len(rd.Lines)-1] + "\n")
-		late = append(late, float64(rd.NowNS-ws[0].End)/1e6)
+		w, err := host.ParseWindow(rd.Lines[len(rd.Lines)-1])
+		if err != nil {
+			t.Fatalf("read %d: line %q: %v", i, rd.Lines[len(rd.Lines)-1], err)
+		}
+		late = append(late, float64(rd.NowNS-w.End)/1e6)
 	}
 	t.Logf("%d reads, %d windows, %d empty; now_ns after the newest window's end (ms): %v", len(res.Reads), windows, empty, late)
 	if windows < int(read/(150*time.Millisecond)) {
