@@ -42,15 +42,17 @@ test-unit: test-race
 
 # -race where goroutines meet and the cost allows. The host package (a CPU sampler, console
 # readers and a killer per guest), the runner (a goroutine per guest: its real-kernel tests in
-# test-uml run under the detector too; the guests, pinned to their own CPU, do not feel it) and
-# the controller (the daemon's timer loop) run all their tests under the detector. The model checker's engine
+# test-uml run under the detector too; the guests, pinned to their own CPU, do not feel it),
+# the controller (the daemon's timer loop) and the friendly groups (fvm friendly's controller,
+# watchdog and signal goroutines, the ports, the experiment runner's samplers and waiters:
+# about 15 s under the detector) run all their unit tests under it. The model checker's engine
 # (spec/mc: parallel workers sharing the visited set while it grows) runs the tests that
 # exercise its workers (RACE_MC) under it as well; all its tests, the million-state one too,
 # run without it in test-unit. Everything else runs in one goroutine (ref, trace, the
 # fuzz/rapid/gopter suites, proofs, sim) or drives TLC and the CLI as subprocesses (tla,
 # cmd/fvm): there the detector has nothing to find and would only multiply the time.
 MODULE    = github.com/friendly-vm/fvm
-RACE_PKGS = ./uml-impl/host ./uml-impl/runner ./uml-impl/controller
+RACE_PKGS = ./uml-impl/host ./uml-impl/runner ./uml-impl/controller ./friendly ./friendly/cgroup ./friendly/port ./friendly/experiment
 RACE_MC   = TestRingCounts|TestShortestInvariantCounterexample|TestKeepGoingGivesEveryVerdict|TestDeterministicAcrossWorkers|TestWideFanOutGrowth|TestLivenessAgainstBruteForce|TestSymmetryRandomAutomata
 test-race:
 	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
