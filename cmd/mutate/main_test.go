@@ -45,13 +45,20 @@ func TestPrintTableExitCode(t *testing.T) {
 }
 
 // Every kernel mutant maps to one file of the patched tree, and its search
-// text occurs exactly once in that file's added lines, so that the kernel
-// builder can change the file in place (the real build runs under make
-// mutate-kernel only).
+// text occurs exactly once among the lines the whole series adds to that
+// file, so that the kernel builder can change the file in place: a later
+// patch that adds the same line makes the mutant ambiguous in the source
+// although it is unique in its own patch (the real build runs under make
+// mutate-kernel only; a clash with an upstream line of the file shows only
+// there, the kernel's own lines not being in the repository).
 func TestKernelMutantsMapToSource(t *testing.T) {
 	ms, err := mutate.Load("../..")
 	if err != nil {
 		t.Fatal(err)
+	}
+	series, err := filepath.Glob("../../uml-impl/patch/*.patch")
+	if err != nil || len(series) == 0 {
+		t.Fatalf("no patch series: %v", err)
 	}
 	n := 0
 	for _, m := range ms {
@@ -68,20 +75,26 @@ func TestKernelMutantsMapToSource(t *testing.T) {
 			t.Error(err)
 			continue
 		}
-		// The file's content as far as the patch adds it.
+		// The file's content as far as the series adds it.
 		var added []string
-		in := false
-		for _, l := range strings.Split(string(patch), "\n") {
-			if f, ok := strings.CutPrefix(l, "+++ b/"); ok {
-				in = f == c.File
-				continue
+		for _, p := range series {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if in && strings.HasPrefix(l, "+") {
-				added = append(added, l[1:])
+			in := false
+			for _, l := range strings.Split(string(b), "\n") {
+				if f, ok := strings.CutPrefix(l, "+++ b/"); ok {
+					in = f == c.File
+					continue
+				}
+				if in && strings.HasPrefix(l, "+") {
+					added = append(added, l[1:])
+				}
 			}
 		}
 		if k := strings.Count(strings.Join(added, "\n"), c.Search); k != 1 {
-			t.Errorf("mutant %s: its source text occurs %d times in the lines the patch adds to %s", m.Name, k, c.File)
+			t.Errorf("mutant %s: its source text occurs %d times in the lines the series adds to %s: make it unique", m.Name, k, c.File)
 		}
 		if strings.HasPrefix(c.Replace, "+") || c.File == "" {
 			t.Errorf("mutant %s: mapped to %+v", m.Name, c)
