@@ -16,10 +16,7 @@ import (
 // warning but the one every new file draws (whether MAINTAINERS needs a
 // line). The checker comes from the tree FVM_KERNEL was built in.
 func TestCheckpatch(t *testing.T) {
-	k := os.Getenv("FVM_KERNEL")
-	if k == "" {
-		t.Fatal("FVM_KERNEL is not set: run `make test-uml`")
-	}
+	k := kernelPath(t)
 	script := filepath.Join(filepath.Dir(k), "scripts", "checkpatch.pl")
 	if _, err := os.Stat(script); err != nil {
 		t.Fatalf("%s: %v (FVM_KERNEL must be the linux binary at the root of its built tree)", script, err)

@@ -30,12 +30,19 @@ type rig struct {
 	cpu           int
 }
 
-func newRig(t *testing.T) rig {
+// kernelPath is the kernel under test (FVM_KERNEL, which make test-uml sets).
+func kernelPath(t *testing.T) string {
 	t.Helper()
 	k := os.Getenv("FVM_KERNEL")
 	if k == "" {
 		t.Fatal("FVM_KERNEL is not set: run `make test-uml`, or FVM_KERNEL=$(go run ./cmd/fvm uml build) go test -tags umlkernel ./uml-impl/kernel/")
 	}
+	return k
+}
+
+func newRig(t *testing.T) rig {
+	t.Helper()
+	k := kernelPath(t)
 	cpu := 0
 	if c := os.Getenv("FVM_GUEST_CPU"); c != "" {
 		n, err := strconv.Atoi(c)

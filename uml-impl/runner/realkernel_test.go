@@ -55,12 +55,19 @@ func runExperiment(t *testing.T, name string) *Summary {
 	return runExperimentFor(t, name, realDuration)
 }
 
-func runExperimentFor(t *testing.T, name string, d time.Duration) *Summary {
+// kernelPath is the kernel under test (FVM_KERNEL, which make test-uml sets).
+func kernelPath(t *testing.T) string {
 	t.Helper()
 	k := os.Getenv("FVM_KERNEL")
 	if k == "" {
 		t.Fatal("FVM_KERNEL is not set: run `make test-uml`, or FVM_KERNEL=$(go run ./cmd/fvm uml build) go test -tags umlkernel ./uml-impl/runner/")
 	}
+	return k
+}
+
+func runExperimentFor(t *testing.T, name string, d time.Duration) *Summary {
+	t.Helper()
+	k := kernelPath(t)
 	e, err := Lookup(name)
 	if err != nil {
 		t.Fatal(err)
@@ -217,10 +224,7 @@ func TestRealGreedyIsFriendly(t *testing.T) {
 // its workload: the runner must kill it, mark the run incomplete, and still
 // merge its trace (ending with a runner-written end event) and summarize.
 func TestRealDeadlineKeepsWhatWasWritten(t *testing.T) {
-	k := os.Getenv("FVM_KERNEL")
-	if k == "" {
-		t.Fatal("FVM_KERNEL is not set")
-	}
+	k := kernelPath(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	bins, err := BuildBinaries(ctx, t.TempDir())

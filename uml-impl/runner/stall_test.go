@@ -26,10 +26,7 @@ import (
 // pauses to kfvmd as real-time runtime, kfvmd was RT-throttled at 950‰,
 // windows stopped for a while and such runs had gaps.
 func TestStallDminBesideGreedy(t *testing.T) {
-	k := os.Getenv("FVM_KERNEL")
-	if k == "" {
-		t.Fatal("FVM_KERNEL is not set: run `make test-uml`, or FVM_KERNEL=$(go run ./cmd/fvm uml build) go test -tags umlkernel ./uml-impl/runner/")
-	}
+	k := kernelPath(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	bins, err := BuildBinaries(ctx, t.TempDir())
