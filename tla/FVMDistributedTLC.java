@@ -17,10 +17,23 @@
 //     the workers) is bound to the address that java.rmi.server.hostname
 //     names (127.0.0.1 when unset), not to every interface: Java RMI has no
 //     property for a bind address, so a global RMISocketFactory does it.
+//  3. The server hands out no states before fvm.tlc.workerThreads worker
+//     threads have registered (Gate, installed through TLC's own hook, the
+//     system property tlc2.tool.distributed.selector.factory). TLCServer
+//     starts the search as soon as the first worker registers. In one CI
+//     run a worker registered while the search was under way, and within
+//     five seconds the server died with a NullPointerException ("this.states"
+//     is null, TLCServerThread#getCurrentSize, in a progress line): a server
+//     thread had been told the search was over at 839 of 12435 states. We
+//     did not find TLC's mechanism (tla/README.md); with every worker
+//     registered first, no thread joins a running search and no worker
+//     registers after the end.
 //
 // Usage (tla2tools.jar and this class's directory on the class path):
 //
 //	java -Djava.rmi.server.hostname=127.0.0.1 -Dtlc2.tool.distributed.TLCServer.port=P \
+//	     -Dtlc2.tool.distributed.selector.factory='FVMDistributedTLC$GatedSelectors' \
+//	     -Dfvm.tlc.workerThreads=N \
 //	     FVMDistributedTLC server [TLCServer options] -config MC.cfg MC.tla
 //	java -Djava.rmi.server.hostname=127.0.0.1 -Dtlc2.tool.distributed.TLCServer.port=P \
 //	     FVMDistributedTLC worker 127.0.0.1
@@ -41,7 +54,12 @@ import tlc2.output.EC;
 import tlc2.output.MP;
 import tlc2.tool.distributed.TLCApp;
 import tlc2.tool.distributed.TLCServer;
+import tlc2.tool.TLCState;
 import tlc2.tool.distributed.TLCWorker;
+import tlc2.tool.distributed.TLCWorkerRMI;
+import tlc2.tool.distributed.selector.BlockSelectorFactory;
+import tlc2.tool.distributed.selector.IBlockSelector;
+import tlc2.tool.queue.IStateQueue;
 import tlc2.tool.distributed.fp.IFPSetManager;
 import tlc2.tool.distributed.fp.NonDistributedFPSetManager;
 import tlc2.tool.fp.FPSet;
@@ -65,6 +83,75 @@ public final class FVMDistributedTLC {
 		@Override
 		public Socket createSocket(String host, int port) throws IOException {
 			return new Socket(host, port);
+		}
+	}
+
+	/**
+	 * The system property naming how many worker threads the server waits
+	 * for (each TLCWorker JVM registers one per thread).
+	 */
+	static final String WORKER_THREADS = "fvm.tlc.workerThreads";
+
+	/** TLC's block selectors behind a gate that opens once every worker has registered. */
+	public static final class GatedSelectors extends BlockSelectorFactory {
+		@Override
+		protected IBlockSelector getSelector(TLCServer server) {
+			final int want = Integer.getInteger(WORKER_THREADS, 1);
+			// Package tla checks for this line: TLC falls back to its own
+			// selector, silently, when it cannot load this factory.
+			System.out.println("FVM gate: no states before " + want + " worker threads have registered");
+			return new Gate(server, super.getSelector(server), want);
+		}
+	}
+
+	static final class Gate implements IBlockSelector {
+		private final TLCServer server;
+		private final IBlockSelector inner;
+		private final int want;
+		private volatile boolean open;
+
+		Gate(TLCServer server, IBlockSelector inner, int want) {
+			this.server = server;
+			this.inner = inner;
+			this.want = want;
+		}
+
+		@Override
+		public TLCState[] getBlocks(IStateQueue queue, TLCWorkerRMI worker) {
+			if (!open) {
+				synchronized (this) {
+					// A thread waiting here holds no states, so the queue's
+					// end-of-search count (waiting threads against workers)
+					// is not disturbed. The server's registration lines show
+					// a worker that never registers; fvm's timeout ends the run.
+					while (server.getWorkerCount() < want) {
+						try {
+							wait(20);
+						} catch (InterruptedException e) {
+							// Nothing interrupts these threads; if something
+							// does, open the gate rather than return null,
+							// which TLC reads as the end of the search.
+							Thread.currentThread().interrupt();
+							break;
+						}
+					}
+					if (!open) {
+						open = true;
+						System.out.println("FVM gate: " + server.getWorkerCount() + " worker threads registered, the search starts");
+					}
+				}
+			}
+			return inner.getBlocks(queue, worker);
+		}
+
+		@Override
+		public void setMaxTXSize(int size) {
+			inner.setMaxTXSize(size);
+		}
+
+		@Override
+		public long getAverageBlockCnt() {
+			return inner.getAverageBlockCnt();
 		}
 	}
 

@@ -61,6 +61,10 @@ type DistributedOptions struct {
 	// Progress, if set, receives the server's progress lines (and every
 	// line of every JVM if Runner.Log is set, to Runner.Log).
 	Progress io.Writer
+	// Stagger is the time between starting one worker JVM and the next
+	// (0: all at once). Whatever it is, the search starts only once every
+	// worker thread has registered; a test uses it to start a worker late.
+	Stagger time.Duration
 }
 
 // DistributedResult is what a distributed TLC run found. Result holds the
@@ -74,6 +78,11 @@ type DistributedResult struct {
 	// WorkerJVMs is the number of distinct worker JVMs among them.
 	Registered []string
 	WorkerJVMs int
+	// GateWants is the number of worker threads the server waited for
+	// before it handed out the first states (its "FVM gate" line), and
+	// StartedWith the number registered when it did (0 if it never did,
+	// as when an initial state violates an invariant).
+	GateWants, StartedWith int
 	// Sent is the number of states the server handed to each worker
 	// thread (its final "Worker: ... Sent:" statistics).
 	Sent map[string]int64
@@ -377,7 +386,7 @@ func (r *Runner) startJVM(name, dir string, args []string, onLine func(string)) 
 
 // serverProgress are the prefixes of the server's lines that
 // DistributedOptions.Progress receives.
-var serverProgress = []string{"Finished computing initial states", "TLC server at ", "Registration for worker",
+var serverProgress = []string{"Finished computing initial states", "TLC server at ", "Registration for worker", "FVM gate: ",
 	"Progress(", "Worker: ", "Model checking completed", "Error: ", "Finished in "}
 
 // runDistributedOnce starts the server, then (once it is ready) the
@@ -415,6 +424,8 @@ func (r *Runner) runDistributedOnce(ctx context.Context, dir, classes, spec, cfg
 	serverArgs := append(append([]string{}, common...),
 		"-Djava.io.tmpdir="+stmp,
 		"-Dtlc2.tool.distributed.TLCServer.report="+strconv.FormatInt(o.Report.Milliseconds(), 10),
+		"-Dtlc2.tool.distributed.selector.factory="+distLauncherClass+"$GatedSelectors",
+		"-Dfvm.tlc.workerThreads="+strconv.Itoa(o.Workers*o.Threads),
 		"-cp", cp, distLauncherClass, "server",
 		"-metadir", filepath.Join(dir, "states"), "-config", cfg, spec)
 	start := time.Now()
@@ -453,6 +464,13 @@ func (r *Runner) runDistributedOnce(ctx context.Context, dir, classes, spec, cfg
 		case <-readyCh:
 			readyCh = nil
 			for i := 1; i <= o.Workers; i++ {
+				if i > 1 && o.Stagger > 0 {
+					select {
+					case <-time.After(o.Stagger):
+					case <-ctx.Done():
+						return nil, fmt.Errorf("tlc distributed: %w while starting the workers", ctx.Err())
+					}
+				}
 				name := fmt.Sprintf("worker%d", i)
 				wtmp, err := tmpdir(name)
 				if err != nil {
@@ -522,6 +540,8 @@ var (
 	distInvariant  = regexp.MustCompile(`^Error: (?:Error: )?Invariant (\w+) is violated`)
 	distDeadlock   = regexp.MustCompile(`^Error: (?:Error: )?[Dd]eadlock reached`)
 	distWorkerPort = regexp.MustCompile(`^rmi://[^/]*:(\d+)/`)
+	distGateWants  = regexp.MustCompile(`^FVM gate: no states before (\d+) worker threads have registered`)
+	distGateOpen   = regexp.MustCompile(`^FVM gate: (\d+) worker threads registered, the search starts`)
 )
 
 // ParseDistributedOutput reads a TLCServer's output: the state counts and
@@ -555,6 +575,10 @@ func ParseDistributedOutput(out string) (*DistributedResult, error) {
 			if m := distWorkerPort.FindStringSubmatch(uri); m != nil {
 				ports[m[1]] = true
 			}
+		case distGateWants.MatchString(line):
+			res.GateWants = int(atoi(distGateWants.FindStringSubmatch(line)[1]))
+		case distGateOpen.MatchString(line):
+			res.StartedWith = int(atoi(distGateOpen.FindStringSubmatch(line)[1]))
 		case distSent.MatchString(line):
 			m := distSent.FindStringSubmatch(line)
 			res.Sent[m[1]] += atoi(m[2])
@@ -574,6 +598,12 @@ func ParseDistributedOutput(out string) (*DistributedResult, error) {
 		}
 	}
 	res.WorkerJVMs = len(ports)
+	if res.GateWants == 0 {
+		// TLC falls back to its own selector without a word when it cannot
+		// load the launcher's; without the gate a worker can join a running
+		// search (see tla/FVMDistributedTLC.java).
+		return nil, errors.New("no \"FVM gate\" line: the server ran without FVMDistributedTLC$GatedSelectors (tlc2.tool.distributed.selector.factory)")
+	}
 	if sawTrace && res.Violated == "" {
 		res.Violated, res.Kind = "?", "unnamed"
 	}

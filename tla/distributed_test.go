@@ -16,12 +16,14 @@ import (
 // in an initial state.
 const (
 	distOK = `TLC2 TLC Server Version 2026.04.29.170100
+FVM gate: no states before 2 worker threads have registered
 Starting... (2026-11-30 03:16:16)
 Computing initial states...
 Finished computing initial states: 400 distinct state(s) generated at 2026-11-30 03:16:24.
 TLC server at vm is ready (2026-11-30 03:16:24)
 Registration for worker at rmi://localhost:34259/0 completed (2026-11-30 03:16:32)
 Registration for worker at rmi://localhost:39799/0 completed (2026-11-30 03:16:32)
+FVM gate: 2 worker threads registered, the search starts
 Progress(21) at 2026-11-30 03:15:33: 36,765 states generated (246,360 s/min), 12,088 distinct states found (64,650 ds/min), 25 states left on queue.
 Worker: rmi://localhost:34259/0 Sent: 7464 Rcvd: 7390 CacheRatio: 0.25 (2026-11-30 03:16:37)
 Worker: rmi://localhost:39799/0 Sent: 4776 Rcvd: 4508 CacheRatio: 0.31 (2026-11-30 03:16:37)
@@ -35,9 +37,11 @@ The depth of the complete state graph search is 22.
 Finished in 19s at (2026-11-30 03:16:38)
 vm, work completed. Thank you!
 `
-	distTrace = `TLC server at vm is ready (2026-11-30 03:28:34)
+	distTrace = `FVM gate: no states before 2 worker threads have registered
+TLC server at vm is ready (2026-11-30 03:28:34)
 Registration for worker at rmi://localhost:33815/0 completed (2026-11-30 03:28:40)
 Registration for worker at rmi://localhost:37819/0 completed (2026-11-30 03:28:40)
+FVM gate: 2 worker threads registered, the search starts
 Error: The behavior up to this point is:
 State 1: <Initial predicate>
 /\ d = (fvm0 :> 9 @@ fvm1 :> 16)
@@ -56,7 +60,8 @@ Worker: rmi://localhost:33815/0 Sent: 414 Rcvd: 400 CacheRatio: 0.00 (2026-11-30
 1199 states generated, 800 distinct states found, 385 states left on queue.
 Finished in 08s at (2026-11-30 03:28:41)
 `
-	distInit = `Computing initial states...
+	distInit = `FVM gate: no states before 2 worker threads have registered
+Computing initial states...
 Error: Error: Invariant Probe is violated.
 While working on the initial state:
 /\ d = (fvm0 :> 1 @@ fvm1 :> 12)
@@ -78,6 +83,12 @@ func TestParseDistributedOutput(t *testing.T) {
 	if len(res.Registered) != 2 || res.WorkerJVMs != 2 || res.Sent["rmi://localhost:34259/0"] != 7464 || res.Sent["rmi://localhost:39799/0"] != 4776 {
 		t.Errorf("workers: registered %v (%d JVMs), sent %v", res.Registered, res.WorkerJVMs, res.Sent)
 	}
+	if res.GateWants != 2 || res.StartedWith != 2 {
+		t.Errorf("gate: wants %d, started with %d; want 2 and 2", res.GateWants, res.StartedWith)
+	}
+	if _, err := ParseDistributedOutput(strings.Replace(distOK, "FVM gate: no states before 2", "FVM: no states before 2", 1)); err == nil {
+		t.Error("a server without the launcher's gate parsed as a verdict")
+	}
 
 	res, err = ParseDistributedOutput(distTrace)
 	if err != nil {
@@ -95,14 +106,14 @@ func TestParseDistributedOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Violated != "Probe" || res.Kind != "invariant" || res.TraceStates != 1 {
-		t.Errorf("initial-state violation: %+v", res.Result)
+	if res.Violated != "Probe" || res.Kind != "invariant" || res.TraceStates != 1 || res.StartedWith != 0 {
+		t.Errorf("initial-state violation: %+v (search started with %d workers)", res.Result, res.StartedWith)
 	}
 
 	if _, err := ParseDistributedOutput("Error: Attempted to apply function\n"); err == nil {
 		t.Error("an evaluation error parsed as a verdict")
 	}
-	if _, err := ParseDistributedOutput("TLC server at vm is ready\nProgress(1) at x: 400 states generated\n"); err == nil {
+	if _, err := ParseDistributedOutput("FVM gate: no states before 2 worker threads have registered\nTLC server at vm is ready\nProgress(1) at x: 400 states generated\n"); err == nil {
 		t.Error("an unfinished run parsed as a verdict")
 	}
 }
@@ -132,7 +143,11 @@ func (p progressLog) Write(b []byte) (int, error) {
 // TestDistributed runs TLC's distributed mode (a TLCServer and two
 // TLCWorker JVMs on 127.0.0.1) on a configuration and compares the
 // distinct-state count and the verdicts with the Go checker's safety run
-// without symmetry.
+// without symmetry. The second worker starts 3 s after the first (about a
+// fifth of the search on an idle core): the server must wait for it before
+// it hands out any state (the launcher's gate; without it the worker joins
+// the running search, which once ended a CI run with TLC's
+// NullPointerException).
 func TestDistributed(t *testing.T) {
 	r := distRunner(t)
 	m, err := Load("aiad")
@@ -141,11 +156,18 @@ func TestDistributed(t *testing.T) {
 	}
 	start := time.Now()
 	res, err := r.CheckDistributed(context.Background(), m, DistributedOptions{
-		Workers: 2, Threads: 1, Report: 5 * time.Second, Timeout: 5 * time.Minute, Progress: progressLog{t}})
+		Workers: 2, Threads: 1, Report: 5 * time.Second, Timeout: 5 * time.Minute, Progress: progressLog{t},
+		Stagger: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wall := time.Since(start)
+	if res.GateWants != 2 || res.StartedWith != 2 {
+		t.Errorf("the server waited for %d worker threads and started with %d, want 2 and 2", res.GateWants, res.StartedWith)
+	}
+	if open, last := strings.Index(res.Output, "the search starts"), strings.LastIndex(res.Output, "Registration for worker"); open < last {
+		t.Errorf("a worker registered after the search started:\n%s", res.Output)
+	}
 	gres, err := spec.Check(m.Params, spec.Options{})
 	if err != nil {
 		t.Fatal(err)
