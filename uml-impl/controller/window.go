@@ -10,6 +10,9 @@ import (
 
 // Window is one line of /proc/fvm/windows: the kernel's measurement of one
 // sampling window (uml-impl/README.md). Times are host CLOCK_MONOTONIC ns.
+// In pause mode idle (a work-conserving pause) the signal fields cover the
+// normal-priority part of the window, PauseNs its idle-priority part, and
+// IdleCPUNs is the CPU the VM got at idle priority.
 type Window struct {
 	Seq           uint64 `json:"seq"`
 	StartNs       uint64 `json:"start_ns"`
@@ -24,14 +27,22 @@ type Window struct {
 	VCTPermille   uint64 `json:"vct_permille"`
 	PausePermille uint64 `json:"pause_permille"`
 	PeriodUs      uint64 `json:"period_us"`
+	IdleCPUNs     uint64 `json:"idle_cpu_ns,omitempty"`
+	PauseMode     uint64 `json:"pause_mode,omitempty"`
 }
 
-// windowFields is the number of fields of a windows line.
-const windowFields = 13
+// windowFields is the number of fields of a windows line (interface
+// version 3); windowFieldsV2 that of version 2, without idle_cpu_ns and
+// pause_mode.
+const (
+	windowFields   = 15
+	windowFieldsV2 = 13
+)
 
 // ParseWindows parses the content of /proc/fvm/windows: an optional header
-// line starting with '#', then one window per line, 13 unsigned decimal
-// fields. A malformed line is an error naming its line number.
+// line starting with '#', then one window per line, 15 unsigned decimal
+// fields (13 from a kernel of interface version 2). A malformed line is an
+// error naming its line number.
 func ParseWindows(b []byte) ([]Window, error) {
 	var out []Window
 	for n, line := range bytes.Split(b, []byte("\n")) {
@@ -40,7 +51,7 @@ func ParseWindows(b []byte) ([]Window, error) {
 			continue
 		}
 		f := bytes.Fields(line)
-		if len(f) != windowFields {
+		if len(f) != windowFields && len(f) != windowFieldsV2 {
 			return out, fmt.Errorf("windows line %d: %d fields, want %d: %q", n+1, len(f), windowFields, line)
 		}
 		var v [windowFields]uint64
@@ -54,7 +65,7 @@ func ParseWindows(b []byte) ([]Window, error) {
 		out = append(out, Window{
 			Seq: v[0], StartNs: v[1], EndNs: v[2], WallNs: v[3], CPUNs: v[4], IdleNs: v[5],
 			PauseNs: v[6], WantNs: v[7], StealNs: v[8], StealPermille: v[9], VCTPermille: v[10],
-			PausePermille: v[11], PeriodUs: v[12],
+			PausePermille: v[11], PeriodUs: v[12], IdleCPUNs: v[13], PauseMode: v[14],
 		})
 	}
 	return out, nil
@@ -62,9 +73,9 @@ func ParseWindows(b []byte) ([]Window, error) {
 
 // Format renders w as a windows line (the inverse of ParseWindows).
 func (w Window) Format() string {
-	return fmt.Sprintf("%d %d %d %d %d %d %d %d %d %d %d %d %d", w.Seq, w.StartNs, w.EndNs, w.WallNs,
+	return fmt.Sprintf("%d %d %d %d %d %d %d %d %d %d %d %d %d %d %d", w.Seq, w.StartNs, w.EndNs, w.WallNs,
 		w.CPUNs, w.IdleNs, w.PauseNs, w.WantNs, w.StealNs, w.StealPermille, w.VCTPermille,
-		w.PausePermille, w.PeriodUs)
+		w.PausePermille, w.PeriodUs, w.IdleCPUNs, w.PauseMode)
 }
 
 // maxWindowFactor bounds a window's wall time to this many nominal windows:
@@ -118,6 +129,10 @@ func Garbage(w Window, windowNs int64) string {
 		return "pause_permille > 950"
 	case w.PeriodUs < 1000 || w.PeriodUs > 1_000_000:
 		return "period_us outside [1000, 1000000]"
+	case w.PauseMode > 1:
+		return "pause_mode not 0 (sleep) or 1 (idle)"
+	case w.IdleCPUNs > 2*w.WallNs:
+		return "idle_cpu_ns > 2*wall_ns"
 	}
 	return ""
 }

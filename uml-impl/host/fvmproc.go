@@ -8,22 +8,40 @@ import (
 	"strings"
 )
 
-// StatsKeys are the keys of /proc/fvm/stats (interface version 3), in the
+// InterfaceVersion is the /proc/fvm interface version of the kernel built
+// from uml-impl/patch (stats "version"; uml-impl/README.md).
+const InterfaceVersion = 4
+
+// StatsKeys are the keys of /proc/fvm/stats (interface version 4), in the
 // order the kernel prints them: grace_ns (awake time the controller's
 // graces gave the VM, cumulative) and owed_ns (pause still owed for it)
-// are new in 3.
+// are new in 3, idle_cpu_ns (CPU at idle priority, cumulative) and
+// pause_mode in 4.
 func StatsKeys() []string {
 	return []string{
 		"version", "active", "window_ns", "ring_size", "period_us", "pause_permille", "seq",
 		"wall_ns", "cpu_ns", "idle_ns", "pause_ns", "want_ns", "steal_ns",
-		"steal_permille", "vct_permille", "stubs", "now_ns", "grace_ns", "owed_ns",
+		"steal_permille", "vct_permille", "stubs", "now_ns", "grace_ns", "owed_ns", "idle_cpu_ns", "pause_mode",
 	}
 }
 
 // CumulativeKeys are the stats counters that never decrease.
 func CumulativeKeys() []string {
-	return []string{"seq", "wall_ns", "cpu_ns", "idle_ns", "pause_ns", "want_ns", "steal_ns", "now_ns", "grace_ns"}
+	return []string{"seq", "wall_ns", "cpu_ns", "idle_ns", "pause_ns", "want_ns", "steal_ns", "now_ns", "grace_ns", "idle_cpu_ns"}
 }
+
+// Pause modes (/proc/fvm/pause_mode; a window's pause_mode field).
+const (
+	// PauseSleep: the VM sleeps on the host during a pause.
+	PauseSleep = "sleep"
+	// PauseIdle: the VM keeps running at host SCHED_IDLE (and its session
+	// autogroup at nice 19) during a pause: a work-conserving pause.
+	PauseIdle = "idle"
+)
+
+// PauseModes are the pause modes in the order of their window numbers
+// (pause_mode 0 is PauseSleep, 1 is PauseIdle).
+func PauseModes() []string { return []string{PauseSleep, PauseIdle} }
 
 // Stats is one parsed /proc/fvm/stats snapshot, by key.
 type Stats map[string]uint64
@@ -49,16 +67,27 @@ func ParseStats(text string) (Stats, error) {
 	return s, nil
 }
 
-// Window is one line of /proc/fvm/windows.
+// Window is one line of /proc/fvm/windows. In a work-conserving pause
+// (pause mode idle) CPU, Idle and Want cover the normal-priority part of
+// the window only and Pause its idle-priority part; IdleCPU is the CPU the
+// VM got at idle priority (0 in sleep mode).
 type Window struct {
 	Seq, Start, End, Wall, CPU, Idle, Pause, Want, Steal uint64
 	StealPermille, VCTPermille, PausePermille, PeriodUS  uint64
+	IdleCPU, PauseMode                                   uint64
 }
 
-// WindowsHeader is the first line of /proc/fvm/windows.
-const WindowsHeader = "# seq start_ns end_ns wall_ns cpu_ns idle_ns pause_ns want_ns steal_ns steal_permille vct_permille pause_permille period_us"
+// WindowsHeader is the first line of /proc/fvm/windows (interface version 4).
+const WindowsHeader = "# seq start_ns end_ns wall_ns cpu_ns idle_ns pause_ns want_ns steal_ns steal_permille vct_permille pause_permille period_us idle_cpu_ns pause_mode"
 
-// ParseWindows parses /proc/fvm/windows (header line, then 13 unsigned
+// windowFields and windowFieldsV2 are the fields of a window line in
+// interface versions 4 and 2-3 (version 4 appended idle_cpu_ns, pause_mode).
+const (
+	windowFields   = 15
+	windowFieldsV2 = 13
+)
+
+// ParseWindows parses /proc/fvm/windows (header line, then 15 unsigned
 // fields per window), checking the header and that sequence numbers are
 // contiguous.
 func ParseWindows(text string) ([]Window, error) {
@@ -89,13 +118,14 @@ func ParseWindows(text string) ([]Window, error) {
 	return ws, nil
 }
 
-// ParseWindow parses one window line.
+// ParseWindow parses one window line: 15 fields, or the 13 of interface
+// versions 2 and 3 (then IdleCPU and PauseMode are 0: sleep mode).
 func ParseWindow(l string) (Window, error) {
 	f := strings.Fields(l)
-	if len(f) != 13 {
-		return Window{}, fmt.Errorf("%q: %d fields, want 13", l, len(f))
+	if len(f) != windowFields && len(f) != windowFieldsV2 {
+		return Window{}, fmt.Errorf("%q: %d fields, want %d (or %d before interface version 4)", l, len(f), windowFields, windowFieldsV2)
 	}
-	var v [13]uint64
+	var v [windowFields]uint64
 	for i, s := range f {
 		x, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
@@ -103,13 +133,17 @@ func ParseWindow(l string) (Window, error) {
 		}
 		v[i] = x
 	}
-	return Window{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]}, nil
+	if v[14] >= uint64(len(PauseModes())) {
+		return Window{}, fmt.Errorf("%q: pause_mode %d, want 0 (sleep) or 1 (idle)", l, v[14])
+	}
+	return Window{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]}, nil
 }
 
 // String formats w as a /proc/fvm/windows line.
 func (w Window) String() string {
-	return fmt.Sprintf("%d %d %d %d %d %d %d %d %d %d %d %d %d", w.Seq, w.Start, w.End, w.Wall, w.CPU,
-		w.Idle, w.Pause, w.Want, w.Steal, w.StealPermille, w.VCTPermille, w.PausePermille, w.PeriodUS)
+	return fmt.Sprintf("%d %d %d %d %d %d %d %d %d %d %d %d %d %d %d", w.Seq, w.Start, w.End, w.Wall, w.CPU,
+		w.Idle, w.Pause, w.Want, w.Steal, w.StealPermille, w.VCTPermille, w.PausePermille, w.PeriodUS,
+		w.IdleCPU, w.PauseMode)
 }
 
 // Check verifies the arithmetic the interface promises for one window:

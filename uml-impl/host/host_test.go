@@ -88,8 +88,8 @@ func TestParseStats(t *testing.T) {
 }
 
 func TestParseWindows(t *testing.T) {
-	w1 := "5 1000 100001000 100000000 60000000 0 0 100000000 40000000 400 1666 0 10000"
-	w2 := "6 100001000 200001000 100000000 100000000 0 0 100000000 0 0 1000 0 10000"
+	w1 := "5 1000 100001000 100000000 60000000 0 0 100000000 40000000 400 1666 0 10000 0 0"
+	w2 := "6 100001000 200001000 100000000 50000000 0 50000000 50000000 0 0 1000 500 10000 45000000 1"
 	ws, err := ParseWindows(WindowsHeader + "\n" + w1 + "\n" + w2 + "\n")
 	if err != nil || len(ws) != 2 || ws[1].Seq != 6 {
 		t.Fatalf("got %v, %v", ws, err)
@@ -102,6 +102,10 @@ func TestParseWindows(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	// A line of interface version 2 (13 fields): a sleep-mode window.
+	if w, err := ParseWindow(w1[:len(w1)-4]); err != nil || w != ws[0] {
+		t.Errorf("version 2 line: %+v, %v, want %+v", w, err, ws[0])
+	}
 	if ws, err := ParseWindows(WindowsHeader + "\n"); err != nil || len(ws) != 0 {
 		t.Errorf("header only: %v, %v", ws, err)
 	}
@@ -110,6 +114,8 @@ func TestParseWindows(t *testing.T) {
 		"# seq\n" + w1,                        // wrong header
 		WindowsHeader + "\n" + w2 + "\n" + w1, // not contiguous
 		WindowsHeader + "\n5 1 2",             // short line
+		WindowsHeader + "\n" + w1 + " 7",      // 16 fields
+		WindowsHeader + "\n" + w1[:len(w1)-1] + "2", // pause_mode 2
 	}
 	for _, b := range bad {
 		if _, err := ParseWindows(b); err == nil {

@@ -26,7 +26,7 @@ type writeCase struct {
 
 // writeCases run in order as root, then the non-root ones (UID != 0).
 func writeCases() []writeCase {
-	p, q := "pause_permille", "period_us"
+	p, q, m := "pause_permille", "period_us", "pause_mode"
 	return []writeCase{
 		{Name: "pause 0", File: p, Data: "0", want: "ok", after: "0"},
 		{Name: "pause max", File: p, Data: "950", want: "ok", after: "950"},
@@ -61,7 +61,21 @@ func writeCases() []writeCase {
 		{Name: "period negative", File: q, Data: "-10000", want: "EINVAL", after: "10000"},
 		{Name: "period garbage", File: q, Data: "10ms", want: "EINVAL", after: "10000"},
 		{Name: "period empty", File: q, Data: "", want: "EINVAL", after: "10000"},
+		{Name: "mode idle", File: m, Data: "idle", want: "ok", after: "idle"},
+		{Name: "mode sleep newline", File: m, Data: "sleep\n", want: "ok", after: "sleep"},
+		{Name: "mode idle newline", File: m, Data: "idle\n", want: "ok", after: "idle"},
+		{Name: "mode two newlines", File: m, Data: "sleep\n\n", want: "EINVAL", after: "idle"},
+		{Name: "mode only newline", File: m, Data: "\n", want: "EINVAL", after: "idle"},
+		{Name: "mode empty", File: m, Data: "", want: "EINVAL", after: "idle"},
+		{Name: "mode upper case", File: m, Data: "SLEEP", want: "EINVAL", after: "idle"},
+		{Name: "mode prefix", File: m, Data: "sle", want: "EINVAL", after: "idle"},
+		{Name: "mode longer", File: m, Data: "sleepy", want: "EINVAL", after: "idle"},
+		{Name: "mode number", File: m, Data: "1", want: "EINVAL", after: "idle"},
+		{Name: "mode leading space", File: m, Data: " idle", want: "EINVAL", after: "idle"},
+		{Name: "mode 400 bytes", File: m, Data: strings.Repeat("idle", 100), want: "EINVAL", after: "idle"},
+		{Name: "mode back to sleep", File: m, Data: "sleep", want: "ok", after: "sleep"},
 		{Name: "nonroot open pause", File: p, Data: "100", UID: 65534, want: "EACCES", after: "123"},
+		{Name: "nonroot open mode", File: m, Data: "idle", UID: 65534, want: "EACCES", after: "sleep"},
 		{Name: "nonroot open period", File: q, Data: "20000", UID: 65534, want: "EACCES", after: "10000"},
 		{Name: "nonroot write on root fd", File: p, Data: "100", UID: 65534, Preopen: true, want: "EACCES", after: "123"},
 	}
@@ -129,7 +143,7 @@ cat /proc/fvm/stats > "$FVM_OUT/stats-final.txt"
 					t.Fatalf("snapshot %d: key %q missing", i, k)
 				}
 			}
-			for k, want := range map[string]uint64{"version": 3, "active": 1, "window_ns": 100_000_000, "ring_size": 64} {
+			for k, want := range map[string]uint64{"version": 4, "active": 1, "window_ns": 100_000_000, "ring_size": 64} {
 				if s[k] != want {
 					t.Errorf("snapshot %d: %s = %d, want %d", i, k, s[k], want)
 				}
