@@ -134,13 +134,17 @@ func NewHeader(m Model) Header {
 // Sample is one kernel window as the controller read it (uml-impl/README.md,
 // "windows"), and the congested bit it derived.
 type Sample struct {
-	Seq           int64 // the kernel's window number (1, 2, ...)
-	StartNs       int64 // host time the window started
-	WallNs        int64
-	WantNs        int64 // wall - idle - pause
-	CPUNs         int64 // CPU obtained
-	IdleNs        int64
-	PauseNs       int64
+	Seq     int64 // the kernel's window number (1, 2, ...)
+	StartNs int64 // host time the window started
+	WallNs  int64
+	WantNs  int64 // wall - idle - pause
+	CPUNs   int64 // CPU obtained
+	IdleNs  int64
+	PauseNs int64
+	// IdleCPUNs is the CPU obtained at idle priority, in the pauses of a
+	// work-conserving pause (host duty-idle): CPUNs, WantNs and the
+	// signal cover the normal-priority part only. 0 otherwise.
+	IdleCPUNs     int64
 	StealPermille int64
 	VCTPermille   int64
 	// PausePermille is the pause in force at the end of the window.

@@ -101,6 +101,7 @@ var formats = [...]format{
 		{name: "cpu_ns", kind: fInt64, ptr: func(e *Event) any { return &e.Sample.CPUNs }},
 		{name: "idle_ns", kind: fInt64, opt: true, ptr: func(e *Event) any { return &e.Sample.IdleNs }},
 		{name: "pause_ns", kind: fInt64, opt: true, ptr: func(e *Event) any { return &e.Sample.PauseNs }},
+		{name: "idle_cpu_ns", kind: fInt64, opt: true, ptr: func(e *Event) any { return &e.Sample.IdleCPUNs }},
 		{name: "steal_permille", kind: fInt64, max: permill, ptr: func(e *Event) any { return &e.Sample.StealPermille }},
 		{name: "vct_permille", kind: fInt64, ptr: func(e *Event) any { return &e.Sample.VCTPermille }},
 		{name: "pause_permille", kind: fInt64, opt: true, max: permill, ptr: func(e *Event) any { return &e.Sample.PausePermille }},

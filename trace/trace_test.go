@@ -290,6 +290,7 @@ func genTrace(t *rapid.T) []Event {
 			e.Kind = KindSample
 			e.Sample = Sample{Seq: s.sample, StartNs: pos.Draw(t, "start"), WallNs: pos.Draw(t, "wall"), WantNs: pos.Draw(t, "want"),
 				CPUNs: pos.Draw(t, "cpu"), IdleNs: pos.Draw(t, "idle"), PauseNs: pos.Draw(t, "pause"),
+				IdleCPUNs:     rapid.SampledFrom([]int64{0, 1, 45_000_000}).Draw(t, "idlecpu"),
 				StealPermille: rapid.Int64Range(0, 1000).Draw(t, "steal"), VCTPermille: pos.Draw(t, "vct"),
 				PausePermille: rapid.Int64Range(0, 1000).Draw(t, "pp"), SignalPermille: pos.Draw(t, "sig"),
 				Congested: rapid.Bool().Draw(t, "c")}

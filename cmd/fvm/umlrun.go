@@ -74,6 +74,7 @@ type umlRunFlags struct {
 	signal, rule, beta       string
 	theta, alpha             int
 	cpu, nice                int
+	pauseMode                string
 }
 
 func newUMLRunCmd() *cobra.Command {
@@ -142,6 +143,7 @@ output) and summary.json. A line shows each guest's share while it runs.
 	fl.StringVar(&f.beta, "beta", controller.Default().Beta.String(), "multiplicative decrease")
 	fl.IntVar(&f.cpu, "cpu", 0, "host CPU all guests are pinned to")
 	fl.IntVar(&f.nice, "nice", 0, "host nice value of the guests' processes (e.g. -10 to measure on a busy shared machine)")
+	fl.StringVar(&f.pauseMode, "pause-mode", controller.PauseModeSleep, "how the guests' kernels take a pause: sleep, or idle (work-conserving, host model duty-idle)")
 	return c
 }
 
@@ -172,6 +174,9 @@ func (f *umlRunFlags) toSpec() (runner.Spec, error) {
 		return s, err
 	}
 	base.Alpha = f.alpha
+	if base.IdlePause, err = parsePauseMode(f.pauseMode); err != nil {
+		return s, err
+	}
 	s = runner.Spec{Name: f.name, Duration: f.duration, CPU: f.cpu, Nice: f.nice}
 	for i := 0; i < f.fvms; i++ {
 		v := runner.VM{Name: fmt.Sprintf("fvm%d", i), Workload: f.workload, Controller: base}
@@ -185,6 +190,18 @@ func (f *umlRunFlags) toSpec() (runner.Spec, error) {
 		s.VMs = append(s.VMs, runner.VM{Name: fmt.Sprintf("greedy%d", i), Greedy: true, Workload: f.greedyWorkload, Controller: base})
 	}
 	return s, s.Prepare()
+}
+
+// parsePauseMode parses a --pause-mode value: whether the pause is
+// work-conserving (controller.Config.IdlePause).
+func parsePauseMode(m string) (bool, error) {
+	switch m {
+	case controller.PauseModeSleep:
+		return false, nil
+	case controller.PauseModeIdle:
+		return true, nil
+	}
+	return false, fmt.Errorf("--pause-mode %q: want %s or %s", m, controller.PauseModeSleep, controller.PauseModeIdle)
 }
 
 func newUMLSummarizeCmd() *cobra.Command {
@@ -224,6 +241,7 @@ func newUMLExperimentCmd() *cobra.Command {
 		pollLog  bool
 		theta    int
 		ewma     string
+		mode     string
 	)
 	var names []string
 	for _, e := range runner.Experiments() {
@@ -273,6 +291,9 @@ the duty model's prediction. Experiments:
 				if theta >= 0 {
 					base.ThetaPermille = theta
 				}
+				if base.IdlePause, err = parsePauseMode(mode); err != nil {
+					return badInput(err)
+				}
 				if ewma != "" {
 					if base.EWMA, err = vocab.ParseRat(ewma); err != nil {
 						return badInput(fmt.Errorf("--ewma: %w", err))
@@ -303,6 +324,7 @@ the duty model's prediction. Experiments:
 	c.Flags().StringVar(&sig, "signal", "both", "vct, steal or both")
 	c.Flags().DurationVar(&duration, "duration", 0, "length of each run (default: the experiment's)")
 	c.Flags().IntVar(&theta, "theta", -1, "threshold in permille for every run (default: each signal's)")
+	c.Flags().StringVar(&mode, "pause-mode", controller.PauseModeSleep, "how the guests' kernels take a pause: sleep, or idle (work-conserving, host model duty-idle; runs are named ...-idle)")
 	c.Flags().StringVar(&ewma, "ewma", "", "EWMA weight of the newest window for every run (default: the controller's)")
 	c.Flags().IntVar(&nice, "nice", 0, "host nice value of the guests' processes (e.g. -10 to measure on a busy shared machine)")
 	c.Flags().BoolVar(&pollLog, "poll-log", false, "every fvmd writes its polls' timings to raw/NAME.polls (costs two clock reads a poll)")

@@ -73,8 +73,11 @@ type options struct {
 	duration time.Duration
 	workload string
 	periodUs int
-	stats    string
-	pollLog  string
+	// pauseMode is the kernel's pause_mode, set first; it names the
+	// host model the trace declares (cfg.Host()).
+	pauseMode string
+	stats     string
+	pollLog   string
 	// flushEvery: how long trace lines may wait in memory (Loop.FlushEvery).
 	flushEvery time.Duration
 }
@@ -110,6 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.TextVar(&c.FidelityTol, "fidelity-tol", c.FidelityTol, "tolerance (fraction of the core) declared in the header for model fidelity")
 	fs.StringVar(&o.workload, "workload", "", "workload description for the header")
 	fs.IntVar(&o.periodUs, "period-us", 0, "set the actuation period first (0: leave it)")
+	fs.StringVar(&o.pauseMode, "pause-mode", c.PauseMode(), "how the kernel takes a pause: sleep (host model duty) or idle (work-conserving, at host SCHED_IDLE: host model duty-idle)")
 	fs.DurationVar(&o.flushEvery, "flush-every", time.Second, "write the trace's lines at most this often (and at exit; 0: after every poll)")
 	fs.StringVar(&o.pollLog, "poll-log", "", "at exit, write one line per poll with its timings (host ns: start, read, decided and actuated, traced; windows read, newest seq)")
 	fs.StringVar(&o.stats, "stats", "", "at exit, write the daemon's own CPU time and poll count here (JSON)")
@@ -123,6 +127,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-trace is required")
 	}
 	c.ThetaPermille = theta
+	switch o.pauseMode {
+	case controller.PauseModeSleep, controller.PauseModeIdle:
+		c.IdlePause = o.pauseMode == controller.PauseModeIdle
+	default:
+		return o, fmt.Errorf("-pause-mode %q: want sleep or idle", o.pauseMode)
+	}
 	if theta < 0 {
 		c.ThetaPermille = controller.DefaultTheta(c.Signal)
 	}
@@ -211,6 +221,9 @@ func run(args []string, stderr io.Writer) (err error) {
 			return fmt.Errorf("set period: %w", err)
 		}
 	}
+	if err := setPauseMode(o.proc, o.pauseMode); err != nil {
+		return err
+	}
 	warmUp(o.cfg, src)
 	now, off := hostClock(guest, stats, t0, t1)
 	start := stats["seq"]
@@ -282,6 +295,22 @@ func run(args []string, stderr io.Writer) (err error) {
 		}
 	}
 	return runErr
+}
+
+// setPauseMode writes the kernel's pause_mode. A kernel without the file
+// (interface version < 3) only sleeps: fine for sleep, an error for idle.
+func setPauseMode(proc, mode string) error {
+	p := proc + "/pause_mode"
+	err := os.WriteFile(p, []byte(mode+"\n"), 0)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, os.ErrNotExist) && mode == controller.PauseModeSleep:
+		return nil
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("-pause-mode %s: %s is missing: the kernel predates interface version 3; rebuild it with `fvm uml build`", mode, p)
+	}
+	return fmt.Errorf("-pause-mode %s: write %s: %w", mode, p, err)
 }
 
 // writeStats records the daemon's own cost: CPU time (user+system, from

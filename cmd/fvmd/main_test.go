@@ -16,6 +16,7 @@ func TestFlagsRoundTrip(t *testing.T) {
 	c := controller.Default()
 	c.VM, c.N, c.Signal, c.ThetaPermille = 2, 4, vocab.VCT, 1400
 	c.Rule, c.Mu, c.Beta, c.EWMA, c.Delay, c.Init = vocab.MIMD, vocab.R(3, 2), vocab.R(7, 8), vocab.R(1, 4), 3, 8
+	c.IdlePause = true
 	o, err := parseFlags(append([]string{"-trace", "x"}, c.Args()...), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -35,6 +36,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-trace", "x", "-beta", "a/b"}, "-beta"},
 		{[]string{"-trace", "x", "-u", "30"}, "u = 30"},
 		{[]string{"-trace", "x", "extra"}, "unexpected arguments"},
+		{[]string{"-trace", "x", "-pause-mode", "duty-idle"}, `-pause-mode "duty-idle": want sleep or idle`},
 	} {
 		_, err := parseFlags(tc.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

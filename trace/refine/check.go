@@ -557,13 +557,15 @@ func (c *checker) sample(v *vmCheck, e *trace.Event) {
 		v.sum.FirstSeq = s.Seq
 	}
 	v.sum.LastSeq = s.Seq
-	v.sum.guestCPU += s.CPUNs
+	// The VM's CPU includes what it got at idle priority (duty-idle):
+	// the host measures both.
+	v.sum.guestCPU += s.CPUNs + s.IdleCPUNs
 	v.sum.guestWall += s.WallNs
 	start := s.StartNs
 	if start == 0 {
 		start = c.hostTime(v, e.TNs) - s.WallNs
 	}
-	v.windows = append(v.windows, window{a: start, b: start + s.WallNs, cpu: s.CPUNs})
+	v.windows = append(v.windows, window{a: start, b: start + s.WallNs, cpu: s.CPUNs + s.IdleCPUNs})
 	if n := len(v.spans); n > 0 && v.spans[n-1].b == start {
 		v.spans[n-1].b = start + s.WallNs // contiguous with the last window
 	} else {

@@ -46,7 +46,36 @@ type Config struct {
 	// FidelityTol is the tolerance the run declares (trace header) for
 	// model fidelity.
 	FidelityTol vocab.Rat `json:"fidelity_tol"`
+	// IdlePause makes the kernel's pauses work-conserving (pause_mode
+	// idle: the VM runs at host SCHED_IDLE instead of sleeping; host model
+	// duty-idle). False, the zero value of configurations written before
+	// it existed, is pause_mode sleep (host model duty).
+	IdlePause bool `json:"idle_pause,omitempty"`
 }
+
+// Host returns the host model the controller's pause actuation is: duty
+// for a sleeping pause, duty-idle for a work-conserving one.
+func (c *Config) Host() vocab.Host {
+	if c.IdlePause {
+		return vocab.DutyIdle
+	}
+	return vocab.Duty
+}
+
+// PauseMode returns the kernel's pause_mode (uml-impl/README.md): sleep or
+// idle.
+func (c *Config) PauseMode() string {
+	if c.IdlePause {
+		return PauseModeIdle
+	}
+	return PauseModeSleep
+}
+
+// The kernel's pause modes (/proc/fvm/pause_mode).
+const (
+	PauseModeSleep = "sleep"
+	PauseModeIdle  = "idle"
+)
 
 // Rules returns the decision rules the controller implements: the model's
 // one-bit rules. The model's candidate rules aimd-prop and aimd-phase are
@@ -210,5 +239,6 @@ func (c *Config) Args() []string {
 		"-signal", c.Signal.String(), "-theta", strconv.Itoa(c.ThetaPermille), "-ewma", c.EWMA.String(),
 		"-delay", strconv.Itoa(c.Delay), "-hold-after-ns", strconv.FormatInt(c.HoldAfterNs, 10),
 		"-hold-garbage", strconv.Itoa(c.HoldGarbage), "-fidelity-tol", c.FidelityTol.String(),
+		"-pause-mode", c.PauseMode(),
 	}
 }

@@ -92,13 +92,14 @@ func (c *Core) LastGarbage() string { return c.lastGarbage }
 func (c *Core) Counters() Counters { return c.cnt }
 
 // Header returns the trace header describing this core's parameters: the
-// duty host (what pause actuation is), with loss (a window older than the
+// host model its pause actuation is (duty, or duty-idle for the
+// work-conserving pause), with loss (a window older than the
 // delay bound is given up, in a gap event). The caller fills in the
 // environment: Kernel, Controller, Workload, PeriodUs, ClockOffsetNs.
 func (c *Core) Header() trace.Header {
 	f := c.cfg
 	h := trace.NewHeader(trace.Model{
-		N: f.N, U: f.U, Capacity: f.U, Host: vocab.Duty, Signal: f.Signal, Theta: f.Theta(),
+		N: f.N, U: f.U, Capacity: f.U, Host: f.Host(), Signal: f.Signal, Theta: f.Theta(),
 		Rule: f.Rule, Alpha: f.Alpha, Beta: f.Beta, Mu: f.Mu, Delta: f.Delta,
 		Dmin: f.Dmin, Dmax: f.Dmax, Delay: f.Delay, Loss: true, WindowNs: f.WindowNs,
 		FidelityTol: f.FidelityTol, EWMA: f.EWMA,
@@ -238,12 +239,12 @@ func (c *Core) decide(now int64, sampleSeq, newest uint64, before int, br vocab.
 // out of the trace format's range (possible only for garbage windows).
 func (c *Core) sample(now int64, w Window, signal int64, congested bool) (trace.Event, bool) {
 	ok := w.Seq >= 1 && w.StealPermille <= 1000 && w.PausePermille <= 1000
-	for _, x := range []uint64{w.Seq, w.StartNs, w.WallNs, w.WantNs, w.CPUNs, w.IdleNs, w.PauseNs, w.VCTPermille} {
+	for _, x := range []uint64{w.Seq, w.StartNs, w.WallNs, w.WantNs, w.CPUNs, w.IdleNs, w.PauseNs, w.IdleCPUNs, w.VCTPermille} {
 		ok = ok && x <= math.MaxInt64
 	}
 	return trace.Event{Kind: trace.KindSample, VM: c.cfg.VM, TNs: now, Sample: trace.Sample{
 		Seq: int64(w.Seq), StartNs: int64(w.StartNs), WallNs: int64(w.WallNs), WantNs: int64(w.WantNs),
-		CPUNs: int64(w.CPUNs), IdleNs: int64(w.IdleNs), PauseNs: int64(w.PauseNs),
+		CPUNs: int64(w.CPUNs), IdleNs: int64(w.IdleNs), PauseNs: int64(w.PauseNs), IdleCPUNs: int64(w.IdleCPUNs),
 		StealPermille: int64(w.StealPermille), VCTPermille: int64(w.VCTPermille),
 		PausePermille: int64(w.PausePermille), SignalPermille: signal, Congested: congested,
 	}}, ok

@@ -160,8 +160,9 @@ func Lookup(name string) (Experiment, error) {
 }
 
 // Specs returns the runs of e for controller configuration base (its
-// signal names them), each lasting d (0: the experiment's default), on
-// kernel. Run names are NAME[-VARIANT]-SIGNAL.
+// signal names them, and a work-conserving pause adds -idle), each lasting
+// d (0: the experiment's default), on kernel. Run names are
+// NAME[-VARIANT]-SIGNAL[-idle].
 func (e Experiment) Specs(base controller.Config, d time.Duration, kernel string) []Spec {
 	if d <= 0 {
 		d = e.Duration
@@ -173,6 +174,9 @@ func (e Experiment) Specs(base controller.Config, d time.Duration, kernel string
 			n += "-" + specs[i].Name
 		}
 		specs[i].Name = n + "-" + base.Signal.String()
+		if base.IdlePause {
+			specs[i].Name += "-" + controller.PauseModeIdle
+		}
 		specs[i].Kernel = kernel
 	}
 	return specs

@@ -84,6 +84,14 @@ func TestScript(t *testing.T) {
 			t.Errorf("script lacks %q:\n%s", want, sc)
 		}
 	}
+	s.VMs[0].Controller.IdlePause = true
+	if sc := script(Binaries{Fvmd: "/b/fvmd", Work: "/b/fvmwork"}, &s, &s.VMs[0]); !strings.Contains(sc, "'-pause-mode' 'idle'") {
+		t.Errorf("work-conserving script lacks -pause-mode idle:\n%s", sc)
+	}
+	s.VMs[0].Controller.IdlePause = false
+	if sc := script(Binaries{Fvmd: "/b/fvmd", Work: "/b/fvmwork"}, &s, &s.VMs[0]); !strings.Contains(sc, "'-pause-mode' 'sleep'") {
+		t.Errorf("script lacks -pause-mode sleep:\n%s", sc)
+	}
 	s.VMs[0].NoController = true
 	if sc := script(Binaries{Fvmd: "/b/fvmd", Work: "/b/fvmwork"}, &s, &s.VMs[0]); strings.Contains(sc, "fvmd") {
 		t.Errorf("controller-off script runs fvmd:\n%s", sc)
@@ -99,6 +107,25 @@ func TestExperimentsBuildValidSpecs(t *testing.T) {
 				}
 				if !strings.HasPrefix(s.Name, e.Name) || !strings.HasSuffix(s.Name, "-"+sig.String()) || s.Kernel != "/k" {
 					t.Errorf("%s: bad name or kernel", s.Name)
+				}
+			}
+		}
+	}
+	// A work-conserving pause names its runs ...-SIGNAL-idle and declares
+	// the duty-idle host in every VM's configuration.
+	for _, e := range Experiments() {
+		b := Base(vocab.Steal)
+		b.IdlePause = true
+		for _, s := range e.Specs(b, 0, "/k") {
+			if err := s.Prepare(); err != nil {
+				t.Errorf("%s: %v", s.Name, err)
+			}
+			if !strings.HasSuffix(s.Name, "-steal-idle") {
+				t.Errorf("%s: want the suffix -steal-idle", s.Name)
+			}
+			for _, v := range s.VMs {
+				if v.Controller.Host() != vocab.DutyIdle {
+					t.Errorf("%s: VM %s declares host %v, want duty-idle", s.Name, v.Name, v.Controller.Host())
 				}
 			}
 		}

@@ -320,7 +320,13 @@ func summarize(spec *Spec, data []*vmData) *Summary {
 	}
 	sum.JainFVM, sum.JainAll = jainOr(fvmShares), jainOr(allShares)
 	sum.Utilisation = metrics.Utilisation(allShares, 1)
-	duty, fair := ref.PredictShares(vocab.Duty, r), ref.PredictShares(vocab.Fair, r)
+	// The duty-cycle prediction is that of the run's host model: duty, or
+	// duty-idle for a work-conserving pause.
+	host := vocab.Duty
+	if len(spec.VMs) > 0 {
+		host = spec.VMs[0].Controller.Host()
+	}
+	duty, fair := ref.PredictShares(host, r), ref.PredictShares(vocab.Fair, r)
 	for i := range sum.VMs {
 		vs := &sum.VMs[i]
 		vs.DutyShare, vs.FairShare = duty[i], fair[i]
