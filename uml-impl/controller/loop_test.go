@@ -246,7 +246,7 @@ func TestTraceFile(t *testing.T) {
 
 func TestParseWindows(t *testing.T) {
 	ws := wins(56, 58, 510)
-	text := "# seq start_ns end_ns wall_ns cpu_ns idle_ns pause_ns want_ns steal_ns steal_permille vct_permille pause_permille period_us\n"
+	text := "# seq start_ns end_ns wall_ns cpu_ns idle_ns pause_ns want_ns steal_ns steal_permille vct_permille pause_permille period_us idle_cpu_ns pause_mode\n"
 	for _, w := range ws {
 		text += w.Format() + "\n"
 	}
@@ -257,11 +257,15 @@ func TestParseWindows(t *testing.T) {
 	if len(got) != 3 || got[0] != ws[0] || got[2] != ws[2] {
 		t.Errorf("round trip: got %+v", got)
 	}
-	// The README's example lines.
-	ex := "56 1234500000000 1234600001234 100001234 99000000 0 0 100001234 1001234 10 1010 0 10000\n"
+	// The README's example line, and the same line from a kernel of
+	// interface version 2 (13 fields: sleep mode, no idle CPU).
+	ex := "56 1234500000000 1234600001234 100001234 99000000 0 0 100001234 1001234 10 1010 0 10000 0 0\n"
 	got, err = ParseWindows([]byte(ex))
 	if err != nil || len(got) != 1 || got[0].VCTPermille != 1010 || got[0].PeriodUs != 10000 {
 		t.Fatalf("README example: %+v %v", got, err)
+	}
+	if v2, err := ParseWindows([]byte(ex[:len(ex)-5] + "\n")); err != nil || len(v2) != 1 || v2[0] != got[0] {
+		t.Errorf("version-2 line: %+v %v, want %+v", v2, err, got[0])
 	}
 	if why := Garbage(got[0], vocab.WindowNs); why != "" {
 		t.Errorf("README example window is garbage: %s", why)
@@ -289,6 +293,11 @@ func TestGarbage(t *testing.T) {
 			w.StealPermille = 100
 			w.VCTPermille = 1000 * w.WantNs / w.CPUNs
 		}), ""},
+		{"valid work-conserving", mut(func(w *Window) {
+			w.PauseMode, w.IdleCPUNs = 1, 60*uint64(ms)
+		}), ""},
+		{"pause mode 2", mut(func(w *Window) { w.PauseMode = 2 }), "pause_mode"},
+		{"idle cpu impossible", mut(func(w *Window) { w.PauseMode, w.IdleCPUNs = 1, 3*w.WallNs }), "idle_cpu_ns"},
 		{"seq 0", mut(func(w *Window) { w.Seq = 0 }), "seq 0"},
 		{"reversed", mut(func(w *Window) { w.StartNs, w.EndNs = w.EndNs, w.StartNs }), "end_ns <= start_ns"},
 		{"wall mismatch", mut(func(w *Window) { w.WallNs++ }), "wall_ns != end_ns"},
@@ -326,7 +335,7 @@ func TestParseStats(t *testing.T) {
 // laid out like the kernel's interface.
 func TestProcFiles(t *testing.T) {
 	dir := t.TempDir()
-	text := "# seq start_ns end_ns wall_ns cpu_ns idle_ns pause_ns want_ns steal_ns steal_permille vct_permille pause_permille period_us\n" +
+	text := "# seq start_ns end_ns wall_ns cpu_ns idle_ns pause_ns want_ns steal_ns steal_permille vct_permille pause_permille period_us idle_cpu_ns pause_mode\n" +
 		win(1, 0).Format() + "\n" + win(2, 0).Format() + "\n"
 	for name, content := range map[string]string{"windows": text, "pause_permille": "0\n", "period_us": "10000\n", "stats": "version 1\nseq 2\n"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
@@ -438,7 +447,7 @@ func TestLoopStampsWithTheSourcesTime(t *testing.T) {
 // "next") that had ended by the read's time.
 func TestNextSource(t *testing.T) {
 	w := win(5, 300)
-	ring := "# seq start_ns end_ns wall_ns cpu_ns idle_ns pause_ns want_ns steal_ns steal_permille vct_permille pause_permille period_us\n" +
+	ring := "# seq start_ns end_ns wall_ns cpu_ns idle_ns pause_ns want_ns steal_ns steal_permille vct_permille pause_permille period_us idle_cpu_ns pause_mode\n" +
 		win(3, 0).Format() + "\n" + win(4, 200).Format() + "\n"
 	end4 := int64(win(4, 0).EndNs)
 	for _, tc := range []struct {
