@@ -298,7 +298,7 @@ func run(args []string, stderr io.Writer) (err error) {
 }
 
 // setPauseMode writes the kernel's pause_mode. A kernel without the file
-// (interface version < 3) only sleeps: fine for sleep, an error for idle.
+// (interface version < 4) only sleeps: fine for sleep, an error for idle.
 func setPauseMode(proc, mode string) error {
 	p := proc + "/pause_mode"
 	err := os.WriteFile(p, []byte(mode+"\n"), 0)
@@ -308,7 +308,7 @@ func setPauseMode(proc, mode string) error {
 	case errors.Is(err, os.ErrNotExist) && mode == controller.PauseModeSleep:
 		return nil
 	case errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("-pause-mode %s: %s is missing: the kernel predates interface version 3; rebuild it with `fvm uml build`", mode, p)
+		return fmt.Errorf("-pause-mode %s: %s is missing: the kernel predates interface version 4; rebuild it with `fvm uml build`", mode, p)
 	}
 	return fmt.Errorf("-pause-mode %s: write %s: %w", mode, p, err)
 }

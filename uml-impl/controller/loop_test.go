@@ -258,7 +258,7 @@ func TestParseWindows(t *testing.T) {
 		t.Errorf("round trip: got %+v", got)
 	}
 	// The README's example line, and the same line from a kernel of
-	// interface version 2 (13 fields: sleep mode, no idle CPU).
+	// interface versions 2 and 3 (13 fields: sleep mode, no idle CPU).
 	ex := "56 1234500000000 1234600001234 100001234 99000000 0 0 100001234 1001234 10 1010 0 10000 0 0\n"
 	got, err = ParseWindows([]byte(ex))
 	if err != nil || len(got) != 1 || got[0].VCTPermille != 1010 || got[0].PeriodUs != 10000 {

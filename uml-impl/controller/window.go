@@ -32,7 +32,7 @@ type Window struct {
 }
 
 // windowFields is the number of fields of a windows line (interface
-// version 3); windowFieldsV2 that of version 2, without idle_cpu_ns and
+// version 4); windowFieldsV2 that of versions 2 and 3, without idle_cpu_ns and
 // pause_mode.
 const (
 	windowFields   = 15
@@ -41,7 +41,7 @@ const (
 
 // ParseWindows parses the content of /proc/fvm/windows: an optional header
 // line starting with '#', then one window per line, 15 unsigned decimal
-// fields (13 from a kernel of interface version 2). A malformed line is an
+// fields (13 from a kernel of interface version 2 or 3). A malformed line is an
 // error naming its line number.
 func ParseWindows(b []byte) ([]Window, error) {
 	var out []Window

@@ -102,7 +102,7 @@ func TestParseWindows(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	// A line of interface version 2 (13 fields): a sleep-mode window.
+	// A line of interface versions 2 and 3 (13 fields): a sleep-mode window.
 	if w, err := ParseWindow(w1[:len(w1)-4]); err != nil || w != ws[0] {
 		t.Errorf("version 2 line: %+v, %v, want %+v", w, err, ws[0])
 	}
