@@ -72,6 +72,33 @@ func TestPrepare(t *testing.T) {
 	}
 }
 
+// TestPreparePeriods: the default actuation periods, 10 ms (step 97 µs)
+// for sleeping pauses and 100 ms (step 1 ms) as soon as one VM takes
+// work-conserving pauses; a period given is kept.
+func TestPreparePeriods(t *testing.T) {
+	sleep, idle := Base(vocab.Steal), Base(vocab.Steal)
+	idle.IdlePause = true
+	for _, c := range []struct {
+		name             string
+		vms              []VM
+		period, step     int
+		wantPer, wantStp int
+	}{
+		{"sleep", []VM{fvm("A", sleep, 100), fvm("B", sleep, 30)}, 0, 0, 10000, 97},
+		{"idle", []VM{fvm("A", idle, 100), fvm("B", idle, 30)}, 0, 0, 100000, 1000},
+		{"one idle", []VM{fvm("A", sleep, 100), fvm("B", idle, 30)}, 0, 0, 100000, 1000},
+		{"given", []VM{fvm("A", idle, 100)}, 20000, 50, 20000, 50},
+	} {
+		s := Spec{Name: "x", Duration: 10 * time.Second, VMs: c.vms, PeriodUs: c.period, PeriodStepUs: c.step}
+		if err := s.Prepare(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if s.PeriodUs != c.wantPer || s.PeriodStepUs != c.wantStp {
+			t.Errorf("%s: period %d us step %d us, want %d and %d", c.name, s.PeriodUs, s.PeriodStepUs, c.wantPer, c.wantStp)
+		}
+	}
+}
+
 func TestScript(t *testing.T) {
 	s := Spec{Name: "x", Duration: 10 * time.Second, VMs: []VM{fvm("A", Base(vocab.VCT), 40)}}
 	if err := s.Prepare(); err != nil {
