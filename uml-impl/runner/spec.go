@@ -78,10 +78,11 @@ type Spec struct {
 // work-conserving pauses: one switch to SCHED_IDLE (and the session's
 // autogroup to nice 19) and back per window. At the sleeping pause's 10 ms
 // a guest at 900‰ beside a busy guest still got 32% of the core, 21% of
-// it at idle priority (the host's EEVDF scheduler keeps a group's lag
-// across a change of weight, and the VM's weight changed 200 times a
-// second); at 100 ms it got 5.8%, 0.16% at idle priority, as the duty-idle
-// host model says (uml-impl/README.md, "Work-conserving pause").
+// it at idle priority (our reading, not verified in the scheduler: the
+// host's EEVDF keeps a group's lag across a change of weight, and the VM's
+// weight changed 200 times a second); at 100 ms it got 4-6%, 0.15% at idle
+// priority, as the duty-idle host model says (uml-impl/README.md,
+// "Work-conserving pause").
 const IdlePeriodUs = 100_000
 
 var reName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
