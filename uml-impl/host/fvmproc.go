@@ -30,18 +30,9 @@ func CumulativeKeys() []string {
 	return []string{"seq", "wall_ns", "cpu_ns", "idle_ns", "pause_ns", "want_ns", "steal_ns", "now_ns", "grace_ns", "idle_cpu_ns"}
 }
 
-// Pause modes (/proc/fvm/pause_mode; a window's pause_mode field).
-const (
-	// PauseSleep: the VM sleeps on the host during a pause.
-	PauseSleep = "sleep"
-	// PauseIdle: the VM keeps running at host SCHED_IDLE (and its session
-	// autogroup at nice 19) during a pause: a work-conserving pause.
-	PauseIdle = "idle"
-)
-
-// PauseModes are the pause modes in the order of their window numbers
-// (pause_mode 0 is PauseSleep, 1 is PauseIdle).
-func PauseModes() []string { return []string{PauseSleep, PauseIdle} }
+// maxPauseMode is the largest pause_mode a window can carry: 0 is sleep,
+// 1 is idle (the work-conserving pause; uml-impl/README.md).
+const maxPauseMode = 1
 
 // Stats is one parsed /proc/fvm/stats snapshot, by key.
 type Stats map[string]uint64
@@ -133,7 +124,7 @@ func ParseWindow(l string) (Window, error) {
 		}
 		v[i] = x
 	}
-	if v[14] >= uint64(len(PauseModes())) {
+	if v[14] > maxPauseMode {
 		return Window{}, fmt.Errorf("%q: pause_mode %d, want 0 (sleep) or 1 (idle)", l, v[14])
 	}
 	return Window{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14]}, nil
