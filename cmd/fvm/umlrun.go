@@ -195,13 +195,11 @@ func (f *umlRunFlags) toSpec() (runner.Spec, error) {
 // parsePauseMode parses a --pause-mode value: whether the pause is
 // work-conserving (controller.Config.IdlePause).
 func parsePauseMode(m string) (bool, error) {
-	switch m {
-	case controller.PauseModeSleep:
-		return false, nil
-	case controller.PauseModeIdle:
-		return true, nil
+	idle, err := controller.ParsePauseMode(m)
+	if err != nil {
+		return false, fmt.Errorf("--pause-mode %w", err)
 	}
-	return false, fmt.Errorf("--pause-mode %q: want %s or %s", m, controller.PauseModeSleep, controller.PauseModeIdle)
+	return idle, nil
 }
 
 func newUMLSummarizeCmd() *cobra.Command {

@@ -127,12 +127,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-trace is required")
 	}
 	c.ThetaPermille = theta
-	switch o.pauseMode {
-	case controller.PauseModeSleep, controller.PauseModeIdle:
-		c.IdlePause = o.pauseMode == controller.PauseModeIdle
-	default:
-		return o, fmt.Errorf("-pause-mode %q: want sleep or idle", o.pauseMode)
+	idle, err := controller.ParsePauseMode(o.pauseMode)
+	if err != nil {
+		return o, fmt.Errorf("-pause-mode %w", err)
 	}
+	c.IdlePause = idle
 	if theta < 0 {
 		c.ThetaPermille = controller.DefaultTheta(c.Signal)
 	}

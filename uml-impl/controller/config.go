@@ -77,6 +77,18 @@ const (
 	PauseModeIdle  = "idle"
 )
 
+// ParsePauseMode parses a pause mode name into Config.IdlePause. The error
+// quotes the name; callers put their flag's name in front of it.
+func ParsePauseMode(m string) (idle bool, err error) {
+	switch m {
+	case PauseModeSleep:
+		return false, nil
+	case PauseModeIdle:
+		return true, nil
+	}
+	return false, fmt.Errorf("%q: want %s or %s", m, PauseModeSleep, PauseModeIdle)
+}
+
 // Rules returns the decision rules the controller implements: the model's
 // one-bit rules. The model's candidate rules aimd-prop and aimd-phase are
 // ranked by the checker and the proofs but not built into the controller,

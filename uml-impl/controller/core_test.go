@@ -121,6 +121,28 @@ func TestPause(t *testing.T) {
 	}
 }
 
+func TestParsePauseMode(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		idle bool
+		err  string
+	}{
+		{"sleep", false, ""},
+		{"idle", true, ""},
+		{"duty-idle", false, `"duty-idle": want sleep or idle`},
+		{"", false, `"": want sleep or idle`},
+		{"Idle", false, `"Idle": want sleep or idle`},
+	} {
+		idle, err := ParsePauseMode(tc.in)
+		if tc.err == "" && (err != nil || idle != tc.idle) {
+			t.Errorf("%q: %v, %v; want %v", tc.in, idle, err, tc.idle)
+		}
+		if tc.err != "" && (err == nil || err.Error() != tc.err) {
+			t.Errorf("%q: error %v, want %q", tc.in, err, tc.err)
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	if d := Default(); d.Validate() != nil {
 		err := d.Validate()
