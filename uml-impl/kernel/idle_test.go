@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/friendly-vm/fvm/uml-impl/host"
 )
 
 // idle900 puts a guest in the work-conserving pause mode at 900‰ with the
@@ -27,37 +25,6 @@ while [ ! -e "$FVM_OUT/spinning" ]; do sleep 0.1; done
 wait
 `
 
-// idleWindows sums a guest's windows inside [t0, t1] as fractions of their
-// wall time: the idle-priority part (pause), the CPU at normal priority,
-// the CPU at idle priority, and the steal (normal-priority part).
-type idleWindows struct {
-	n                          int
-	pause, cpu, idleCPU, steal float64
-	modes                      map[uint64]int
-}
-
-func sumIdleWindows(ws []host.Window, t0, t1 int64) idleWindows {
-	s := idleWindows{modes: map[uint64]int{}}
-	var wall, pause, cpu, idleCPU, steal uint64
-	for _, w := range ws {
-		if int64(w.Start) < t0 || int64(w.End) > t1 {
-			continue
-		}
-		s.n++
-		s.modes[w.PauseMode]++
-		wall += w.Wall
-		pause += w.Pause
-		cpu += w.CPU
-		idleCPU += w.IdleCPU
-		steal += w.Steal
-	}
-	if wall > 0 {
-		f := func(x uint64) float64 { return float64(x) / float64(wall) }
-		s.pause, s.cpu, s.idleCPU, s.steal = f(pause), f(cpu), f(idleCPU), f(steal)
-	}
-	return s
-}
-
 // TestIdlePauseAlone: a busy guest alone on the core in the work-conserving
 // mode at 900‰ still gets nearly the whole core (a sleeping pause would
 // leave it a tenth), nine tenths of it at idle priority, and its signal,
@@ -69,10 +36,10 @@ func TestIdlePauseAlone(t *testing.T) {
 	bs[0].json(t, "spin.json", &s)
 	t0, t1 := interval(t, settle, s)
 	w := readWatch(t, bs[0])
-	m := sumIdleWindows(w.windows, t0, t1)
+	m := summarize(w.windows, t0, t1)
 	share := hostShare(t, bs[0], t0, t1)
 	t.Logf("idle-alone: windows %d share %.4f pause %.4f cpu %.4f idle_cpu %.4f steal %.4f modes %v",
-		m.n, share, m.pause, m.cpu, m.idleCPU, m.steal, m.modes)
+		m.n, share, m.pausedFraction, m.cpuShare, m.idleCPUShare, m.stealShare, m.modes)
 	if m.n < 30 {
 		t.Fatalf("only %d windows inside the spin", m.n)
 	}
@@ -82,14 +49,14 @@ func TestIdlePauseAlone(t *testing.T) {
 	if share < idleAloneMinShare {
 		t.Errorf("host CPU share %.1f%% alone at idle-mode pause 900‰, want >= %.0f%%", 100*share, 100*idleAloneMinShare)
 	}
-	if m.pause < idleMinPause || m.pause > idleMaxPause {
-		t.Errorf("idle-priority part %.1f%% of wall at 900‰, want %.0f-%.0f%%", 100*m.pause, 100*idleMinPause, 100*idleMaxPause)
+	if m.pausedFraction < idleMinPause || m.pausedFraction > idleMaxPause {
+		t.Errorf("idle-priority part %.1f%% of wall at 900‰, want %.0f-%.0f%%", 100*m.pausedFraction, 100*idleMinPause, 100*idleMaxPause)
 	}
-	if m.idleCPU < idleAloneMinIdleCPU {
-		t.Errorf("CPU at idle priority %.1f%% of wall alone, want >= %.0f%%", 100*m.idleCPU, 100*idleAloneMinIdleCPU)
+	if m.idleCPUShare < idleAloneMinIdleCPU {
+		t.Errorf("CPU at idle priority %.1f%% of wall alone, want >= %.0f%%", 100*m.idleCPUShare, 100*idleAloneMinIdleCPU)
 	}
-	if m.steal > idleAloneMaxSteal {
-		t.Errorf("steal %.1f%% of wall alone, want <= %.1f%%", 100*m.steal, 100*idleAloneMaxSteal)
+	if m.stealShare > idleAloneMaxSteal {
+		t.Errorf("steal %.1f%% of wall alone, want <= %.1f%%", 100*m.stealShare, 100*idleAloneMaxSteal)
 	}
 }
 
@@ -105,10 +72,10 @@ func TestIdlePauseBesideBusy(t *testing.T) {
 	bs[0].json(t, "spin.json", &sa)
 	bs[1].json(t, "spin.json", &sb)
 	t0, t1 := interval(t, settle, sa, sb)
-	m := sumIdleWindows(readWatch(t, bs[0]).windows, t0, t1)
+	m := summarize(readWatch(t, bs[0]).windows, t0, t1)
 	a, b := hostShare(t, bs[0], t0, t1), hostShare(t, bs[1], t0, t1)
 	t.Logf("idle-busy: windows %d shareA %.4f shareB %.4f pause %.4f cpu %.4f idle_cpu %.4f steal %.4f modes %v",
-		m.n, a, b, m.pause, m.cpu, m.idleCPU, m.steal, m.modes)
+		m.n, a, b, m.pausedFraction, m.cpuShare, m.idleCPUShare, m.stealShare, m.modes)
 	if m.n < 40 {
 		t.Fatalf("only %d windows inside the spins", m.n)
 	}
@@ -118,14 +85,14 @@ func TestIdlePauseBesideBusy(t *testing.T) {
 	if b < idleBusyMinOther {
 		t.Errorf("busy guest's host CPU share %.1f%% beside the idle-mode guest, want >= %.0f%%", 100*b, 100*idleBusyMinOther)
 	}
-	if m.pause < idleMinPause || m.pause > idleMaxPause {
-		t.Errorf("idle-priority part %.1f%% of wall at 900‰, want %.0f-%.0f%%", 100*m.pause, 100*idleMinPause, 100*idleMaxPause)
+	if m.pausedFraction < idleMinPause || m.pausedFraction > idleMaxPause {
+		t.Errorf("idle-priority part %.1f%% of wall at 900‰, want %.0f-%.0f%%", 100*m.pausedFraction, 100*idleMinPause, 100*idleMaxPause)
 	}
-	if m.idleCPU > idleBusyMaxIdleCPU {
-		t.Errorf("CPU at idle priority %.1f%% of wall beside a busy guest, want <= %.1f%%", 100*m.idleCPU, 100*idleBusyMaxIdleCPU)
+	if m.idleCPUShare > idleBusyMaxIdleCPU {
+		t.Errorf("CPU at idle priority %.1f%% of wall beside a busy guest, want <= %.1f%%", 100*m.idleCPUShare, 100*idleBusyMaxIdleCPU)
 	}
-	if m.steal < idleBusyMinSteal {
-		t.Errorf("steal %.1f%% of wall beside a busy guest, want >= %.1f%% (contention in the normal part)", 100*m.steal, 100*idleBusyMinSteal)
+	if m.stealShare < idleBusyMinSteal {
+		t.Errorf("steal %.1f%% of wall beside a busy guest, want >= %.1f%% (contention in the normal part)", 100*m.stealShare, 100*idleBusyMinSteal)
 	}
 }
 

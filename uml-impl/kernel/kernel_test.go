@@ -230,16 +230,21 @@ type spun struct {
 	HostEndNS   int64  `json:"host_end_ns"`
 }
 
-// summary is the mean signal over the windows inside [t0, t1].
+// summary is the mean signal over the windows inside [t0, t1], and the
+// windows' sums as fractions of their wall time: CPU at normal priority,
+// paused (in a work-conserving pause: the idle-priority part), CPU at idle
+// priority, and steal; modes counts the windows by pause_mode.
 type summary struct {
 	n                        int
 	steal, vct, pause, maxSt float64
 	cpuShare, pausedFraction float64
+	idleCPUShare, stealShare float64
+	modes                    map[uint64]int
 }
 
 func summarize(ws []host.Window, t0, t1 int64) summary {
-	var s summary
-	var wall, cpu, paused uint64
+	s := summary{modes: map[uint64]int{}}
+	var wall, cpu, paused, idleCPU, steal uint64
 	for _, w := range ws {
 		if int64(w.Start) < t0 || int64(w.End) > t1 {
 			continue
@@ -248,15 +253,18 @@ func summarize(ws []host.Window, t0, t1 int64) summary {
 		s.steal += float64(w.StealPermille)
 		s.vct += float64(w.VCTPermille)
 		s.maxSt = max(s.maxSt, float64(w.StealPermille))
+		s.modes[w.PauseMode]++
 		wall += w.Wall
 		cpu += w.CPU
 		paused += w.Pause
+		idleCPU += w.IdleCPU
+		steal += w.Steal
 	}
 	if s.n > 0 {
 		s.steal /= float64(s.n)
 		s.vct /= float64(s.n)
-		s.cpuShare = float64(cpu) / float64(wall)
-		s.pausedFraction = float64(paused) / float64(wall)
+		f := func(x uint64) float64 { return float64(x) / float64(wall) }
+		s.cpuShare, s.pausedFraction, s.idleCPUShare, s.stealShare = f(cpu), f(paused), f(idleCPU), f(steal)
 	}
 	return s
 }
