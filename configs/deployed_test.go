@@ -10,33 +10,47 @@ import (
 	"github.com/friendly-vm/fvm/vocab"
 )
 
-// configs/deployed.json is what fvmd runs by default: the header the
-// default controller writes declares exactly the model of the file's FVMs
-// (every model field but n, the run's number of VMs, and fidelity_tol, the
-// run's measurement tolerance). Changing one without the other fails here.
+// configs/deployed.json is what fvmd runs by default, and idle-pair.json
+// and idle-greedy.json what it runs with -pause-mode idle: the header the
+// default controller of the pause mode writes declares exactly the model
+// of the file's FVMs (every model field but n and greedy, the run's
+// number of VMs and its greedy neighbours, and fidelity_tol, the run's
+// measurement tolerance). Changing one without
+// the other fails here.
 func TestDeployedIsTheDefaultController(t *testing.T) {
-	p, err := configs.LoadParams("deployed")
-	if err != nil {
-		t.Fatal(err)
-	}
-	core, err := controller.NewCore(controller.Default(), 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := core.Header()
-	for i := range p.FVMs {
-		m := sim.Model(p, i)
-		m.N, m.FidelityTol, m.EWMA = got.N, got.FidelityTol, got.EWMA
-		want := trace.NewHeader(m)
-		if diff := trace.ModelDiff(&want, &got); diff != "" {
-			t.Errorf("FVM %d of configs/deployed.json and controller.Default's header differ: %s", i, diff)
-		}
-	}
-	if !got.EWMA.Equal(vocab.R(1, 1)) {
-		t.Errorf("the default controller smooths its signal (ewma %v): the model has no smoothing", got.EWMA)
-	}
-	if got.InitD != controller.Default().Init {
-		t.Errorf("header init_d %d, controller init %d", got.InitD, controller.Default().Init)
+	for _, tc := range []struct {
+		config string
+		cfg    controller.Config
+	}{
+		{"deployed", controller.Default()},
+		{"idle-pair", controller.DefaultIdle()},
+		{"idle-greedy", controller.DefaultIdle()},
+	} {
+		t.Run(tc.config, func(t *testing.T) {
+			p, err := configs.LoadParams(tc.config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			core, err := controller.NewCore(tc.cfg, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := core.Header()
+			for i := range p.FVMs {
+				m := sim.Model(p, i)
+				m.N, m.Greedy, m.FidelityTol, m.EWMA = got.N, nil, got.FidelityTol, got.EWMA
+				want := trace.NewHeader(m)
+				if diff := trace.ModelDiff(&want, &got); diff != "" {
+					t.Errorf("FVM %d of configs/%s.json and the default controller's header differ: %s", i, tc.config, diff)
+				}
+			}
+			if !got.EWMA.Equal(vocab.R(1, 1)) {
+				t.Errorf("the default controller smooths its signal (ewma %v): the model has no smoothing", got.EWMA)
+			}
+			if got.InitD != tc.cfg.Init {
+				t.Errorf("header init_d %d, controller init %d", got.InitD, tc.cfg.Init)
+			}
+		})
 	}
 }
 

@@ -27,7 +27,7 @@ func newUMLCmd() *cobra.Command {
 		Use:   "uml",
 		Short: "Build and boot the Friendly VM User-Mode Linux guest kernel",
 	}
-	c.AddCommand(newUMLBuildCmd(), newUMLBootCmd(), newUMLBenchCmd(), newUMLRunCmd(), newUMLExperimentCmd(), newUMLSummarizeCmd())
+	c.AddCommand(newUMLBuildCmd(), newUMLBootCmd(), newUMLBenchCmd(), newUMLRunCmd(), newUMLExperimentCmd(), newUMLCompareCmd(), newUMLSummarizeCmd())
 	return c
 }
 

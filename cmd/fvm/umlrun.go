@@ -50,6 +50,20 @@ func (f *umlKernelFlags) resolve(ctx context.Context, prog io.Writer) (string, e
 	return host.Build(ctx, cfg)
 }
 
+// prepareRuns resolves the kernel (kf) and builds the guest programs for
+// runs; the returned function removes the programs.
+func prepareRuns(ctx context.Context, kf *umlKernelFlags, prog io.Writer) (string, runner.Binaries, func(), error) {
+	k, err := kf.resolve(ctx, prog)
+	if err != nil {
+		return "", runner.Binaries{}, nil, err
+	}
+	bins, clean, err := guestBinaries(ctx)
+	if err != nil {
+		return "", bins, nil, err
+	}
+	return k, bins, clean, nil
+}
+
 // guestBinaries builds fvmd and fvmwork into a temporary directory; the
 // returned function removes it.
 func guestBinaries(ctx context.Context) (runner.Binaries, func(), error) {
@@ -103,16 +117,12 @@ output) and summary.json. A line shows each guest's share while it runs.
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			k, err := f.kf.resolve(ctx, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			spec.Kernel = k
-			bins, clean, err := guestBinaries(ctx)
+			k, bins, clean, err := prepareRuns(ctx, &f.kf, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
 			defer clean()
+			spec.Kernel = k
 			res, err := runner.Run(ctx, spec, bins, f.out, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -163,7 +173,11 @@ func (f *umlRunFlags) toSpec() (runner.Spec, error) {
 	if err != nil {
 		return s, err
 	}
-	base := runner.Base(sig)
+	idle, err := parsePauseMode(f.pauseMode)
+	if err != nil {
+		return s, err
+	}
+	base := runner.Base(sig, idle)
 	if f.theta >= 0 {
 		base.ThetaPermille = f.theta
 	}
@@ -174,9 +188,6 @@ func (f *umlRunFlags) toSpec() (runner.Spec, error) {
 		return s, err
 	}
 	base.Alpha = f.alpha
-	if base.IdlePause, err = parsePauseMode(f.pauseMode); err != nil {
-		return s, err
-	}
 	s = runner.Spec{Name: f.name, Duration: f.duration, CPU: f.cpu, Nice: f.nice}
 	for i := 0; i < f.fvms; i++ {
 		v := runner.VM{Name: fmt.Sprintf("fvm%d", i), Workload: f.workload, Controller: base}
@@ -273,11 +284,7 @@ the duty model's prediction. Experiments:
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			k, err := kf.resolve(ctx, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			bins, clean, err := guestBinaries(ctx)
+			k, bins, clean, err := prepareRuns(ctx, &kf, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -285,12 +292,13 @@ the duty model's prediction. Experiments:
 			var results []*runner.Result
 			var incomplete []string
 			for _, s := range sigs {
-				base := runner.Base(s)
+				idle, err := parsePauseMode(mode)
+				if err != nil {
+					return badInput(err)
+				}
+				base := runner.Base(s, idle)
 				if theta >= 0 {
 					base.ThetaPermille = theta
-				}
-				if base.IdlePause, err = parsePauseMode(mode); err != nil {
-					return badInput(err)
 				}
 				if ewma != "" {
 					if base.EWMA, err = vocab.ParseRat(ewma); err != nil {
@@ -307,6 +315,10 @@ the duty model's prediction. Experiments:
 					results = append(results, res)
 					if !res.Complete {
 						incomplete = append(incomplete, spec.Name)
+					}
+					if ctx.Err() != nil {
+						printResults(cmd.OutOrStdout(), results)
+						return fmt.Errorf("experiment: stopped after %s (kept, marked incomplete): %w", spec.Name, ctx.Err())
 					}
 				}
 			}

@@ -93,17 +93,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&c.VM, "vm", c.VM, "this VM's index in the run (0-based)")
 	fs.IntVar(&c.N, "n", c.N, "number of VMs in the run")
 	fs.TextVar(&c.Signal, "signal", c.Signal, "congestion signal: steal or vct")
-	fs.IntVar(&theta, "theta", -1, fmt.Sprintf("threshold in permille (default %d for steal, %d for vct)", controller.DefaultTheta(vocab.Steal), controller.DefaultTheta(vocab.VCT)))
+	fs.IntVar(&theta, "theta", -1, fmt.Sprintf("threshold in permille (default %d for steal, %d with -pause-mode idle, %d for vct)", controller.DefaultTheta(vocab.Steal, false), controller.DefaultTheta(vocab.Steal, true), controller.DefaultTheta(vocab.VCT, false)))
 	fs.TextVar(&c.Rule, "rule", c.Rule, "rule: aimd, mimd or aiad")
 	fs.IntVar(&c.U, "u", c.U, "demand units per core (a divisor of 1000): a demand d is d/u of the core")
 	fs.IntVar(&c.Alpha, "alpha", c.Alpha, "additive increase, in units of 1/u of the core")
 	fs.TextVar(&c.Beta, "beta", c.Beta, "multiplicative decrease factor (a/b or decimal)")
 	fs.TextVar(&c.Mu, "mu", c.Mu, "multiplicative increase factor (mimd)")
 	fs.IntVar(&c.Delta, "delta", c.Delta, "additive decrease (aiad), in units of 1/u of the core")
-	fs.IntVar(&c.Dmin, "dmin", c.Dmin, "lowest demand, in units of 1/u of the core")
+	fs.IntVar(&c.Dmin, "dmin", c.Dmin, fmt.Sprintf("lowest demand, in units of 1/u of the core (%d with -pause-mode idle)", controller.DefaultIdle().Dmin))
 	fs.IntVar(&c.Dmax, "dmax", c.Dmax, "highest demand, in units of 1/u of the core")
 	fs.IntVar(&c.Init, "init", c.Init, "initial demand, in units of 1/u of the core")
-	fs.IntVar(&c.Safe, "safe", c.Safe, "demand held while blind, in units of 1/u of the core")
+	fs.IntVar(&c.Safe, "safe", c.Safe, fmt.Sprintf("demand held while blind, in units of 1/u of the core (%d with -pause-mode idle)", controller.DefaultIdle().Safe))
 	fs.IntVar(&c.Delay, "delay", c.Delay, "delay bound: windows a window may wait before it is given up (a gap)")
 	fs.TextVar(&c.EWMA, "ewma", c.EWMA, "EWMA weight of the newest window (1: none)")
 	fs.Int64Var(&c.HoldAfterNs, "hold-after-ns", c.HoldAfterNs, "hold the safe demand after this much silence")
@@ -133,7 +133,20 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	c.IdlePause = idle
 	if theta < 0 {
-		c.ThetaPermille = controller.DefaultTheta(c.Signal)
+		c.ThetaPermille = controller.DefaultTheta(c.Signal, idle)
+	}
+	if idle {
+		// The work-conserving pause's own defaults (controller.DefaultIdle)
+		// for the demand bounds not given on the command line.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		d := controller.DefaultIdle()
+		if !set["dmin"] {
+			c.Dmin = d.Dmin
+		}
+		if !set["safe"] {
+			c.Safe = d.Safe
+		}
 	}
 	if o.interval <= 0 {
 		return o, fmt.Errorf("-interval %v: must be positive", o.interval)

@@ -45,9 +45,26 @@ func TestFlagErrors(t *testing.T) {
 	}
 }
 
-func TestDefaultTheta(t *testing.T) {
-	o, err := parseFlags([]string{"-trace", "x", "-signal", "vct"}, io.Discard)
-	if err != nil || o.cfg.ThetaPermille != 1500 {
-		t.Errorf("vct default theta: %d, %v", o.cfg.ThetaPermille, err)
+// TestDefaults: the defaults of each pause mode, as configs/deployed.json
+// and configs/idle-pair.json state them (threshold, lowest and safe
+// demand), and a flag given explicitly wins over the pause mode's default.
+func TestDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		args              []string
+		theta, dmin, safe int
+	}{
+		{nil, 200, 1, 1},
+		{[]string{"-signal", "vct"}, 1500, 1, 1},
+		{[]string{"-pause-mode", "idle"}, 75, 2, 2},
+		{[]string{"-pause-mode", "idle", "-theta", "150", "-dmin", "1", "-safe", "3"}, 150, 1, 3},
+	} {
+		o, err := parseFlags(append([]string{"-trace", "x"}, tc.args...), io.Discard)
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		if c := o.cfg; c.ThetaPermille != tc.theta || c.Dmin != tc.dmin || c.Safe != tc.safe {
+			t.Errorf("%q: theta %d, dmin %d, safe %d; want %d, %d, %d", tc.args, c.ThetaPermille, c.Dmin, c.Safe, tc.theta, tc.dmin, tc.safe)
+		}
 	}
 }

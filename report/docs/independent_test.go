@@ -42,6 +42,8 @@ func independentCheck(name string) (func(t *testing.T, block string), bool) {
 		return checkVerdicts, true
 	case "establishes":
 		return checkEstablishes, true
+	case "compare":
+		return checkCompare, true
 	}
 	if exp, ok := strings.CutPrefix(name, "runs-"); ok {
 		return checkUMLRuns(exp + "-"), true
@@ -506,3 +508,183 @@ func TestDocsStateTheData(t *testing.T) {
 	}
 	t.Logf("blocks held to their renderers only (TestDocs): %s", strings.Join(without, ", "))
 }
+
+// checkCompare: README.md's comparison of mechanisms lists one row per
+// mechanism and threshold of testdata/runs/compare.json, in its order, and
+// each row's figures are those of the runs' summary.json: Jain,
+// utilisation and convergence of pair and four, the greedy guest's share
+// and its neighbour's, the pair's work against the cfs pair's, and every
+// run refining ref.
+func checkCompare(t *testing.T, block string) {
+	rows, order := tableRows(t, block)
+	var manifest []struct {
+		Run      string `json:"run"`
+		Mech     string `json:"mechanism"`
+		Theta    int    `json:"theta_permille"`
+		Sweep    bool   `json:"sweep"`
+		Scenario string `json:"scenario"`
+	}
+	runs := filepath.Join(root, "testdata", "runs")
+	readJSON(t, filepath.Join(runs, "compare.json"), &manifest)
+	type want struct {
+		theta string
+		cells map[string][]string
+		work  float64
+	}
+	wants := map[string]*want{}
+	var labels []string
+	work := func(s rawUML) float64 {
+		w := 0.0
+		for _, v := range s.VMs {
+			if v.Role == "fvm" || v.Role == "baseline" {
+				w += v.Rate
+			}
+		}
+		return w
+	}
+	for _, m := range manifest {
+		label := m.Mech
+		if m.Sweep {
+			label += "-t" + strconv.Itoa(m.Theta)
+		}
+		w, ok := wants[label]
+		if !ok {
+			w = &want{theta: "—", cells: map[string][]string{}}
+			if m.Theta > 0 {
+				w.theta = strconv.Itoa(m.Theta) + "‰"
+			}
+			wants[label] = w
+			labels = append(labels, label)
+		}
+		var s rawUML
+		readJSON(t, filepath.Join(runs, m.Run, "summary.json"), &s)
+		if !s.Complete {
+			t.Errorf("compare: run %s is incomplete", m.Run)
+		}
+		conv := "never"
+		if s.ConvergenceS >= 0 {
+			conv = fmt.Sprintf("%.0f s", s.ConvergenceS)
+		}
+		switch m.Scenario {
+		case "pair", "four":
+			w.cells[m.Scenario] = []string{fmt.Sprintf("%.3f", s.Jain), pct(s.Utilisation), conv}
+			if m.Scenario == "pair" {
+				w.work = work(s)
+			}
+		case "greedy":
+			var g, o float64
+			for _, v := range s.VMs {
+				if v.Role == "greedy" {
+					g += v.Share
+				} else {
+					o += v.Share
+				}
+			}
+			w.cells["greedy"] = []string{pct(g), pct(o)}
+		default:
+			t.Errorf("compare: run %s of unknown scenario %q", m.Run, m.Scenario)
+		}
+	}
+	if strings.Join(order, " ") != strings.Join(labels, " ") {
+		t.Errorf("compare table lists %v, compare.json %v", order, labels)
+	}
+	cfs := wants["cfs"]
+	if cfs == nil || cfs.work == 0 {
+		t.Fatal("compare: no cfs pair to measure work against")
+	}
+	for _, l := range labels {
+		w := wants[l]
+		cells := []string{l, w.theta}
+		for _, sc := range []string{"pair", "four"} {
+			if c, ok := w.cells[sc]; ok {
+				cells = append(cells, c...)
+			} else {
+				cells = append(cells, "—", "—", "—")
+			}
+		}
+		if c, ok := w.cells["greedy"]; ok {
+			cells = append(cells, c...)
+		} else {
+			cells = append(cells, "—", "—")
+		}
+		cells = append(cells, fmt.Sprintf("%.2f", w.work/cfs.work), "yes")
+		checkCells(t, "compare "+l, rows[l], cells...)
+	}
+	checkComparePredictions(t, block, manifest2runs(manifest))
+}
+
+// manifest2runs maps (row label, scenario) to the run's directory name.
+func manifest2runs(m []struct {
+	Run      string `json:"run"`
+	Mech     string `json:"mechanism"`
+	Theta    int    `json:"theta_permille"`
+	Sweep    bool   `json:"sweep"`
+	Scenario string `json:"scenario"`
+}) map[[2]string]string {
+	out := map[[2]string]string{}
+	for _, r := range m {
+		label := r.Mech
+		if r.Sweep {
+			label += "-t" + strconv.Itoa(r.Theta)
+		}
+		out[[2]string{label, r.Scenario}] = r.Run
+	}
+	return out
+}
+
+// checkComparePredictions: the second table of the comparison lists the
+// controllers' pair and four runs (rows of a threshold), and its measured
+// halves are the runs' summary.json: utilisation, Jain, convergence and
+// its epochs, the epoch length. (The predicted halves are proofs.Predict's,
+// which package proofs tests.)
+func checkComparePredictions(t *testing.T, block string, runs map[[2]string]string) {
+	_, rest, ok := strings.Cut(block, "against the proofs' prediction")
+	if !ok {
+		t.Fatal("compare: no table of predictions")
+	}
+	seen := 0
+	for _, l := range strings.Split(rest, "\n") {
+		if !strings.HasPrefix(l, "| ") || strings.HasPrefix(l, "| mechanism") {
+			continue
+		}
+		c := strings.Split(strings.TrimSuffix(strings.TrimPrefix(l, "| "), " |"), " | ")
+		run, ok := runs[[2]string{c[0], c[1]}]
+		if !ok || len(c) != 8 {
+			t.Errorf("compare predictions: row %q names no run of compare.json", l)
+			continue
+		}
+		seen++
+		var s struct {
+			rawUML
+			Epochs   int     `json:"convergence_epochs"`
+			EpochLen float64 `json:"epoch_windows"`
+		}
+		readJSON(t, filepath.Join(root, "testdata", "runs", run, "summary.json"), &s)
+		conv, epochs := "never (within the run)", "—"
+		if s.ConvergenceS >= 0 {
+			conv = fmt.Sprintf("%.1f s", s.ConvergenceS)
+		}
+		if s.Epochs >= 0 {
+			epochs = fmt.Sprintf("%d epochs", s.Epochs)
+		}
+		for i, want := range map[int]string{
+			2: fmt.Sprintf("%.3f / ", s.Utilisation), 3: fmt.Sprintf("%.3f / ", s.Jain),
+			4: fmt.Sprintf("%s (%s)", conv, epochs), 6: fmt.Sprintf("%.1f / ", s.EpochLen),
+		} {
+			if !strings.HasPrefix(c[i], want) {
+				t.Errorf("compare predictions %s %s: cell %d says %q, the run's summary %q", c[0], c[1], i+1, c[i], want)
+			}
+		}
+	}
+	want := 0
+	for k := range runs {
+		if (k[1] == "pair" || k[1] == "four") && !isBaselineLabel(k[0]) {
+			want++
+		}
+	}
+	if seen != want {
+		t.Errorf("compare predictions: %d rows, want one per controller pair and four run (%d)", seen, want)
+	}
+}
+
+func isBaselineLabel(l string) bool { return l == "cfs" || l == "nice19" || l == "sched-idle" }

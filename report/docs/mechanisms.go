@@ -106,7 +106,7 @@ func scenarios() ([]scenario, error) {
 		if err != nil {
 			return nil, err
 		}
-		specs := e.Specs(runner.Base(vocab.Steal), 0, "")
+		specs := e.Specs(runner.Base(vocab.Steal, false), 0, "")
 		sc := scenario{name: name, windows: int(e.Duration.Nanoseconds() / vocab.WindowNs)}
 		for _, v := range specs[0].VMs {
 			switch v.Role() {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/friendly-vm/fvm/friendly/experiment"
+	"github.com/friendly-vm/fvm/report"
 	"github.com/friendly-vm/fvm/trace/refine"
 	"github.com/friendly-vm/fvm/uml-impl/runner"
 )
@@ -114,5 +115,16 @@ func runBlocks(k *checker) []Block {
 		Block{File: "uml-impl/README.md", Name: "patch-stat", Render: patchStat},
 		Block{File: "uml-impl/README.md", Name: "test-rounds", Render: thresholdRounds},
 	)
-	return append(bs, Block{File: "README.md", Name: "establishes", Render: k.establishes})
+	return append(bs, Block{File: "README.md", Name: "establishes", Render: k.establishes},
+		Block{File: "README.md", Name: "compare", Render: comparison})
+}
+
+// comparison renders the committed comparison of mechanisms (fvm uml
+// compare --out testdata/runs): its manifest, compare.json, and runs.
+func comparison(root string) (string, error) {
+	c, err := report.ReadComparison(filepath.Join(root, runsDir))
+	if err != nil {
+		return "", err
+	}
+	return c.Markdown(), nil
 }

@@ -111,17 +111,45 @@ func Default() Config {
 	}
 }
 
-// DefaultTheta returns the default threshold for a signal, in permille:
-// steal > 20% of wall time, or VCT > 1.5 (the duty-vct model
-// configuration's). For steal, the duty model puts a lone FVM beside a
+// DefaultIdle returns the default configuration of the work-conserving
+// pause, the one configs/idle-pair.json and idle-greedy.json describe and
+// the model checker verifies (a test keeps them equal): Default's, with the
+// pause at host SCHED_IDLE (host model duty-idle), steal > 75 permille and
+// demands from 2 (pause at most 900 permille). On duty-idle the steal
+// signal is measured over the normal-priority part, so beside an
+// always-awake greedy VM steal = r/2 and the demand ceiling (proofs/
+// mechanisms.md, Theorem 18) leaves the greedy VM 85% iff θ < 100‰; the
+// lowest demand of 2 keeps the FVM at least 5%.
+func DefaultIdle() Config {
+	c := Default()
+	c.IdlePause, c.ThetaPermille, c.Dmin, c.Safe = true, DefaultTheta(vocab.Steal, true), 2, 2
+	return c
+}
+
+// DefaultFor returns the default configuration of a pause mode: Default
+// or DefaultIdle.
+func DefaultFor(idle bool) Config {
+	if idle {
+		return DefaultIdle()
+	}
+	return Default()
+}
+
+// DefaultTheta returns the default threshold for a signal and pause mode
+// (idle: work-conserving), in permille: for the work-conserving pause on
+// steal DefaultIdle's 75; otherwise steal > 20% of wall time, or VCT > 1.5
+// (the duty-vct model configuration's). For steal with a sleeping pause, the duty model puts a lone FVM beside a
 // greedy VM at steal = r/2, so AIMD keeps it between r = θ and 2θ and the
 // greedy VM gets about 1 − 0.75θ of the core: θ = 200‰ leaves it 85%
 // (measured: 80-83%; with θ = 250‰, the model's first duty-steal value,
 // 74-78%, too close to the 75% friendliness target on a noisy host). The
 // price is utilisation with FVMs only (a pair: about 75% instead of 82%).
-func DefaultTheta(s vocab.Signal) int {
-	if s == vocab.VCT {
+func DefaultTheta(s vocab.Signal, idle bool) int {
+	switch {
+	case s == vocab.VCT:
 		return 1500
+	case idle:
+		return 75
 	}
 	return 200
 }

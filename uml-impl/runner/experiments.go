@@ -20,11 +20,11 @@ type Experiment struct {
 	specs func(base controller.Config, d time.Duration) []Spec
 }
 
-// Base returns the default controller configuration with signal s and its
-// default threshold.
-func Base(s vocab.Signal) controller.Config {
-	c := controller.Default()
-	c.Signal, c.ThetaPermille = s, controller.DefaultTheta(s)
+// Base returns the default controller configuration of a pause mode (idle:
+// work-conserving) with signal s and its default threshold.
+func Base(s vocab.Signal, idle bool) controller.Config {
+	c := controller.DefaultFor(idle)
+	c.Signal, c.ThetaPermille = s, controller.DefaultTheta(s, idle)
 	return c
 }
 

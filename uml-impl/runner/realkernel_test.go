@@ -78,7 +78,7 @@ func runExperimentFor(t *testing.T, name string, d time.Duration) *Summary {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := Base(controller.Default().Signal)
+	base := Base(controller.Default().Signal, false)
 	specs := e.Specs(base, d, k)
 	if len(specs) != 1 {
 		t.Fatalf("%s: %d runs, want 1", name, len(specs))
@@ -231,7 +231,7 @@ func TestRealDeadlineKeepsWhatWasWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := Base(controller.Default().Signal)
+	b := Base(controller.Default().Signal, false)
 	spec := Spec{Name: "deadline", Kernel: k, Duration: 20 * time.Second, Slack: -15 * time.Second,
 		Nice: realNice(), CPU: guestCPU(t), VMs: []VM{fvm("A", b, 100)}}
 	dir := filepath.Join(t.TempDir(), "deadline")

@@ -39,7 +39,7 @@ func TestJain(t *testing.T) {
 }
 
 func TestPrepare(t *testing.T) {
-	b := Base(vocab.Steal)
+	b := Base(vocab.Steal, false)
 	s := Spec{Name: "x", Duration: 10 * time.Second, VMs: []VM{fvm("A", b, 100), greedy("G", "spin", b), pinned("P", b, 70)}}
 	if err := s.Prepare(); err != nil {
 		t.Fatal(err)
@@ -73,10 +73,10 @@ func TestPrepare(t *testing.T) {
 }
 
 // TestPreparePeriods: the default actuation periods, 10 ms (step 97 µs)
-// for sleeping pauses and 100 ms (step 1 ms) as soon as one VM takes
+// for sleeping pauses and 100 ms (step 13 ms) as soon as one VM takes
 // work-conserving pauses; a period given is kept.
 func TestPreparePeriods(t *testing.T) {
-	sleep, idle := Base(vocab.Steal), Base(vocab.Steal)
+	sleep, idle := Base(vocab.Steal, false), Base(vocab.Steal, false)
 	idle.IdlePause = true
 	for _, c := range []struct {
 		name             string
@@ -85,8 +85,8 @@ func TestPreparePeriods(t *testing.T) {
 		wantPer, wantStp int
 	}{
 		{"sleep", []VM{fvm("A", sleep, 100), fvm("B", sleep, 30)}, 0, 0, 10000, 97},
-		{"idle", []VM{fvm("A", idle, 100), fvm("B", idle, 30)}, 0, 0, 100000, 1000},
-		{"one idle", []VM{fvm("A", sleep, 100), fvm("B", idle, 30)}, 0, 0, 100000, 1000},
+		{"idle", []VM{fvm("A", idle, 100), fvm("B", idle, 30)}, 0, 0, 100000, 13000},
+		{"one idle", []VM{fvm("A", sleep, 100), fvm("B", idle, 30)}, 0, 0, 100000, 13000},
 		{"given", []VM{fvm("A", idle, 100)}, 20000, 50, 20000, 50},
 	} {
 		s := Spec{Name: "x", Duration: 10 * time.Second, VMs: c.vms, PeriodUs: c.period, PeriodStepUs: c.step}
@@ -100,7 +100,7 @@ func TestPreparePeriods(t *testing.T) {
 }
 
 func TestScript(t *testing.T) {
-	s := Spec{Name: "x", Duration: 10 * time.Second, VMs: []VM{fvm("A", Base(vocab.VCT), 40)}}
+	s := Spec{Name: "x", Duration: 10 * time.Second, VMs: []VM{fvm("A", Base(vocab.VCT, false), 40)}}
 	if err := s.Prepare(); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestScript(t *testing.T) {
 func TestExperimentsBuildValidSpecs(t *testing.T) {
 	for _, e := range Experiments() {
 		for _, sig := range []vocab.Signal{vocab.VCT, vocab.Steal} {
-			for _, s := range e.Specs(Base(sig), 0, "/k") {
+			for _, s := range e.Specs(Base(sig, false), 0, "/k") {
 				if err := s.Prepare(); err != nil {
 					t.Errorf("%s: %v", s.Name, err)
 				}
@@ -141,7 +141,7 @@ func TestExperimentsBuildValidSpecs(t *testing.T) {
 	// A work-conserving pause names its runs ...-SIGNAL-idle and declares
 	// the duty-idle host in every VM's configuration.
 	for _, e := range Experiments() {
-		b := Base(vocab.Steal)
+		b := Base(vocab.Steal, false)
 		b.IdlePause = true
 		for _, s := range e.Specs(b, 0, "/k") {
 			if err := s.Prepare(); err != nil {
@@ -168,7 +168,7 @@ func TestExperimentsBuildValidSpecs(t *testing.T) {
 func fakeRun(t *testing.T, killB bool) (string, *Spec) {
 	t.Helper()
 	dir := t.TempDir()
-	b := Base(vocab.Steal)
+	b := Base(vocab.Steal, false)
 	s := Spec{Name: "fake", Duration: 10 * time.Second, VMs: []VM{fvm("A", b, 100), fvm("B", b, 30)}}
 	if err := s.Prepare(); err != nil {
 		t.Fatal(err)
@@ -329,7 +329,7 @@ func TestMergeKilledGuest(t *testing.T) {
 
 func TestMergeWithoutGuestTrace(t *testing.T) {
 	dir := t.TempDir()
-	b := Base(vocab.Steal)
+	b := Base(vocab.Steal, false)
 	s := Spec{Name: "x", Duration: time.Second, VMs: []VM{fvm("A", b, 100)}}
 	if err := s.Prepare(); err != nil {
 		t.Fatal(err)
@@ -412,6 +412,13 @@ func TestRecordedRuns(t *testing.T) {
 			verdicts["fidelity-"+name+"-"+sig] = dutyModelHolds
 		}
 	}
+	compared, err := CompareSpecs("", []int{100, 200, 300}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range compared {
+		verdicts[r.Run] = compareVerdict(r)
+	}
 	for _, dir := range dirs {
 		name := filepath.Base(dir)
 		if strings.HasPrefix(name, "friendly-") {
@@ -446,6 +453,99 @@ func TestRecordedRuns(t *testing.T) {
 				t.Errorf("recorded run is incomplete: %v", want.Errors)
 			}
 		})
+	}
+}
+
+// compareVerdict is what a run of the comparison of mechanisms (fvm uml
+// compare) must show, from what its mechanism is:
+//   - a baseline's guests, all at the same priority, share the core fairly
+//     and fully; beside a greedy guest CFS (and SCHED_IDLE, which inside a
+//     session of its own changes nothing against another session) gives
+//     the neighbour about half, and nice 19 (weight 15 against 1024)
+//     starves the guest;
+//   - VCT is less fair than steal (anti-fair under pause actuation);
+//   - the steal controllers back off beside a greedy guest; the sleeping
+//     pause leaves part of the core idle, less used than the
+//     work-conserving pause at the same threshold, which uses at least 95%
+//     (Theorem 19: all of it in the model); at its default threshold the
+//     work-conserving pause leaves the greedy guest at least 85% and keeps
+//     at least 5% (Theorem 18).
+func compareVerdict(r CompareRun) func(s *Summary) string {
+	fairAndFull := func(s *Summary) string {
+		return check(s.JainFVM >= 0.99 && s.Utilisation >= 0.98, "Jain %.4f, utilisation %.3f: want >= 0.99 and >= 0.98", s.JainFVM, s.Utilisation)
+	}
+	shares := func(s *Summary) (g, o float64) {
+		for _, v := range s.VMs {
+			if v.Role == "greedy" {
+				g += v.Share
+			} else {
+				o += v.Share
+			}
+		}
+		return g, o
+	}
+	theta := func(m string, theta int, sc string) string {
+		if theta == Base(vocab.Steal, m == "steal-idle").ThetaPermille {
+			return ComparePrefix + m + "-" + sc
+		}
+		return fmt.Sprintf("%s%s-t%d-%s", ComparePrefix, m, theta, sc)
+	}
+	greedy := r.Scenario == CompareGreedy
+	switch {
+	case r.Mechanism == BaselineNice19 && greedy:
+		return func(s *Summary) string {
+			_, o := shares(s)
+			return check(o < 0.05, "nice 19 beside a greedy guest: share %.3f, want below 0.05", o)
+		}
+	case r.ThetaPermille == 0 && greedy: // cfs, sched-idle
+		return func(s *Summary) string {
+			g, _ := shares(s)
+			return check(g < 0.6, "%s beside a greedy guest: the greedy guest keeps %.3f, want below 0.6", r.Mechanism, g)
+		}
+	case r.ThetaPermille == 0:
+		return fairAndFull
+	case r.Mechanism == "vct" && !greedy:
+		return func(s *Summary) string {
+			st, err := ReadSummary("../../testdata/runs/" + ComparePrefix + "steal-" + r.Scenario)
+			if err != nil {
+				return err.Error()
+			}
+			return check(s.JainFVM < st.JainFVM, "Jain %.4f on VCT, want below steal's %.4f", s.JainFVM, st.JainFVM)
+		}
+	case r.Mechanism == "steal-idle" && greedy && !r.Sweep:
+		return func(s *Summary) string {
+			g, o := shares(s)
+			return check(g >= 0.85 && o >= 0.05, "greedy guest %.3f, FVM %.3f: want >= 0.85 and >= 0.05", g, o)
+		}
+	case greedy:
+		return friendly
+	case r.Mechanism == "steal-idle":
+		return func(s *Summary) string {
+			return check(s.Utilisation >= 0.95, "work-conserving pause: utilisation %.3f, want >= 0.95", s.Utilisation)
+		}
+	default: // steal, sleeping pause, pair or four
+		return func(s *Summary) string {
+			if r.Scenario == CompareFour {
+				return check(s.JainFVM >= 0.95, "Jain %.4f, want >= 0.95", s.JainFVM)
+			}
+			wc, err := ReadSummary("../../testdata/runs/" + theta("steal-idle", r.ThetaPermille, r.Scenario))
+			if err != nil {
+				return err.Error()
+			}
+			if msg := check(s.Utilisation < wc.Utilisation, "sleeping pause: utilisation %.3f, want below the work-conserving pause's %.3f at the same threshold", s.Utilisation, wc.Utilisation); msg != "" {
+				return msg
+			}
+			// The lower the threshold, the less of the core a sleeping
+			// pair uses (the sweep's next threshold, where there is one).
+			if r.ThetaPermille >= 300 {
+				return ""
+			}
+			up, err := ReadSummary("../../testdata/runs/" + theta("steal", r.ThetaPermille+100, r.Scenario))
+			if err != nil {
+				return err.Error()
+			}
+			return check(s.Utilisation < up.Utilisation, "sleeping pause at %d‰: utilisation %.3f, want below its %.3f at %d‰", r.ThetaPermille, s.Utilisation, up.Utilisation, r.ThetaPermille+100)
+		}
 	}
 }
 
@@ -516,6 +616,8 @@ type rawLine struct {
 	SampleSeq int64  `json:"sample_seq"`
 	NewestSeq int64  `json:"newest_seq"`
 	Clean     bool   `json:"clean"`
+	Branch    string `json:"branch"`
+	InitD     int    `json:"init_d"`
 }
 
 // bruteForceSummary recomputes a run's summary the long way and compares.
@@ -583,8 +685,9 @@ func bruteForceSummary(t *testing.T, dir string, want *Summary) {
 		}
 		return float64(r.hostCPU[len(r.hostCPU)-1])
 	}
-	var sum, sumSq, util float64
-	nFVM := 0
+	var sum, sumSq, util, gapSum float64
+	nFVM, gaps, lead, leadInit := 0, 0, -1, -1
+	var decs [][]int64
 	for i, vs := range want.VMs {
 		r := &raws[i]
 		share := (cpuAt(r, t1) - cpuAt(r, h0)) / float64(t1-h0)
@@ -592,8 +695,30 @@ func bruteForceSummary(t *testing.T, dir string, want *Summary) {
 			t.Errorf("%s: share %.9f, brute force %.9f", vs.Name, vs.Share, share)
 		}
 		util += share
-		if vs.Role == "fvm" {
+		if vs.Role == "fvm" || vs.Role == "baseline" {
 			sum, sumSq, nFVM = sum+share, sumSq+share*share, nFVM+1
+		}
+		// Congestion epochs: the windows between two decreases in the
+		// second half, and the lead FVM's (highest init_d, the first of
+		// equals) decreases before the convergence time.
+		if vs.Role == "fvm" {
+			var dec []int64
+			for _, e := range r.lines {
+				if e.Kind == "header" && e.InitD > leadInit {
+					lead, leadInit = i, e.InitD
+				}
+				if e.Kind == "decide" && e.Branch == "decrease" && e.TNs <= t1 {
+					dec = append(dec, e.TNs)
+				}
+			}
+			for k := 1; k < len(dec); k++ {
+				if dec[k-1] >= h0 {
+					gaps, gapSum = gaps+1, gapSum+float64(dec[k]-dec[k-1])/1e8
+				}
+			}
+			decs = append(decs, dec)
+		} else {
+			decs = append(decs, nil)
 		}
 		var samples, decisions int
 		var pauseSum, np int64
@@ -656,5 +781,24 @@ func bruteForceSummary(t *testing.T, dir string, want *Summary) {
 	}
 	if !near(want.Utilisation, util, 1e-9) {
 		t.Errorf("utilisation %.9f, brute force %.9f", want.Utilisation, util)
+	}
+	epochLen := 0.0
+	if gaps > 0 {
+		epochLen = gapSum / float64(gaps)
+	}
+	if !near(want.EpochWindows, epochLen, 1e-9) {
+		t.Errorf("epoch %.6f windows, brute force %.6f", want.EpochWindows, epochLen)
+	}
+	epochs := -1
+	if lead >= 0 && want.ConvergenceS >= 0 {
+		epochs = 0
+		for _, x := range decs[lead] {
+			if x >= t0 && float64(x-t0) < want.ConvergenceS*1e9 {
+				epochs++
+			}
+		}
+	}
+	if want.ConvergenceEpochs != epochs {
+		t.Errorf("%d epochs before convergence, brute force %d", want.ConvergenceEpochs, epochs)
 	}
 }

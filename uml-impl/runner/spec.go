@@ -26,6 +26,10 @@ type VM struct {
 	// NoController runs the workload alone, without fvmd (the overhead
 	// benchmark's baseline); the runner writes the VM's header and end.
 	NoController bool `json:"no_controller,omitempty"`
+	// Baseline, if set, makes the guest a stand-in for an FVM in a
+	// comparison (Baselines): no controller, and a host priority that a
+	// user could pick instead of one. It implies NoController.
+	Baseline string `json:"baseline,omitempty"`
 	// Workload is spin, mem or io.
 	Workload string `json:"workload"`
 	// Start is when the guest boots, after the run starts (join).
@@ -58,8 +62,8 @@ type Spec struct {
 	// against each other instead of keeping fixed phases: with equal
 	// periods one VM's awake slot can stay where the others sleep, and
 	// it then sees less contention for the same demand. 0: 10000 and 97,
-	// or IdlePeriodUs and a step of a hundredth of it when a VM takes
-	// work-conserving pauses.
+	// or IdlePeriodUs and IdlePeriodStepUs when a VM takes work-conserving
+	// pauses.
 	PeriodUs     int `json:"period_us,omitempty"`
 	PeriodStepUs int `json:"period_step_us,omitempty"`
 	// Nice, if not 0, is the host nice value of every guest process (the
@@ -85,6 +89,19 @@ type Spec struct {
 // "Work-conserving pause").
 const IdlePeriodUs = 100_000
 
+// IdlePeriodStepUs is the default step between the VMs' periods with
+// work-conserving pauses. Two VMs' normal-priority parts meet at a
+// relative phase that moves by the step every period, through a whole
+// period in P²/step: at 100 ms and a step of 1 ms (the sleeping pause's
+// proportion) that is 10 s, and four FVMs' shares followed the phase for
+// seconds at a time, one of them taking half the core while the others
+// backed off, so that the Jain index over 5 s kept falling below 0.9 for
+// half a minute; at 13 ms the cycle is 0.77 s, under eight windows, and the
+// same four stayed fair from the start (the committed comparison,
+// README.md). The price: a VM's windows last about its period, so VM i
+// decides at 1/(P + i·step) a second; its share did not follow.
+const IdlePeriodStepUs = 13_000
+
 var reName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
 // Prepare fills in defaults and the per-VM controller fields (VM index,
@@ -109,7 +126,7 @@ func (s *Spec) Prepare() error {
 	if s.PeriodStepUs == 0 {
 		s.PeriodStepUs = 97
 		if idle {
-			s.PeriodStepUs = IdlePeriodUs / 100
+			s.PeriodStepUs = IdlePeriodStepUs
 		}
 	}
 	var errs []error
@@ -135,6 +152,15 @@ func (s *Spec) Prepare() error {
 			errs = append(errs, fmt.Errorf("vm %d: name %q: want a unique name of 1-32 letters, digits, - or _", i, v.Name))
 		}
 		seen[v.Name] = true
+		if v.Baseline != "" {
+			if !isBaseline(v.Baseline) {
+				errs = append(errs, fmt.Errorf("vm %s: baseline %q: want one of %v", v.Name, v.Baseline, Baselines()))
+			}
+			if v.Greedy || v.Pin > 0 {
+				errs = append(errs, fmt.Errorf("vm %s: a baseline guest stands in for an FVM: it cannot also be greedy or pinned", v.Name))
+			}
+			v.NoController = true
+		}
 		if !isWorkload(v.Workload) {
 			errs = append(errs, fmt.Errorf("vm %s: workload %q: want spin, mem or io", v.Name, v.Workload))
 		}
@@ -161,11 +187,14 @@ func (s *Spec) Prepare() error {
 	return errors.Join(errs...)
 }
 
-// Role is "greedy", "pinned", "off" (no controller) or "fvm" (adaptive).
+// Role is "greedy", "pinned", "baseline" (a stand-in for an FVM at a
+// fixed host priority), "off" (no controller) or "fvm" (adaptive).
 func (v *VM) Role() string {
 	switch {
 	case v.Greedy:
 		return "greedy"
+	case v.Baseline != "":
+		return "baseline"
 	case v.NoController:
 		return "off"
 	case v.Pin > 0:
@@ -174,11 +203,17 @@ func (v *VM) Role() string {
 	return "fvm"
 }
 
-// FVMs returns the indices of the adaptive VMs.
+// measured reports whether a guest of this role is one whose share a run's
+// fairness is about: an FVM, or a baseline guest in an FVM's place.
+func measured(role string) bool { return role == "fvm" || role == "baseline" }
+
+// FVMs returns the indices of the adaptive VMs, and of the baseline
+// guests that stand in their place: the guests whose fairness a run
+// measures.
 func (s *Spec) FVMs() []int {
 	var out []int
 	for i := range s.VMs {
-		if s.VMs[i].Role() == "fvm" {
+		if measured(s.VMs[i].Role()) {
 			out = append(out, i)
 		}
 	}

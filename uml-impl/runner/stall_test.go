@@ -33,7 +33,7 @@ func TestStallDminBesideGreedy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := Base(controller.Default().Signal)
+	b := Base(controller.Default().Signal, false)
 	// At 950‰ the VM's workload takes 40-70 s just to start (its binary
 	// loads at a few % of a core) and powering off is slow too: P's
 	// workload runs 30 s, the greedy one 120 s so that it outlasts P, and

@@ -83,6 +83,13 @@ type Summary struct {
 	ConvergenceS float64 `json:"convergence_s"`
 	FairS        float64 `json:"fair_s"`
 	SettleS      float64 `json:"settle_s"`
+	// ConvergenceEpochs is the congestion epochs before ConvergenceS: the
+	// decreases of the FVM that starts highest (-1: never converged), as
+	// the proofs count them (proofs.Figures.Epochs); EpochWindows the mean
+	// number of windows between two decreases of an FVM in the second half
+	// (0: none).
+	ConvergenceEpochs int     `json:"convergence_epochs"`
+	EpochWindows      float64 `json:"epoch_windows"`
 	// DutyError and FairError are the largest |share - predicted share|.
 	DutyError float64     `json:"duty_error"`
 	FairError float64     `json:"fair_error"`
@@ -309,7 +316,7 @@ func summarize(spec *Spec, data []*vmData) *Summary {
 			vs.FvmdCPUPermille = 1000 * float64(d.fvmd.CPU) / float64(d.fvmd.Wall)
 		}
 		allShares = append(allShares, vs.Share)
-		if vs.Role == "fvm" {
+		if measured(vs.Role) {
 			fvmShares = append(fvmShares, vs.Share)
 		}
 		r = append(r, 1-vs.MeanPause/1000)
@@ -350,5 +357,47 @@ func summarize(spec *Spec, data []*vmData) *Summary {
 		sum.FairS = seconds(metrics.Convergence(len(fvms), func(i int, a, b int64) float64 { return data[fvms[i]].cpu.Rate(a, b) }, t0, t1))
 		sum.ConvergenceS = sum.FairS
 	}
+	sum.ConvergenceEpochs, sum.EpochWindows = epochs(spec, data, t0, h0, t1, sum.ConvergenceS)
 	return sum
+}
+
+// epochs counts the congestion epochs of the adaptive VMs: the decreases
+// of the one that starts highest before the convergence time convS (-1:
+// never), and the mean number of windows between two decreases of a VM
+// in the second half [h0, t1].
+func epochs(spec *Spec, data []*vmData, t0, h0, t1 int64, convS float64) (int, float64) {
+	lead, gaps, sum := -1, 0, 0.0
+	for i, v := range spec.VMs {
+		if v.Role() != "fvm" {
+			continue
+		}
+		if lead < 0 || v.Controller.Init > spec.VMs[lead].Controller.Init {
+			lead = i
+		}
+		prev := int64(-1)
+		for _, e := range data[i].decides {
+			if e.Decide.Branch != vocab.Decrease || e.TNs > t1 {
+				continue
+			}
+			if prev >= h0 {
+				gaps++
+				sum += float64(e.TNs-prev) / vocab.WindowNs
+			}
+			prev = e.TNs
+		}
+	}
+	n := -1
+	if lead >= 0 && convS >= 0 {
+		n = 0
+		end := t0 + int64(convS*1e9)
+		for _, e := range data[lead].decides {
+			if e.Decide.Branch == vocab.Decrease && e.TNs >= t0 && e.TNs < end {
+				n++
+			}
+		}
+	}
+	if gaps == 0 {
+		return n, 0
+	}
+	return n, sum / float64(gaps)
 }
