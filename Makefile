@@ -79,7 +79,7 @@ test-uml: setup-uml
 	@k=$$($(GO) run ./cmd/fvm uml build) && echo "test-uml: kernel $$k" && \
 	FVM_KERNEL=$$k $(GO) test -tags umlkernel -p 1 -count=1 -v -timeout 20m ./uml-impl/kernel/
 	@k=$$($(GO) run ./cmd/fvm uml build) && \
-	FVM_KERNEL=$$k $(GO) test -race -tags umlkernel -p 1 -count=1 -v -timeout 15m -run '^TestReal' ./uml-impl/runner/
+	FVM_KERNEL=$$k $(GO) test -race -tags umlkernel -p 1 -count=1 -v -timeout 25m -run '^TestReal' ./uml-impl/runner/
 
 # Real friendly groups (fvm friendly on this machine's cgroups) measure CPU shares too, so
 # they run serially after everything else, pinned to CPU $$FVM_GUEST_CPU (default 0). Without

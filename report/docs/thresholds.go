@@ -37,6 +37,11 @@ func thresholdRounds(root string) (string, error) {
 			add("Jain index of the FVMs' shares", s.JainFVM)
 		}
 		add("utilisation", s.Utilisation)
+		if len(s.VMs) > 1 && !strings.HasPrefix(run, "greedy") {
+			// -1 (never) sorts first, so a round that never converged is
+			// the minimum.
+			add("convergence (s)", s.ConvergenceS)
+		}
 		var lost, windows, maxDelay int64
 		for _, v := range s.VMs {
 			if v.Role == "greedy" {
