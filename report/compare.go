@@ -94,14 +94,18 @@ func ReadComparison(dir string) (*Comparison, error) {
 	return c, nil
 }
 
+// simSeed seeds the simulations of the second table (proofs.Simulated).
+const simSeed = 1
+
 // predictions lays out the second table: for every controller row's pair
 // and four run, the real utilisation, Jain index, convergence (seconds and
 // epochs) and epoch length beside proofs.Predict's for the model the
 // run's trace headers declare, from the same initial demands, over as many
-// windows as the run's measured interval.
+// windows as the run's measured interval; and the epoch length of
+// proofs.Simulated on the same (the model with its delays, seed simSeed).
 func (c *Comparison) predictions() error {
 	c.PredHeader = []string{"mechanism", "scenario", "utilisation: real / proofs", "Jain: real / proofs",
-		"convergence: real (epochs)", "proofs: convergence; demands first fair (epochs)", "epoch, windows: real / proofs", "within 20%"}
+		"convergence: real (epochs)", "proofs: convergence; demands first fair (epochs)", "epoch, windows: real / proofs / simulated", "within 20%"}
 	for _, r := range c.rows {
 		if r.ThetaPermille == 0 {
 			continue
@@ -113,7 +117,7 @@ func (c *Comparison) predictions() error {
 			if x.s == nil {
 				continue
 			}
-			pr, err := predictRun(r.Dir(x.name), x.s)
+			pr, sim, err := predictRun(r.Dir(x.name), x.s)
 			if err != nil {
 				return err
 			}
@@ -125,6 +129,9 @@ func (c *Comparison) predictions() error {
 			if near20(x.s.EpochWindows, f.EpochLen) {
 				within = append(within, "epoch")
 			}
+			if near20(x.s.EpochWindows, sim.EpochLen) {
+				within = append(within, "simulated epoch")
+			}
 			if len(within) == 0 {
 				within = []string{"neither"}
 			}
@@ -133,34 +140,39 @@ func (c *Comparison) predictions() error {
 				fmt.Sprintf("%.3f / %.3f", x.s.JainFVM, f.Jain),
 				fmt.Sprintf("%s (%s)", fmtSeconds(x.s.ConvergenceS), count(x.s.ConvergenceEpochs)),
 				fmt.Sprintf("%s; %s (%d)", fmtSeconds(f.ConvergenceS), fmtSeconds(f.FirstFairS), f.Epochs),
-				fmt.Sprintf("%.1f / %.1f", x.s.EpochWindows, f.EpochLen),
+				fmt.Sprintf("%.1f / %.1f / %.1f", x.s.EpochWindows, f.EpochLen, sim.EpochLen),
 				strings.Join(within, ", ")})
 		}
 	}
 	return nil
 }
 
-// predictRun is proofs.Predict for the model the run in dir declares.
-func predictRun(dir string, s *runner.Summary) (proofs.Prediction, error) {
+// predictRun is proofs.Predict, and proofs.Simulated, for the model the
+// run in dir declares.
+func predictRun(dir string, s *runner.Summary) (proofs.Prediction, proofs.Figures, error) {
 	var headers []*trace.Header
 	var init []int
 	for _, v := range s.VMs {
 		h, err := readHeader(filepath.Join(dir, v.Name+".jsonl"))
 		if err != nil {
-			return proofs.Prediction{}, err
+			return proofs.Prediction{}, proofs.Figures{}, err
 		}
 		headers, init = append(headers, h), append(init, h.InitD)
 	}
 	p, err := refine.Params(headers...)
 	if err != nil {
-		return proofs.Prediction{}, fmt.Errorf("%s: %w", dir, err)
+		return proofs.Prediction{}, proofs.Figures{}, fmt.Errorf("%s: %w", dir, err)
 	}
 	windows := int((s.IntervalS[1] - s.IntervalS[0]) * 1e9 / vocab.WindowNs)
 	pr, err := proofs.Predict(p, init, windows)
 	if err != nil {
-		return pr, fmt.Errorf("%s: %w", dir, err)
+		return pr, proofs.Figures{}, fmt.Errorf("%s: %w", dir, err)
 	}
-	return pr, nil
+	sim, err := proofs.Simulated(p, init, windows, simSeed)
+	if err != nil {
+		return pr, sim, fmt.Errorf("%s: %w", dir, err)
+	}
+	return pr, sim, nil
 }
 
 // readHeader reads the header, the first event, of a trace file.
