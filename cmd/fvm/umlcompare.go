@@ -36,12 +36,15 @@ func newUMLCompareCmd() *cobra.Command {
 guests of a baseline standing where the FVMs stand, and the steal controllers
 also at every --sweep threshold (pair and greedy). Each run goes to
 OUT/compare-MECHANISM[-tTHETA]-SCENARIO/ (a RUN_DIR); OUT/compare.json lists them,
-OUT/compare.md is the table (Jain, utilisation and convergence of pair and
+OUT/compare.md holds the tables (Jain, utilisation and convergence of pair and
 four, the shares beside a greedy guest, the pair's work against cfs's, and
-whether every run refines ref) and OUT/compare.png plots the pair's
-utilisation against the greedy guest's share. A run whose directory already
-holds a complete run is kept, so an interrupted comparison resumes;
---report only rewrites the table and the plot. Mechanisms:
+whether every run refines ref; then each controller's pair and four beside
+the proofs' prediction for the model its traces declare) and OUT/compare.png
+plots the pair's utilisation against the greedy guest's share. A directory
+that already holds a complete run of the same configuration is kept, so an
+interrupted comparison resumes; one of another configuration, or an
+incomplete one, is refused (move it away). --report only rewrites the tables
+and the plot. Mechanisms:
 ` + strings.Join(mechs, "\n"),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
