@@ -204,10 +204,12 @@ func count(n int) string {
 
 // Markdown renders the two tables.
 func (c *Comparison) Markdown() string {
-	return markdown(c.Header, c.Cells) + "\nThe controllers' pair and four runs against the proofs' prediction for the parameters their traces declare:\n\n" + markdown(c.PredHeader, c.PredCells)
+	return MarkdownTable(c.Header, c.Cells) + "\nThe controllers' pair and four runs against the proofs' prediction for the parameters their traces declare:\n\n" + MarkdownTable(c.PredHeader, c.PredCells)
 }
 
-func markdown(header []string, rows [][]string) string {
+// MarkdownTable renders a Markdown table: a header row, its rule, and
+// the rows (every generated table of the documents).
+func MarkdownTable(header []string, rows [][]string) string {
 	var b strings.Builder
 	b.WriteString("| " + strings.Join(header, " | ") + " |\n|" + strings.Repeat("---|", len(header)) + "\n")
 	for _, r := range rows {

@@ -128,17 +128,6 @@ func names(bs []Block) string {
 	return strings.Join(s, ", ")
 }
 
-// table renders a Markdown table.
-func table(header []string, rows [][]string) string {
-	var b strings.Builder
-	b.WriteString("| " + strings.Join(header, " | ") + " |\n")
-	b.WriteString("|" + strings.Repeat("---|", len(header)) + "\n")
-	for _, r := range rows {
-		b.WriteString("| " + strings.Join(r, " | ") + " |\n")
-	}
-	return b.String()
-}
-
 // thousands formats n with commas.
 func thousands(n int64) string {
 	s := fmt.Sprint(n)

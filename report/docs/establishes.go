@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/friendly-vm/fvm/report"
 	"github.com/friendly-vm/fvm/spec"
 	"github.com/friendly-vm/fvm/spec/mc"
 	"github.com/friendly-vm/fvm/uml-impl/runner"
@@ -172,5 +173,5 @@ func (k *checker) establishes(root string) (string, error) {
 		{"Real runs are held to the reference",
 			fmt.Sprintf("%d of the %d committed runs of UML guests and %d of the %d of friendly process groups (`friendly/`) under `testdata/runs` refine `ref` (`fvm trace check`, `trace/REFINEMENT.md`); mutated traces are rejected", refining, len(runs), frRefining, frTotal)},
 	}
-	return table([]string{"claim (the paper's, made testable)", "evidence"}, rows), nil
+	return report.MarkdownTable([]string{"claim (the paper's, made testable)", "evidence"}, rows), nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/friendly-vm/fvm/friendly/experiment"
+	"github.com/friendly-vm/fvm/report"
 	"github.com/friendly-vm/fvm/trace"
 	"github.com/friendly-vm/fvm/trace/refine"
 )
@@ -158,7 +159,7 @@ func FriendlyRuns(root string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return table([]string{"run", "what", "Jain (friendly)", "utilisation", "convergence", "shares (second half)", "refines ref"}, rows) + "\n" + with, nil
+	return report.MarkdownTable([]string{"run", "what", "Jain (friendly)", "utilisation", "convergence", "shares (second half)", "refines ref"}, rows) + "\n" + with, nil
 }
 
 // FriendlyJob renders README.md's comparison of the job beside the
@@ -280,7 +281,7 @@ func FriendlyThresholds(root string) (string, error) {
 		rows = append(rows, []string{f.what, fmt.Sprint(len(xs)), fmt.Sprintf("%.3f", lo), fmt.Sprintf("%.3f", med), fmt.Sprintf("%.3f", hi),
 			fmt.Sprintf("%s %.2f", rel, f.threshold), fmt.Sprintf("%.3f", margin)})
 	}
-	return table([]string{"real test: figure", "runs", "min", "median", "max", "threshold", "margin to the worst run"}, rows), nil
+	return report.MarkdownTable([]string{"real test: figure", "runs", "min", "median", "max", "threshold", "margin to the worst run"}, rows), nil
 }
 
 // FriendlyBlocks are README.md's generated blocks on friendly groups.

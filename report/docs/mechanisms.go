@@ -9,6 +9,7 @@ import (
 	"github.com/friendly-vm/fvm/configs"
 	"github.com/friendly-vm/fvm/proofs"
 	"github.com/friendly-vm/fvm/ref"
+	"github.com/friendly-vm/fvm/report"
 	"github.com/friendly-vm/fvm/spec"
 	"github.com/friendly-vm/fvm/uml-impl/runner"
 	"github.com/friendly-vm/fvm/vocab"
@@ -292,9 +293,9 @@ func mechanismsChecker(rows []*mechanismRow) string {
 			fmt.Sprintf("%s / %s", f3(gu), f3(gmin)), fmt.Sprintf("%s / %s", f3(fu), f3(fmin))})
 	}
 	out := "Two FVMs (`idle-pair` and its variants):\n\n"
-	out += table([]string{"mechanism", "configuration", "distinct states", "FairShares", "WorkConserving", "limit sets", "worst Jain (uniform)", "every cycle ≥", "utilisation: uniform / every cycle ≥"}, t1)
+	out += report.MarkdownTable([]string{"mechanism", "configuration", "distinct states", "FairShares", "WorkConserving", "limit sets", "worst Jain (uniform)", "every cycle ≥", "utilisation: uniform / every cycle ≥"}, t1)
 	out += "\nOne FVM beside a greedy VM that always wants the core (`idle-greedy` and its variants):\n\n"
-	out += table([]string{"mechanism", "configuration", "Friendly (ceiling, greedy share at it)", "greedy share: uniform / min", "FVM share: uniform / min"}, t2)
+	out += report.MarkdownTable([]string{"mechanism", "configuration", "Friendly (ceiling, greedy share at it)", "greedy share: uniform / min", "FVM share: uniform / min"}, t2)
 	return out
 }
 
@@ -351,7 +352,7 @@ func mechanismsPredictions(rows []*mechanismRow) string {
 				util(s), shares(s), conv(s), fmt.Sprintf("%.1f", s.EpochLen)})
 		}
 	}
-	return table([]string{"mechanism", "scenario", "predicted utilisation", "predicted shares", "predicted convergence", "epoch (windows)",
+	return report.MarkdownTable([]string{"mechanism", "scenario", "predicted utilisation", "predicted shares", "predicted convergence", "epoch (windows)",
 		"simulated utilisation", "simulated shares", "simulated convergence", "epoch (windows)"}, t)
 }
 
@@ -391,7 +392,7 @@ func mechanismsRanking(rows []*mechanismRow) string {
 			fmt.Sprintf("%.3f / %.3f", s["greedy"].MeanGreedy[0], s["greedy"].MeanShares[0]),
 			fmt.Sprintf("%.2f", r.rate), missed(r.missSim)})
 	}
-	return table([]string{"rank", "mechanism", "targets met (predicted)", "targets met (simulated)", "pair utilisation", "four utilisation",
+	return report.MarkdownTable([]string{"rank", "mechanism", "targets met (predicted)", "targets met (simulated)", "pair utilisation", "four utilisation",
 		"pair Jain", "four Jain", "greedy / FVM beside it", "rate per epoch", "simulation misses"}, t)
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/friendly-vm/fvm/configs"
+	"github.com/friendly-vm/fvm/report"
 	"github.com/friendly-vm/fvm/spec"
 	"github.com/friendly-vm/fvm/spec/mc"
 )
@@ -103,7 +104,7 @@ func (k *checker) verdicts(string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out := table([]string{"configuration", "distinct states (no symmetry)", "Efficient", "DemandsConverge", "Utilised", "FairShares", "limit sets", "worst Jain (uniform)", "every cycle ≥", "utilisation, every cycle ≥"}, rows)
+	out := report.MarkdownTable([]string{"configuration", "distinct states (no symmetry)", "Efficient", "DemandsConverge", "Utilised", "FairShares", "limit sets", "worst Jain (uniform)", "every cycle ≥", "utilisation, every cycle ≥"}, rows)
 	out += fmt.Sprintf("\nWithout the assumption that losses end (`fvm check --config default --loss-forever`): DemandsConverge %s, FairShares %s.\n",
 		verdictOf(r, spec.DemandsConverge), verdictOf(r, spec.FairShares))
 	return out, nil
@@ -148,7 +149,7 @@ func (k *checker) deployed(string) (string, error) {
 		rows = append(rows, []string{thousands(int64(f.States)), sym, strings.Join(shares, " / "), f4(f.Jain), f4(f.JainBound),
 			fmt.Sprintf("%.3f", f.Util), fmt.Sprintf("%.3f", f.UtilMin), fmt.Sprintf("%.3f", f.UtilCycle)})
 	}
-	b.WriteString(table([]string{"limit set states", "symmetric", "average shares (uniform)", "Jain (uniform)", "every cycle ≥", "utilisation (uniform)", "utilisation, min state", "utilisation, every cycle ≥"}, rows))
+	b.WriteString(report.MarkdownTable([]string{"limit set states", "symmetric", "average shares (uniform)", "Jain (uniform)", "every cycle ≥", "utilisation (uniform)", "utilisation, min state", "utilisation, every cycle ≥"}, rows))
 	fmt.Fprintf(&b, "\nSo in the long run the model leaves %.0f%% of the core idle on average over the limit set's states, and a worst-case (adversarially scheduled) fair behaviour at most %.0f%%.\n",
 		100*(1-r.LimitSets[0].Util), 100*(1-r.UtilCycle))
 	return b.String(), nil

@@ -99,7 +99,7 @@ func runsTable(prefix string) func(root string) (string, error) {
 			rows = append(rows, []string{"`" + r.name + "`" + complete, jain, fmt.Sprintf("%.1f%%", 100*s.Utilisation), conv,
 				strings.Join(vms, "; "), strings.Join(delays, " / "), fmt.Sprint(lost), r.refines})
 		}
-		return table([]string{"run", "Jain (FVMs)", "utilisation", "convergence", "shares (second half)", "max delay (windows)", "lost windows", "refines ref"}, rows), nil
+		return report.MarkdownTable([]string{"run", "Jain (FVMs)", "utilisation", "convergence", "shares (second half)", "max delay (windows)", "lost windows", "refines ref"}, rows), nil
 	}
 }
 

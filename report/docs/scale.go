@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/friendly-vm/fvm/report"
 	"github.com/friendly-vm/fvm/spec"
 	"github.com/friendly-vm/fvm/spec/mc"
 )
@@ -66,5 +67,5 @@ func Scale(root string) (string, error) {
 			sym, thousands(r.Safety.Distinct), thousands(r.Safety.Generated - r.Safety.Initial), graph, fmt.Sprintf("%.0f s", r.Safety.Seconds), strings.Join(held, ", "),
 			"`" + strings.Replace(s.command, "--result F", "--result testdata/check/"+s.file, 1) + "`"})
 	}
-	return table([]string{"what", "model", "symmetry", "distinct states", "transitions", "liveness check would need", "search", "verdicts", "command"}, rows), nil
+	return report.MarkdownTable([]string{"what", "model", "symmetry", "distinct states", "transitions", "liveness check would need", "search", "verdicts", "command"}, rows), nil
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/friendly-vm/fvm/report"
 	"github.com/friendly-vm/fvm/uml-impl/runner"
 )
 
@@ -83,7 +84,7 @@ func thresholdRounds(root string) (string, error) {
 		}
 		rows = append(rows, []string{"`" + k.run + "`", k.measure, fmt.Sprint(len(v)), num(v[0]), num(med), num(v[len(v)-1])})
 	}
-	return fmt.Sprintf("%d rounds.\n\n", len(rounds)) + table([]string{"run", "measure", "runs", "min", "median", "max"}, rows), nil
+	return fmt.Sprintf("%d rounds.\n\n", len(rounds)) + report.MarkdownTable([]string{"run", "measure", "runs", "min", "median", "max"}, rows), nil
 }
 
 // num prints a measure: integers as such, fractions to four places.

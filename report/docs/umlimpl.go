@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/friendly-vm/fvm/report"
 	"github.com/friendly-vm/fvm/uml-impl/controller"
 	"github.com/friendly-vm/fvm/uml-impl/runner"
 	"github.com/friendly-vm/fvm/vocab"
@@ -18,7 +19,7 @@ func experiments(string) (string, error) {
 	for _, e := range runner.Experiments() {
 		rows = append(rows, []string{"`" + e.Name + "`", e.Description, e.Duration.String()})
 	}
-	return table([]string{"name", "question", "default length"}, rows), nil
+	return report.MarkdownTable([]string{"name", "question", "default length"}, rows), nil
 }
 
 // controllerDefaults renders controller.Default, what fvmd runs.
@@ -35,7 +36,7 @@ func controllerDefaults(string) (string, error) {
 			"controller.DefaultIdle, configs/idle-pair.json: the greedy VM keeps 85% iff θ < 100‰, and the FVM at least dmin/2u"},
 		{"hold after silence, after garbage", fmt.Sprintf("%v, %d windows in a row", c.HoldAfterNs/1e9, c.HoldGarbage), "the safe demand (seconds of silence)"},
 	}
-	return table([]string{"parameter", "default", "meaning"}, rows), nil
+	return report.MarkdownTable([]string{"parameter", "default", "meaning"}, rows), nil
 }
 
 // patchStat renders the patch series' per-patch added and removed lines.
@@ -52,7 +53,7 @@ func patchStat(root string) (string, error) {
 		}
 		rows = append(rows, []string{"`" + filepath.Base(f) + "`", fmt.Sprint(st.files), fmt.Sprint(st.added), fmt.Sprint(st.removed)})
 	}
-	return table([]string{"patch", "files", "lines added", "lines removed"}, rows), nil
+	return report.MarkdownTable([]string{"patch", "files", "lines added", "lines removed"}, rows), nil
 }
 
 // patchStats counts what one patch file changes.
