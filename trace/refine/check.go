@@ -792,15 +792,15 @@ func (c *checker) lateEnough(v *vmCheck, last, newest int64, whose string) bool 
 
 // HostGuestTolPermille is the largest difference, in permille of one core,
 // between a VM's CPU share from its own samples and the host's measurement
-// over the same time: four points. Both measure the same CPU time (the
+// over the same time: five points. Both measure the same CPU time (the
 // kernel's accounting of the guest's host processes and the runner's
 // schedstat of them), and in the recorded real runs they agree to a tenth
-// of this or better (62 UML guests and friendly groups of testdata/runs:
-// min 0.0002, median 0.02, max 0.31 points; TestHostGuestToleranceMargin
-// keeps the margin of ten).
-// The header's fidelity_tol is for model fidelity, which is reported, not
-// asserted.
-const HostGuestTolPermille = 40
+// of this or better (TestHostGuestToleranceMargin prints the minimum,
+// median and maximum over every VM of testdata/runs and keeps the margin of
+// ten; four points was the tolerance until a work-conserving run differed
+// by 0.42). The header's fidelity_tol is for model fidelity, which is
+// reported, not asserted.
+const HostGuestTolPermille = 50
 
 // finish completes the summary; with final set it also runs the whole-run
 // checks (host-vs-guest consistency) and returns their failure.
