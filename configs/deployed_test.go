@@ -10,8 +10,10 @@ import (
 	"github.com/friendly-vm/fvm/vocab"
 )
 
-// configs/deployed.json is what fvmd runs by default, and idle-pair.json
-// and idle-greedy.json what it runs with -pause-mode idle: the header the
+// configs/deployed.json is what fvmd runs by default (the work-conserving
+// pause), and so are idle-pair.json and idle-greedy.json with two FVMs and
+// beside a greedy VM; deployed-sleep.json is what it runs with -pause-mode
+// sleep and what a friendly process group runs: the header the
 // default controller of the pause mode writes declares exactly the model
 // of the file's FVMs (every model field but n and greedy, the run's
 // number of VMs and its greedy neighbours, and fidelity_tol, the run's
@@ -23,8 +25,9 @@ func TestDeployedIsTheDefaultController(t *testing.T) {
 		cfg    controller.Config
 	}{
 		{"deployed", controller.Default()},
-		{"idle-pair", controller.DefaultIdle()},
-		{"idle-greedy", controller.DefaultIdle()},
+		{"deployed-sleep", controller.DefaultSleep()},
+		{"idle-pair", controller.Default()},
+		{"idle-greedy", controller.Default()},
 	} {
 		t.Run(tc.config, func(t *testing.T) {
 			p, err := configs.LoadParams(tc.config)
@@ -66,7 +69,8 @@ func TestDeployedComparisonBites(t *testing.T) {
 		"alpha": func(c *controller.Config) { c.Alpha = 2 },
 		"theta": func(c *controller.Config) { c.ThetaPermille = 250 },
 		"delay": func(c *controller.Config) { c.Delay = 3 },
-		"dmin":  func(c *controller.Config) { c.Dmin, c.Safe = 2, 2 },
+		"dmin":  func(c *controller.Config) { c.Dmin, c.Safe = 3, 3 },
+		"pause": func(c *controller.Config) { c.IdlePause = false },
 	} {
 		c := controller.Default()
 		mutate(&c)

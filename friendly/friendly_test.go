@@ -97,7 +97,7 @@ func TestControlRefinesBesideABusyTask(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg := controller.Default()
+			cfg := controller.DefaultSleep()
 			core, err := controller.NewCore(cfg, 0, now())
 			if err != nil {
 				t.Fatal(err)
@@ -209,7 +209,7 @@ func TestRestore(t *testing.T) {
 	}
 	dir := t.TempDir()
 	tp := filepath.Join(dir, "g.jsonl")
-	core, _ := controller.NewCore(controller.Default(), 0, 0)
+	core, _ := controller.NewCore(controller.DefaultSleep(), 0, 0)
 	h := core.Header()
 	h.Kernel, h.Controller, h.Workload = "fake", Version, "busy"
 	w := trace.NewWriter(nil)
@@ -269,7 +269,7 @@ func TestRestore(t *testing.T) {
 // (cpu 30 and 10 ms, pause 40 and 60 ms) and two host events (25 and
 // 15 ms of task CPU).
 func TestSummarize(t *testing.T) {
-	core, _ := controller.NewCore(controller.Default(), 0, 0)
+	core, _ := controller.NewCore(controller.DefaultSleep(), 0, 0)
 	h := core.Header()
 	h.Kernel, h.Controller, h.Workload, h.PeriodUs = "fake", Version, "busy", 20000
 	const ms = 1_000_000

@@ -240,7 +240,7 @@ func kernelRelease() string {
 }
 
 // Header is the trace header of a friendly group: the controller core's
-// (the model it is held to: configs/deployed.json's, the duty host, the
+// (the model it is held to: configs/deployed-sleep.json's, the duty host, the
 // steal signal), with the group's CFS period as the actuation period, the
 // kernel and cgroup interface as the kernel, and the command as the
 // workload.

@@ -300,7 +300,7 @@ func reloadCmd(alpha, dmin, dmax int) commands.Command {
 func initialModel() gopter.Gen {
 	return gopter.CombineGens(gen.IntRange(0, 2), gen.IntRange(1, 2), gen.IntRange(0, 4), gen.IntRange(1, 7),
 		gen.IntRange(1, 20), gen.IntRange(1, 20), gen.IntRange(2, 5), gen.IntRange(0, 1000)).Map(func(v []any) cmdModel {
-		c := controller.Default()
+		c := controller.DefaultSleep() // dmin 1: init and safe may be drawn from 1..20
 		c.Rule, c.Signal, c.Delay = vocab.Rule(v[0].(int)), vocab.Signal(v[1].(int)), v[2].(int)
 		c.Beta, c.Mu, c.Delta = vocab.R(int64(v[3].(int)), 8), vocab.R(int64(v[3].(int)+8), 8), 1+v[3].(int)%3
 		c.Init, c.Safe = v[4].(int), v[5].(int)

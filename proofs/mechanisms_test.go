@@ -2,6 +2,7 @@ package proofs
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/friendly-vm/fvm/ref"
@@ -84,6 +85,59 @@ func TestPredictByHand(t *testing.T) {
 	for _, d := range pr.D[400:] {
 		if d[0] != d[1] || d[0] < 6 || d[0] > 13 {
 			t.Fatalf("pair left the synchronised cycle 6..13: %v", d)
+		}
+	}
+}
+
+// PredictTimed's longer windows, by hand: the one-FVM cycle of
+// TestPredictByHand (4..9, one decrease per 6 decisions) with the FVM
+// deciding once per k windows takes 6k windows an epoch, at the same mean
+// shares; the synchronised pair's cycle 6..13 with both FVMs at 3 windows
+// takes 24. With the windows of vocab.WindowNs, PredictTimed is Predict.
+func TestPredictTimedByHand(t *testing.T) {
+	one := loadParams(t, "idle-greedy")
+	one.Host, one.Theta, one.Dmin = vocab.Duty, vocab.R(1, 5), 1
+	for _, k := range []int64{1, 2, 3} {
+		pr, err := PredictTimed(one, []int{20}, 1200, []int64{k * vocab.WindowNs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(pr.MeanShares[0]-6.5/40) > 2e-3 || math.Abs(pr.EpochLen-float64(6*k)) > 1e-9 {
+			t.Errorf("one FVM deciding every %d windows: share %.4f, epoch %.2f; want %.4f, %d", k, pr.MeanShares[0], pr.EpochLen, 6.5/40, 6*k)
+		}
+	}
+	two := loadParams(t, "idle-pair")
+	two.Host, two.Theta, two.Dmin = vocab.Duty, vocab.R(1, 5), 1
+	pr, err := PredictTimed(two, []int{13, 13}, 2400, []int64{3 * vocab.WindowNs, 3 * vocab.WindowNs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.EpochLen != 24 || pr.Jain != 1 {
+		t.Errorf("pair deciding every 3 windows: epoch %.2f, Jain %v; want 24, 1", pr.EpochLen, pr.Jain)
+	}
+	a, err := Predict(two, []int{20, 6}, 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := PredictTimed(two, []int{20, 6}, 600, []int64{vocab.WindowNs, vocab.WindowNs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(a.D, b.D, slices.Equal) {
+		t.Error("PredictTimed at vocab.WindowNs differs from Predict")
+	}
+	for _, w := range [][]int64{{vocab.WindowNs}, {vocab.WindowNs, 0}} {
+		if _, err := PredictTimed(two, []int{20, 6}, 600, w); err == nil {
+			t.Errorf("window lengths %v: want an error", w)
+		}
+	}
+}
+
+// WindowNsOf: the period stretches a window only when it is longer.
+func TestWindowNsOf(t *testing.T) {
+	for _, tc := range []struct{ periodUs, want int64 }{{10_000, vocab.WindowNs}, {100_000, vocab.WindowNs}, {139_000, 139_000_000}} {
+		if got := WindowNsOf(tc.periodUs); got != tc.want {
+			t.Errorf("WindowNsOf(%d) = %d, want %d", tc.periodUs, got, tc.want)
 		}
 	}
 }

@@ -60,24 +60,107 @@ type Prediction struct {
 // Predict runs the synchronous-round model of p from demands init for the
 // given number of windows (each vocab.WindowNs long).
 func Predict(p *ref.Params, init []int, windows int) (Prediction, error) {
+	return PredictTimed(p, init, windows, nil)
+}
+
+// WindowNsOf is how long a VM's window lasts when its actuation period is
+// periodUs: the kernel closes a window only between two pauses, at least
+// vocab.WindowNs after the last one, so a period longer than that
+// stretches each window to about one period (uml-impl/README.md,
+// "Window").
+func WindowNsOf(periodUs int64) int64 {
+	return max(vocab.WindowNs, periodUs*1000)
+}
+
+// PredictTimed is Predict with FVM i deciding once per windowNs[i]
+// instead of once per vocab.WindowNs (nil: every FVM's window is
+// vocab.WindowNs, Predict). A window's sample is what the real one
+// measures: the host model's signal averaged over the window, against the
+// threshold; while the demands stay the same over a window that is the
+// model's own sample at those demands (so with every window vocab.WindowNs
+// long, PredictTimed is Predict), and under the shared host, which has no
+// per-FVM signal, the sample is the model's at the decision. The figures
+// still count time in windows of vocab.WindowNs: D[t] are the demands at
+// the start of window t, and a decrease counts in the window it falls in.
+func PredictTimed(p *ref.Params, init []int, windows int, windowNs []int64) (Prediction, error) {
 	if err := checkRun(p, init, windows); err != nil {
 		return Prediction{}, fmt.Errorf("predict: %w", err)
 	}
 	n := p.N()
+	if windowNs == nil {
+		windowNs = slices.Repeat([]int64{vocab.WindowNs}, n)
+	}
+	if len(windowNs) != n {
+		return Prediction{}, fmt.Errorf("predict: %d window lengths for %d FVMs", len(windowNs), n)
+	}
+	for i, w := range windowNs {
+		if w <= 0 {
+			return Prediction{}, fmt.Errorf("predict: FVM %d's window %d ns: want a positive length", i, w)
+		}
+	}
 	d := append([]int(nil), init...)
+	next := append([]int64(nil), windowNs...) // each FVM's next decision
+	// Each FVM's signal integrated over its window so far (signal x ns),
+	// and whether the demands changed in it.
+	integral := make([]float64, n)
+	changed := make([]bool, n)
+	now := int64(0)
+	advance := func(to int64) {
+		if to == now {
+			return
+		}
+		if p.Host != vocab.Shared {
+			for i, o := range p.Observe(d) {
+				sig := o.Steal
+				if p.Signal == vocab.VCT {
+					sig = o.VCT
+				}
+				integral[i] += sig.Float() * float64(to-now)
+			}
+		}
+		now = to
+	}
 	var pr Prediction
 	decreases := make([][]int, n)
 	mild := 0
+	var due []int
 	for t := range windows {
 		pr.D = append(pr.D, append([]int(nil), d...))
-		for i, x := range p.Samples(d, t%p.PhaseCount()) {
-			if x == vocab.Congested || x == vocab.Mild {
-				decreases[i] = append(decreases[i], t)
+		end := int64(t+1) * vocab.WindowNs
+		for {
+			at := slices.Min(next)
+			if at > end {
+				break
 			}
-			if x == vocab.Mild {
-				mild++
+			advance(at)
+			due = due[:0]
+			for i, x := range next {
+				if x == at {
+					due = append(due, i)
+				}
 			}
-			d[i], _ = p.ApplySym(i, d[i], x)
+			samples := p.Samples(d, t%p.PhaseCount())
+			before := append([]int(nil), d...)
+			for _, i := range due {
+				x := samples[i]
+				if changed[i] && p.Host != vocab.Shared {
+					x = averagedSample(p, i, integral[i]/float64(windowNs[i]), t%p.PhaseCount())
+				}
+				if x == vocab.Congested || x == vocab.Mild {
+					decreases[i] = append(decreases[i], t)
+				}
+				if x == vocab.Mild {
+					mild++
+				}
+				d[i], _ = p.ApplySym(i, d[i], x)
+				next[i] += windowNs[i]
+				integral[i], changed[i] = 0, false
+			}
+			if !slices.Equal(before, d) {
+				for i := range changed {
+					changed[i] = !slices.Contains(due, i) // a due FVM's next window starts now
+				}
+			}
 		}
 	}
 	pr.Figures = figuresOf(p, pr.D, decreases, lead(init))
@@ -86,6 +169,22 @@ func Predict(p *ref.Params, init []int, windows int) (Prediction, error) {
 		pr.Rate = DecreaseFactor(p, p.FVMs[lead(init)])
 	}
 	return pr, nil
+}
+
+// averagedSample is the sample of FVM i whose window's signal averaged
+// mean: Samples' rule (ref/host.go) on a mean instead of the signal at one
+// demand vector.
+func averagedSample(p *ref.Params, i int, mean float64, ph int) vocab.Symbol {
+	theta := p.Theta.Float()
+	switch {
+	case mean <= theta:
+		return vocab.Clear
+	case p.Rule == vocab.AIMDProp && mean/2 <= theta:
+		return vocab.Mild
+	case p.Rule == vocab.AIMDPhase && p.PhaseOf(i) != ph:
+		return vocab.Deferred
+	}
+	return vocab.Congested
 }
 
 // Simulated runs the reference model itself (sim.Simulate: every step an

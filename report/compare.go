@@ -99,8 +99,9 @@ const simSeed = 1
 
 // predictions lays out the second table: for every controller row's pair
 // and four run, the real utilisation, Jain index, convergence (seconds and
-// epochs) and epoch length beside proofs.Predict's for the model the
-// run's trace headers declare, from the same initial demands, over as many
+// epochs) and epoch length beside proofs.PredictTimed's for the model the
+// run's trace headers declare (each FVM deciding once per window, as long
+// as its declared period makes it), from the same initial demands, over as many
 // windows as the run's measured interval; and the epoch length of
 // proofs.Simulated on the same (the model with its delays, seed simSeed).
 func (c *Comparison) predictions() error {
@@ -147,24 +148,29 @@ func (c *Comparison) predictions() error {
 	return nil
 }
 
-// predictRun is proofs.Predict, and proofs.Simulated, for the model the
-// run in dir declares.
+// predictRun is proofs.PredictTimed, each FVM deciding once per window
+// as long as its declared actuation period makes it, and proofs.Simulated,
+// for the model the run in dir declares.
 func predictRun(dir string, s *runner.Summary) (proofs.Prediction, proofs.Figures, error) {
 	var headers []*trace.Header
 	var init []int
+	var windowNs []int64
 	for _, v := range s.VMs {
 		h, err := readHeader(filepath.Join(dir, v.Name+".jsonl"))
 		if err != nil {
 			return proofs.Prediction{}, proofs.Figures{}, err
 		}
 		headers, init = append(headers, h), append(init, h.InitD)
+		if v.Role == "fvm" {
+			windowNs = append(windowNs, proofs.WindowNsOf(h.PeriodUs))
+		}
 	}
 	p, err := refine.Params(headers...)
 	if err != nil {
 		return proofs.Prediction{}, proofs.Figures{}, fmt.Errorf("%s: %w", dir, err)
 	}
 	windows := int((s.IntervalS[1] - s.IntervalS[0]) * 1e9 / vocab.WindowNs)
-	pr, err := proofs.Predict(p, init, windows)
+	pr, err := proofs.PredictTimed(p, init, windows, windowNs)
 	if err != nil {
 		return pr, proofs.Figures{}, fmt.Errorf("%s: %w", dir, err)
 	}

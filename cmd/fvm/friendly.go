@@ -34,9 +34,10 @@ func newFriendlyCmd() *cobra.Command {
 		Short: "Run a command as a friendly process group: its own cgroup, the verified controller adapting its CPU quota",
 		Long: `friendly runs COMMAND in its own cgroup (cgroup v2 when the cpu controller is
 available there, else cgroup v1's cpu and cpuacct) and adapts the group's CPU quota
-with the same controller core as the guests' fvmd (configs/deployed.json: AIMD on
-steal > 1/5, demands 1/20..20/20 of one core): the group backs off when it loses more
-than a fifth of its time to other work, and grows when it does not. Needs root.
+with the same controller core as the guests' fvmd, at the sleeping pause's defaults
+(a throttled group sleeps; configs/deployed-sleep.json: AIMD on steal > 1/5, demands
+1/20..20/20 of one core): the group backs off when it loses more than a fifth of its
+time to other work, and grows when it does not. Needs root.
 
 The trace (DIR/NAME.jsonl, the format of fvm trace check) and the summary
 (DIR/summary.json) go to --out (default: a new directory in $TMPDIR, printed at the
@@ -50,7 +51,7 @@ runs on unthrottled.
   fvm trace check run`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg := controller.Default()
+			cfg := controller.DefaultSleep()
 			cfg.VM, cfg.N = vm, n
 			if initD > 0 {
 				cfg.Init = initD

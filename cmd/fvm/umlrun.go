@@ -105,7 +105,10 @@ at its deadline (its duration plus a minute) is killed and the run marked
 incomplete; what it wrote is kept. RUN_DIR (--out) receives one trace per VM
 (<name>.jsonl: the guest's events merged with host CPU events), raw/ (guest
 output) and summary.json. A line shows each guest's share while it runs.
---spec runs a JSON runner.Spec instead of the flags.`,
+The FVMs' pauses are work-conserving (--pause-mode idle, the default: the
+pause runs at host SCHED_IDLE, which needs root on the host); --pause-mode
+sleep takes sleeping pauses, without privilege. --spec runs a JSON
+runner.Spec instead of the flags.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			spec, err := f.toSpec()
@@ -153,7 +156,7 @@ output) and summary.json. A line shows each guest's share while it runs.
 	fl.StringVar(&f.beta, "beta", controller.Default().Beta.String(), "multiplicative decrease")
 	fl.IntVar(&f.cpu, "cpu", 0, "host CPU all guests are pinned to")
 	fl.IntVar(&f.nice, "nice", 0, "host nice value of the guests' processes (e.g. -10 to measure on a busy shared machine)")
-	fl.StringVar(&f.pauseMode, "pause-mode", controller.PauseModeSleep, "how the guests' kernels take a pause: sleep, or idle (work-conserving, host model duty-idle)")
+	fl.StringVar(&f.pauseMode, "pause-mode", controller.PauseModeIdle, "how the guests' kernels take a pause: idle (work-conserving, host model duty-idle; needs root), or sleep (host model duty)")
 	return c
 }
 
@@ -260,8 +263,10 @@ func newUMLExperimentCmd() *cobra.Command {
 		Use:   "experiment NAME",
 		Short: "Run a named experiment of the paper with both signals (vct, steal)",
 		Long: `experiment runs the named scenario once per signal (--signal both, the
-default; or vct or steal), each into OUT/NAME[-VARIANT]-SIGNAL/ (a RUN_DIR, as
-"fvm uml run" writes it), and prints a table: Jain index of the FVMs' shares,
+default; or vct or steal), each into OUT/NAME[-VARIANT]-SIGNAL[-idle]/ (a
+RUN_DIR, as "fvm uml run" writes it; -idle: the default, work-conserving pause,
+which needs root on the host; --pause-mode sleep for sleeping pauses), and
+prints a table: Jain index of the FVMs' shares,
 utilisation of the core, convergence time, and each VM's share, mean pause and
 the duty model's prediction. Experiments:
 ` + strings.Join(names, "\n"),
@@ -334,7 +339,7 @@ the duty model's prediction. Experiments:
 	c.Flags().StringVar(&sig, "signal", "both", "vct, steal or both")
 	c.Flags().DurationVar(&duration, "duration", 0, "length of each run (default: the experiment's)")
 	c.Flags().IntVar(&theta, "theta", -1, "threshold in permille for every run (default: each signal's)")
-	c.Flags().StringVar(&mode, "pause-mode", controller.PauseModeSleep, "how the guests' kernels take a pause: sleep, or idle (work-conserving, host model duty-idle; runs are named ...-idle)")
+	c.Flags().StringVar(&mode, "pause-mode", controller.PauseModeIdle, "how the guests' kernels take a pause: idle (work-conserving, host model duty-idle; needs root; runs are named ...-idle), or sleep (host model duty)")
 	c.Flags().StringVar(&ewma, "ewma", "", "EWMA weight of the newest window for every run (default: the controller's)")
 	c.Flags().IntVar(&nice, "nice", 0, "host nice value of the guests' processes (e.g. -10 to measure on a busy shared machine)")
 	c.Flags().BoolVar(&pollLog, "poll-log", false, "every fvmd writes its polls' timings to raw/NAME.polls (costs two clock reads a poll)")

@@ -52,7 +52,7 @@ func verifySteps(short bool) []verifyStep {
 		check("default", "Model checker: default configuration",
 			"The model (three identical FVMs, shared host, delayed feedback) is safe and converges to fair, efficient shares", false),
 		check("deployed", "Model checker: the deployed controller's configuration",
-			"What fvmd runs by default (duty host, steal, AIMD, delay bound and lost samples) is a verified configuration", false),
+			"What fvmd runs by default (the work-conserving pause: duty-idle host, steal, AIMD, delay bound and lost samples) is a verified configuration", false),
 		check("duty-vct", "Model checker: the paper's signal (VCT) on the duty host",
 			"The paper's VCT signal is not fair under pause actuation (a counterexample is the expected outcome)", true),
 		check("duty-steal", "Model checker: the steal signal on the duty host",
@@ -67,8 +67,9 @@ func verifySteps(short bool) []verifyStep {
 			evidence: proveEvidence},
 	}
 	// Short real runs of the two experiments the report needs, with the
-	// controller's default signal, then their refinement checks and reports.
-	signal := controller.Default().Signal.String()
+	// controller's defaults (signal and pause mode), then their refinement
+	// checks and reports.
+	def := controller.Default()
 	duration := "40s"
 	if short {
 		duration = "20s"
@@ -78,20 +79,31 @@ func verifySteps(short bool) []verifyStep {
 		"greedy": "A real FVM yields to a greedy guest, and its trace refines ref",
 	}
 	for _, exp := range []string{"pair", "greedy"} {
-		run := "{top}/uml-" + exp + "/" + exp + "-" + signal
+		name := runName(exp, def)
+		run := "{top}/uml-" + exp + "/" + name
 		steps = append(steps,
-			verifyStep{name: "uml-" + exp, title: "Real UML run: " + exp + " (signal " + signal + ")", needUML: true,
-				args: []string{"uml", "experiment", exp, "--signal", signal, "--duration", duration, "--out", "{out}"}},
+			verifyStep{name: "uml-" + exp, title: "Real UML run: " + exp + " (signal " + def.Signal.String() + ", pause mode " + def.PauseMode() + ")", needUML: true,
+				args: []string{"uml", "experiment", exp, "--signal", def.Signal.String(), "--pause-mode", def.PauseMode(), "--duration", duration, "--out", "{out}"}},
 			verifyStep{name: "trace-" + exp, title: "", needUML: true, claim: claims[exp], needs: []string{"uml-" + exp},
 				args: []string{"trace", "check", "--no-loss", run},
 				evidence: func(dir string) (string, error) {
-					return runEvidence(filepath.Join(filepath.Dir(dir), "uml-"+exp, exp+"-"+signal))
+					return runEvidence(filepath.Join(filepath.Dir(dir), "uml-"+exp, name))
 				}},
 			verifyStep{name: "report-" + exp, title: "", needUML: true,
-				args: []string{"report", run}, images: []string{"../uml-" + exp + "/" + exp + "-" + signal + "/share.png", "../uml-" + exp + "/" + exp + "-" + signal + "/demand.png"}},
+				args: []string{"report", run}, images: []string{"../uml-" + exp + "/" + name + "/share.png", "../uml-" + exp + "/" + name + "/demand.png"}},
 		)
 	}
 	return steps
+}
+
+// runName is the directory `fvm uml experiment` gives the experiment's
+// run with controller configuration c.
+func runName(exp string, c controller.Config) string {
+	e, err := runner.Lookup(exp)
+	if err != nil {
+		panic(err) // the experiments verify names are built in
+	}
+	return e.Specs(c, 0, "")[0].Name
 }
 
 func newVerifyCmd() *cobra.Command {

@@ -93,17 +93,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&c.VM, "vm", c.VM, "this VM's index in the run (0-based)")
 	fs.IntVar(&c.N, "n", c.N, "number of VMs in the run")
 	fs.TextVar(&c.Signal, "signal", c.Signal, "congestion signal: steal or vct")
-	fs.IntVar(&theta, "theta", -1, fmt.Sprintf("threshold in permille (default %d for steal, %d with -pause-mode idle, %d for vct)", controller.DefaultTheta(vocab.Steal, false), controller.DefaultTheta(vocab.Steal, true), controller.DefaultTheta(vocab.VCT, false)))
+	fs.IntVar(&theta, "theta", -1, fmt.Sprintf("threshold in permille (default %d for steal, %d with -pause-mode sleep, %d for vct)", controller.DefaultTheta(vocab.Steal, true), controller.DefaultTheta(vocab.Steal, false), controller.DefaultTheta(vocab.VCT, false)))
 	fs.TextVar(&c.Rule, "rule", c.Rule, "rule: aimd, mimd or aiad")
 	fs.IntVar(&c.U, "u", c.U, "demand units per core (a divisor of 1000): a demand d is d/u of the core")
 	fs.IntVar(&c.Alpha, "alpha", c.Alpha, "additive increase, in units of 1/u of the core")
 	fs.TextVar(&c.Beta, "beta", c.Beta, "multiplicative decrease factor (a/b or decimal)")
 	fs.TextVar(&c.Mu, "mu", c.Mu, "multiplicative increase factor (mimd)")
 	fs.IntVar(&c.Delta, "delta", c.Delta, "additive decrease (aiad), in units of 1/u of the core")
-	fs.IntVar(&c.Dmin, "dmin", c.Dmin, fmt.Sprintf("lowest demand, in units of 1/u of the core (%d with -pause-mode idle)", controller.DefaultIdle().Dmin))
+	fs.IntVar(&c.Dmin, "dmin", c.Dmin, fmt.Sprintf("lowest demand, in units of 1/u of the core (%d with -pause-mode sleep)", controller.DefaultSleep().Dmin))
 	fs.IntVar(&c.Dmax, "dmax", c.Dmax, "highest demand, in units of 1/u of the core")
 	fs.IntVar(&c.Init, "init", c.Init, "initial demand, in units of 1/u of the core")
-	fs.IntVar(&c.Safe, "safe", c.Safe, fmt.Sprintf("demand held while blind, in units of 1/u of the core (%d with -pause-mode idle)", controller.DefaultIdle().Safe))
+	fs.IntVar(&c.Safe, "safe", c.Safe, fmt.Sprintf("demand held while blind, in units of 1/u of the core (%d with -pause-mode sleep)", controller.DefaultSleep().Safe))
 	fs.IntVar(&c.Delay, "delay", c.Delay, "delay bound: windows a window may wait before it is given up (a gap)")
 	fs.TextVar(&c.EWMA, "ewma", c.EWMA, "EWMA weight of the newest window (1: none)")
 	fs.Int64Var(&c.HoldAfterNs, "hold-after-ns", c.HoldAfterNs, "hold the safe demand after this much silence")
@@ -113,7 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.TextVar(&c.FidelityTol, "fidelity-tol", c.FidelityTol, "tolerance (fraction of the core) declared in the header for model fidelity")
 	fs.StringVar(&o.workload, "workload", "", "workload description for the header")
 	fs.IntVar(&o.periodUs, "period-us", 0, "set the actuation period first (0: leave it)")
-	fs.StringVar(&o.pauseMode, "pause-mode", c.PauseMode(), "how the kernel takes a pause: sleep (host model duty) or idle (work-conserving, at host SCHED_IDLE: host model duty-idle)")
+	fs.StringVar(&o.pauseMode, "pause-mode", c.PauseMode(), "how the kernel takes a pause: idle (work-conserving, at host SCHED_IDLE: host model duty-idle; the host must run the VM with CAP_SYS_NICE) or sleep (host model duty)")
 	fs.DurationVar(&o.flushEvery, "flush-every", time.Second, "write the trace's lines at most this often (and at exit; 0: after every poll)")
 	fs.StringVar(&o.pollLog, "poll-log", "", "at exit, write one line per poll with its timings (host ns: start, read, decided and actuated, traced; windows read, newest seq)")
 	fs.StringVar(&o.stats, "stats", "", "at exit, write the daemon's own CPU time and poll count here (JSON)")
@@ -135,18 +135,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if theta < 0 {
 		c.ThetaPermille = controller.DefaultTheta(c.Signal, idle)
 	}
-	if idle {
-		// The work-conserving pause's own defaults (controller.DefaultIdle)
-		// for the demand bounds not given on the command line.
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		d := controller.DefaultIdle()
-		if !set["dmin"] {
-			c.Dmin = d.Dmin
-		}
-		if !set["safe"] {
-			c.Safe = d.Safe
-		}
+	// Each pause mode has its own demand bounds (controller.DefaultFor):
+	// those not given on the command line are the mode's.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	d := controller.DefaultFor(idle)
+	if !set["dmin"] {
+		c.Dmin = d.Dmin
+	}
+	if !set["safe"] {
+		c.Safe = d.Safe
 	}
 	if o.interval <= 0 {
 		return o, fmt.Errorf("-interval %v: must be positive", o.interval)

@@ -111,7 +111,7 @@ func writeRun(t *testing.T) string {
 	if err := friendly.WriteJSON(filepath.Join(dir, "spec.json"), spec); err != nil {
 		t.Fatal(err)
 	}
-	core, _ := controller.NewCore(controller.Default(), 0, 0)
+	core, _ := controller.NewCore(controller.DefaultSleep(), 0, 0)
 	h := core.Header()
 	h.PeriodUs, h.Kernel, h.Controller, h.Workload = 20000, "test", friendly.Version, "spin"
 	evs := []trace.Event{

@@ -124,8 +124,8 @@ func runReal(t *testing.T, name string, d time.Duration) *Summary {
 		t.Errorf("%s does not refine ref: %s", s.Name, s.RefineFailure)
 	}
 	for _, p := range s.Participants {
-		if p.Role == Friendly && (p.MaxDelay > int64(controller.Default().Delay) || p.GapWindows > 0) {
-			t.Errorf("%s: max feedback delay %d windows (bound %d), %d windows lost", p.Name, p.MaxDelay, controller.Default().Delay, p.GapWindows)
+		if p.Role == Friendly && (p.MaxDelay > int64(controller.DefaultSleep().Delay) || p.GapWindows > 0) {
+			t.Errorf("%s: max feedback delay %d windows (bound %d), %d windows lost", p.Name, p.MaxDelay, controller.DefaultSleep().Delay, p.GapWindows)
 		}
 	}
 	return s

@@ -114,7 +114,7 @@ func (s *Spec) Prepare() error {
 		errs = append(errs, fmt.Errorf("probe period %v, work %v: want 0 < work < period", s.Probe.Period, s.Probe.Work))
 	}
 	seen := map[string]bool{}
-	cfg := controller.Default()
+	cfg := controller.DefaultSleep()
 	for _, p := range s.Participants {
 		if !reName.MatchString(p.Name) || seen[p.Name] {
 			errs = append(errs, fmt.Errorf("participant name %q: want a unique name of 1-32 letters, digits, - or _", p.Name))
@@ -166,7 +166,7 @@ type Experiment struct {
 }
 
 func f(name string, pct int) Participant {
-	c := controller.Default()
+	c := controller.DefaultSleep()
 	return Participant{Name: name, Role: Friendly, Workload: Spin, Init: max(c.Dmin, pct*c.U/100)}
 }
 

@@ -20,15 +20,17 @@ type scaleRun struct {
 
 // scaleRuns are the results under testdata/check that MODEL.md cites.
 var scaleRuns = []scaleRun{
-	{"deployed-u100-safety.json", "fvm check --config deployed --u 100 --capacity 100 --dmax 100 --alpha 5 --dmin 5 --liveness=false --result F",
-		"the deployed controller at its former granularity u = 100 (the same 5% step)"},
-	{"deployed-u100-nosym.json", "fvm check --config deployed --u 100 --capacity 100 --dmax 100 --alpha 5 --dmin 5 --liveness=false --symmetry=false --result F",
+	{"deployed-sleep-u100-safety.json", "fvm check --config deployed-sleep --u 100 --capacity 100 --dmax 100 --alpha 5 --dmin 5 --liveness=false --result F",
+		"the sleeping pause's controller at its former granularity u = 100 (the same 5% step)"},
+	{"deployed-sleep-u100-nosym.json", "fvm check --config deployed-sleep --u 100 --capacity 100 --dmax 100 --alpha 5 --dmin 5 --liveness=false --symmetry=false --result F",
 		"the same without symmetry: the states the liveness graph would hold"},
+	{"deployed-sleep-n4-safety.json", "fvm check --config deployed-sleep --n 4 --liveness=false --result F",
+		"four FVMs at the sleeping pause's parameters"},
 	{"deployed-n4-safety.json", "fvm check --config deployed --n 4 --liveness=false --result F",
-		"four FVMs at the deployed parameters"},
+		"four FVMs at the deployed (work-conserving) parameters"},
 }
 
-// Scale renders MODEL.md's block on the deployed configuration at larger
+// Scale renders MODEL.md's block on the deployed configurations at larger
 // sizes, from the committed results.
 func Scale(root string) (string, error) {
 	var rows [][]string

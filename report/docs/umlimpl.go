@@ -22,18 +22,20 @@ func experiments(string) (string, error) {
 	return report.MarkdownTable([]string{"name", "question", "default length"}, rows), nil
 }
 
-// controllerDefaults renders controller.Default, what fvmd runs.
+// controllerDefaults renders controller.Default, what fvmd runs, and
+// where the sleeping pause's defaults (controller.DefaultSleep) differ.
 func controllerDefaults(string) (string, error) {
-	c, ci := controller.Default(), controller.DefaultIdle()
+	c, cs := controller.Default(), controller.DefaultSleep()
 	rows := [][]string{
+		{"pause mode", c.PauseMode(), "work-conserving: during the pause the VM's host processes run at SCHED_IDLE (host model duty-idle)"},
 		{"demand units per core `u`", fmt.Sprint(c.U), fmt.Sprintf("a demand d is d/%d of a core; the pause is 1000 − 1000·d/u permille", c.U)},
-		{"demands `dmin`..`dmax`, initial, safe", fmt.Sprintf("%d..%d, %d, %d", c.Dmin, c.Dmax, c.Init, c.Safe), fmt.Sprintf("pause %d‰ at dmin (the kernel's maximum is %d‰)", vocab.PausePermille(c.U, c.Dmin), vocab.MaxPausePermille)},
+		{"demands `dmin`..`dmax`, initial, safe", fmt.Sprintf("%d..%d, %d, %d", c.Dmin, c.Dmax, c.Init, c.Safe), fmt.Sprintf("pause %d‰ at dmin (the kernel's maximum is %d‰); the FVM keeps at least dmin/2u beside a greedy VM", vocab.PausePermille(c.U, c.Dmin), vocab.MaxPausePermille)},
 		{"rule", fmt.Sprintf("%v, α = %d, β = %v", c.Rule, c.Alpha, c.Beta), ""},
-		{"signal, threshold", fmt.Sprintf("%v > %d‰ (VCT: > %d‰)", c.Signal, c.ThetaPermille, controller.DefaultTheta(vocab.VCT, false)), "congested when the window's signal exceeds the threshold"},
+		{"signal, threshold", fmt.Sprintf("%v > %d‰ (VCT: > %d‰)", c.Signal, c.ThetaPermille, controller.DefaultTheta(vocab.VCT, true)), "congested when the window's signal exceeds the threshold; the greedy VM keeps 85% iff θ < 100‰"},
 		{"delay bound `delay`", fmt.Sprintf("%d windows", c.Delay), "a window older than this when read is dropped (a `gap`): the model's loss"},
 		{"smoothing `ewma`", c.EWMA.String(), "1: none"},
-		{"work-conserving pause (`-pause-mode idle`)", fmt.Sprintf("%v > %d‰, demands %d..%d, safe %d", ci.Signal, ci.ThetaPermille, ci.Dmin, ci.Dmax, ci.Safe),
-			"controller.DefaultIdle, configs/idle-pair.json: the greedy VM keeps 85% iff θ < 100‰, and the FVM at least dmin/2u"},
+		{"sleeping pause (`-pause-mode sleep`)", fmt.Sprintf("%v > %d‰, demands %d..%d, safe %d", cs.Signal, cs.ThetaPermille, cs.Dmin, cs.Dmax, cs.Safe),
+			"controller.DefaultSleep, configs/deployed-sleep.json (host model duty): needs no privilege; what a friendly process group runs"},
 		{"hold after silence, after garbage", fmt.Sprintf("%v, %d windows in a row", c.HoldAfterNs/1e9, c.HoldGarbage), "the safe demand (seconds of silence)"},
 	}
 	return report.MarkdownTable([]string{"parameter", "default", "meaning"}, rows), nil

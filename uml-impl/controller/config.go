@@ -97,47 +97,52 @@ func Rules() []vocab.Rule { return []vocab.Rule{vocab.AIMD, vocab.MIMD, vocab.AI
 
 // Default returns the default configuration, the one configs/deployed.json
 // describes and the model checker verifies (a test keeps the two equal):
-// U=20 (demands in steps of 5% of a core), AIMD alpha=1 beta=1/2 on
-// steal > 200 permille, demands 1..20 (pause 950..0 permille), delay bound
-// 2 windows (the real system's measured delay; a window older than that is
-// given up and traced as a gap).
+// the work-conserving pause (host model duty-idle: the pause runs at host
+// SCHED_IDLE instead of sleeping, so the core idles only when no VM wants
+// it). U=20 (demands in steps of 5% of a core), AIMD alpha=1 beta=1/2 on
+// steal > 75 permille of the normal-priority part of the window, demands
+// 2..20 (pause 900..0 permille), delay bound 2 windows (the real system's
+// measured delay; a window older than that is given up and traced as a
+// gap). On duty-idle, beside an always-awake greedy VM steal = r/2 and the
+// demand ceiling (proofs/mechanisms.md, Theorem 18) leaves the greedy VM
+// 85% iff θ < 100‰; the lowest demand of 2 keeps the FVM at least 5%.
+// The pause needs the host's CAP_SYS_NICE (a process may drop to
+// SCHED_IDLE but not come back without it) and, for several VMs on one
+// host, CAP_SYS_ADMIN (uml-impl/README.md); DefaultSleep needs neither.
 func Default() Config {
+	c := DefaultSleep()
+	c.IdlePause, c.ThetaPermille, c.Dmin, c.Safe = true, DefaultTheta(vocab.Steal, true), 2, 2
+	return c
+}
+
+// DefaultSleep returns the default configuration of the sleeping pause
+// (host model duty), the one configs/deployed-sleep.json describes and the
+// model checker verifies: Default's, with the pause sleeping, steal > 200
+// permille of wall time and demands from 1 (pause at most 950 permille).
+// It needs no privilege, and it is what a friendly process group runs (CFS
+// bandwidth control throttles a group as a sleeping pause does).
+func DefaultSleep() Config {
 	return Config{
 		VM: 0, N: 1, U: 20, Dmin: 1, Dmax: 20, Init: 20, Safe: 1,
 		Rule: vocab.AIMD, Alpha: 1, Beta: vocab.R(1, 2), Mu: vocab.R(2, 1), Delta: 1,
-		Signal: vocab.Steal, ThetaPermille: 200, EWMA: vocab.R(1, 1),
+		Signal: vocab.Steal, ThetaPermille: DefaultTheta(vocab.Steal, false), EWMA: vocab.R(1, 1),
 		Delay: 2, WindowNs: vocab.WindowNs, HoldAfterNs: 1_000_000_000, HoldGarbage: 3,
 		FidelityTol: vocab.R(1, 10),
 	}
 }
 
-// DefaultIdle returns the default configuration of the work-conserving
-// pause, the one configs/idle-pair.json and idle-greedy.json describe and
-// the model checker verifies (a test keeps them equal): Default's, with the
-// pause at host SCHED_IDLE (host model duty-idle), steal > 75 permille and
-// demands from 2 (pause at most 900 permille). On duty-idle the steal
-// signal is measured over the normal-priority part, so beside an
-// always-awake greedy VM steal = r/2 and the demand ceiling (proofs/
-// mechanisms.md, Theorem 18) leaves the greedy VM 85% iff θ < 100‰; the
-// lowest demand of 2 keeps the FVM at least 5%.
-func DefaultIdle() Config {
-	c := Default()
-	c.IdlePause, c.ThetaPermille, c.Dmin, c.Safe = true, DefaultTheta(vocab.Steal, true), 2, 2
-	return c
-}
-
 // DefaultFor returns the default configuration of a pause mode: Default
-// or DefaultIdle.
+// (idle, work-conserving) or DefaultSleep.
 func DefaultFor(idle bool) Config {
 	if idle {
-		return DefaultIdle()
+		return Default()
 	}
-	return Default()
+	return DefaultSleep()
 }
 
 // DefaultTheta returns the default threshold for a signal and pause mode
 // (idle: work-conserving), in permille: for the work-conserving pause on
-// steal DefaultIdle's 75; otherwise steal > 20% of wall time, or VCT > 1.5
+// steal Default's 75; otherwise steal > 20% of wall time, or VCT > 1.5
 // (the duty-vct model configuration's). For steal with a sleeping pause, the duty model puts a lone FVM beside a
 // greedy VM at steal = r/2, so AIMD keeps it between r = θ and 2θ and the
 // greedy VM gets about 1 − 0.75θ of the core: θ = 200‰ leaves it 85%

@@ -36,7 +36,7 @@ func wins(from, to uint64, steal int) []Window {
 }
 
 func testConfig() Config {
-	c := Default()
+	c := DefaultSleep()
 	c.VM, c.N = 1, 2
 	c.U, c.Dmin, c.Dmax, c.Init, c.Safe = 20, 1, 20, 10, 1
 	c.Alpha, c.Beta = 1, vocab.R(1, 2)
@@ -144,9 +144,10 @@ func TestParsePauseMode(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	if d := Default(); d.Validate() != nil {
-		err := d.Validate()
-		t.Fatalf("default config: %v", err)
+	for _, d := range []Config{Default(), DefaultSleep()} {
+		if err := d.Validate(); err != nil {
+			t.Fatalf("default config (pause mode %s): %v", d.PauseMode(), err)
+		}
 	}
 	tests := []struct {
 		name   string

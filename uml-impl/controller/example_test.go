@@ -21,7 +21,7 @@ func window(seq uint64, steal uint64) controller.Window {
 // trace events; here a read repeats window 1, brings 2 and 3, and the
 // third read shows nothing new for more than a second.
 func ExampleCore() {
-	cfg := controller.Default() // U=20, AIMD +1 / x1/2, steal > 200‰
+	cfg := controller.Default() // U=20, AIMD +1 / x1/2, steal > 75‰, safe demand 2
 	core, err := controller.NewCore(cfg, 0, 0)
 	if err != nil {
 		fmt.Println(err)
@@ -53,5 +53,5 @@ func ExampleCore() {
 	// decide on window 2: d 10 -> 11 (increase), pause 450‰
 	// sample 3 steal 10‰ congested false
 	// decide on window 3: d 11 -> 12 (increase), pause 400‰
-	// decide on window 0: d 12 -> 1 (hold), pause 950‰
+	// decide on window 0: d 12 -> 2 (hold), pause 900‰
 }

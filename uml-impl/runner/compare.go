@@ -54,8 +54,8 @@ func Mechanisms() []Mechanism {
 		{Name: BaselineNice19, Baseline: BaselineNice19, Description: "no controller, the guest and its session's autogroup at nice 19"},
 		{Name: BaselineSchedIdle, Baseline: BaselineSchedIdle, Description: "no controller, every thread at SCHED_IDLE (chrt --idle), the autogroup untouched"},
 		{Name: "vct", Signal: vocab.VCT, Description: "the paper's AIMD on virtual clock time, sleeping pause"},
-		{Name: "steal", Signal: vocab.Steal, Description: "AIMD on steal, sleeping pause (the default)"},
-		{Name: "steal-idle", Signal: vocab.Steal, IdlePause: true, Description: "AIMD on steal, work-conserving pause (pause_mode idle)"},
+		{Name: "steal", Signal: vocab.Steal, Description: "AIMD on steal, sleeping pause (--pause-mode sleep)"},
+		{Name: "steal-idle", Signal: vocab.Steal, IdlePause: true, Description: "AIMD on steal, work-conserving pause (pause_mode idle, the default)"},
 	}
 }
 

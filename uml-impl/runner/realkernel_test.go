@@ -66,7 +66,7 @@ func kernelPath(t *testing.T) string {
 }
 
 // runExperimentFor runs the experiment for d with the default controller
-// of the pause mode (idle: work-conserving, controller.DefaultIdle).
+// of the pause mode (idle: work-conserving, controller.Default; else controller.DefaultSleep).
 func runExperimentFor(t *testing.T, name string, d time.Duration, idle bool) *Summary {
 	t.Helper()
 	k := kernelPath(t)
@@ -223,7 +223,7 @@ func TestRealGreedyIsFriendly(t *testing.T) {
 }
 
 // The work-conserving pause at its default configuration
-// (controller.DefaultIdle): the targets are fairness (Jain >= 0.99),
+// (controller.Default, the default pause): the targets are fairness (Jain >= 0.99),
 // efficiency (utilisation >= 0.95) and convergence within 10 s for pair
 // and four, and beside a greedy guest the greedy guest keeps 85% while the
 // FVM keeps 5%.

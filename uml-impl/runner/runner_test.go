@@ -363,13 +363,13 @@ func TestRecordedRuns(t *testing.T) {
 	// lessFairThanSteal: under pause actuation VCT-threshold AIMD is
 	// anti-fair (spec/MODEL.md), so the VCT run of an experiment ends less
 	// fair than its steal run.
-	lessFairThanSteal := func(exp string) func(s *Summary) string {
+	lessFairThanSteal := func(stealRun string) func(s *Summary) string {
 		return func(s *Summary) string {
-			st, err := ReadSummary("../../testdata/runs/" + exp + "-steal")
+			st, err := ReadSummary("../../testdata/runs/" + stealRun)
 			if err != nil {
 				return err.Error()
 			}
-			return check(s.JainFVM < st.JainFVM, "%s: Jain %.4f on VCT, want below the steal run's %.4f", exp, s.JainFVM, st.JainFVM)
+			return check(s.JainFVM < st.JainFVM, "Jain %.4f on VCT, want below that of the steal run %s, %.4f", s.JainFVM, stealRun, st.JainFVM)
 		}
 	}
 	jainAtLeast := func(min float64) func(s *Summary) string {
@@ -377,41 +377,59 @@ func TestRecordedRuns(t *testing.T) {
 			return check(s.JainFVM >= min, "Jain %.4f of the FVMs' shares, want >= %.2f", s.JainFVM, min)
 		}
 	}
-	verdicts := map[string]func(s *Summary) string{
-		// The steal signal is fair (TestRealPairIsFair, TestRealFourIsFair),
-		// also while FVMs join and leave.
-		"pair-steal":       jainAtLeast(0.95),
-		"four-steal":       jainAtLeast(0.98),
-		"join-leave-steal": jainAtLeast(0.95),
-		"pair-vct":         lessFairThanSteal("pair"),
-		"four-vct":         lessFairThanSteal("four"),
-		"join-leave-vct":   lessFairThanSteal("join-leave"),
-		"hetero-vct":       lessFairThanSteal("hetero"),
-		// alpha/(1-beta) 4 against 2: the larger increase gets more.
-		"hetero-steal": func(s *Summary) string {
-			a, b := s.VMs[0], s.VMs[1]
-			return check(b.Share > a.Share, "B (alpha 2) share %.3f, want above A's (alpha 1) %.3f", b.Share, a.Share)
-		},
-		// A friendly VM yields to a greedy one (TestRealGreedyIsFriendly).
-		"greedy-steal": func(s *Summary) string { return friendly(s) },
-		"greedy-vct":   func(s *Summary) string { return friendly(s) },
-		// The same controller backs off beside a memory- or I/O-heavy
-		// neighbour: below its fair share, and below the neighbour's.
-		"pressure-mem-steal": backsOff,
-		"pressure-mem-vct":   backsOff,
-		"pressure-io-steal":  backsOff,
-		"pressure-io-vct":    backsOff,
-		// Alone, the controller leaves its VM the core.
-		"overhead-on-steal":  aloneGetsCore,
-		"overhead-on-vct":    aloneGetsCore,
-		"overhead-off-steal": aloneGetsCore,
-		"overhead-off-vct":   aloneGetsCore,
-	}
-	for _, name := range []string{"30-60-100", "50-100", "50-50", "70-100"} {
-		for _, sig := range []string{"steal", "vct"} {
-			verdicts["fidelity-"+name+"-"+sig] = dutyModelHolds
+	// Each experiment with both pauses: the sleeping one (runs NAME-SIGNAL)
+	// and the default, work-conserving one (NAME-SIGNAL-idle).
+	verdicts := map[string]func(s *Summary) string{}
+	for _, mode := range []string{"", "-idle"} {
+		for run, v := range map[string]func(s *Summary) string{
+			"pair-vct":       lessFairThanSteal("pair-steal" + mode),
+			"four-vct":       lessFairThanSteal("four-steal" + mode),
+			"join-leave-vct": lessFairThanSteal("join-leave-steal" + mode),
+			"hetero-vct":     lessFairThanSteal("hetero-steal" + mode),
+			// alpha/(1-beta) 4 against 2: the larger increase gets more.
+			"hetero-steal": func(s *Summary) string {
+				a, b := s.VMs[0], s.VMs[1]
+				return check(b.Share > a.Share, "B (alpha 2) share %.3f, want above A's (alpha 1) %.3f", b.Share, a.Share)
+			},
+			// A friendly VM yields to a greedy one.
+			"greedy-vct": friendly,
+			// The same controller backs off beside a memory- or I/O-heavy
+			// neighbour: below its fair share, and below the neighbour's.
+			"pressure-mem-steal": backsOff,
+			"pressure-mem-vct":   backsOff,
+			"pressure-io-steal":  backsOff,
+			"pressure-io-vct":    backsOff,
+			// Alone, the controller leaves its VM the core.
+			"overhead-on-steal":  aloneGetsCore,
+			"overhead-on-vct":    aloneGetsCore,
+			"overhead-off-steal": aloneGetsCore,
+			"overhead-off-vct":   aloneGetsCore,
+		} {
+			verdicts[run+mode] = v
+		}
+		// Pinned pauses: the shares the run's declared host model (duty or
+		// duty-idle) predicts.
+		for _, name := range []string{"30-60-100", "50-100", "50-50", "70-100"} {
+			for _, sig := range []string{"steal", "vct"} {
+				verdicts["fidelity-"+name+"-"+sig+mode] = dutyModelHolds
+			}
 		}
 	}
+	// The sleeping pause: steal is fair (TestRealPairIsFair,
+	// TestRealFourIsFair), also while FVMs join and leave, and friendly
+	// (TestRealGreedyIsFriendly).
+	verdicts["pair-steal"] = jainAtLeast(0.95)
+	verdicts["four-steal"] = jainAtLeast(0.98)
+	verdicts["join-leave-steal"] = jainAtLeast(0.95)
+	verdicts["greedy-steal"] = friendly
+	// The work-conserving pause, the default: fair, full and converged
+	// within 10 s (TestRealIdlePairIsFairAndFull, ...FourIsFairAndFull),
+	// fair while FVMs join and leave, and beside a greedy guest the greedy
+	// guest keeps 85% and the FVM 5% (TestRealIdleGreedyIsFriendly).
+	verdicts["pair-steal-idle"] = fairAndFull
+	verdicts["four-steal-idle"] = fairAndFull
+	verdicts["join-leave-steal-idle"] = jainAtLeast(0.95)
+	verdicts["greedy-steal-idle"] = friendlyAndNotStarved
 	compared, err := CompareSpecs("", []int{100, 200, 300}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -589,6 +607,27 @@ func dutyModelHolds(s *Summary) string {
 	for _, v := range s.VMs {
 		if math.Abs(v.Share-v.DutyShare) > 0.1 {
 			return fmt.Sprintf("%s: share %.3f, duty model %.3f: more than 0.1 apart", v.Name, v.Share, v.DutyShare)
+		}
+	}
+	return ""
+}
+
+// fairAndFull: the targets of the work-conserving pause for identical
+// FVMs: Jain >= 0.99, utilisation >= 0.95, convergence within 10 s.
+func fairAndFull(s *Summary) string {
+	return check(s.JainFVM >= 0.99 && s.Utilisation >= 0.95 && s.ConvergenceS >= 0 && s.ConvergenceS <= 10,
+		"Jain %.4f, utilisation %.3f, convergence %.0f s: want >= 0.99, >= 0.95, within 10 s", s.JainFVM, s.Utilisation, s.ConvergenceS)
+}
+
+// friendlyAndNotStarved: beside a greedy guest, the greedy guest keeps at
+// least 85% and the FVM at least 5%.
+func friendlyAndNotStarved(s *Summary) string {
+	for _, v := range s.VMs {
+		if v.Role == "fvm" && v.Share < 0.05 {
+			return fmt.Sprintf("FVM %s share %.3f, want >= 0.05", v.Name, v.Share)
+		}
+		if v.Role == "greedy" && v.Share < 0.85 {
+			return fmt.Sprintf("greedy %s share %.3f, want >= 0.85", v.Name, v.Share)
 		}
 	}
 	return ""

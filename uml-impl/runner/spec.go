@@ -42,6 +42,18 @@ type VM struct {
 	Controller controller.Config `json:"controller"`
 }
 
+// idlePausers counts the guests that take work-conserving pauses: those
+// with a controller that may pause (not greedy) in pause mode idle.
+func (s *Spec) idlePausers() int {
+	n := 0
+	for _, v := range s.VMs {
+		if v.Controller.IdlePause && !v.Greedy && !v.NoController && v.Baseline == "" {
+			n++
+		}
+	}
+	return n
+}
+
 // Spec is one run.
 type Spec struct {
 	Name     string        `json:"name"`
