@@ -131,6 +131,11 @@ func runComparison(cmd *cobra.Command, kf *umlKernelFlags, out string, sweep []i
 	if len(todo) == 0 {
 		return nil
 	}
+	for _, r := range todo {
+		if err := r.Spec.CheckPrivileges(); err != nil {
+			return badInput(err)
+		}
+	}
 	k, bins, clean, err := prepareRuns(ctx, kf, cmd.ErrOrStderr())
 	if err != nil {
 		return err

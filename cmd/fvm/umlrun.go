@@ -118,6 +118,9 @@ runner.Spec instead of the flags.`,
 			if f.out == "" {
 				return badInput(errors.New("--out RUN_DIR is required"))
 			}
+			if err := spec.CheckPrivileges(); err != nil {
+				return badInput(err)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			k, bins, clean, err := prepareRuns(ctx, &f.kf, cmd.ErrOrStderr())
@@ -287,20 +290,12 @@ the duty model's prediction. Experiments:
 				}
 				sigs = []vocab.Signal{s}
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			k, bins, clean, err := prepareRuns(ctx, &kf, cmd.ErrOrStderr())
+			idle, err := parsePauseMode(mode)
 			if err != nil {
-				return err
+				return badInput(err)
 			}
-			defer clean()
-			var results []*runner.Result
-			var incomplete []string
+			var bases []controller.Config
 			for _, s := range sigs {
-				idle, err := parsePauseMode(mode)
-				if err != nil {
-					return badInput(err)
-				}
 				base := runner.Base(s, idle)
 				if theta >= 0 {
 					base.ThetaPermille = theta
@@ -310,6 +305,23 @@ the duty model's prediction. Experiments:
 						return badInput(fmt.Errorf("--ewma: %w", err))
 					}
 				}
+				for _, spec := range e.Specs(base, duration, "") {
+					if err := spec.CheckPrivileges(); err != nil {
+						return badInput(err)
+					}
+				}
+				bases = append(bases, base)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			k, bins, clean, err := prepareRuns(ctx, &kf, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer clean()
+			var results []*runner.Result
+			var incomplete []string
+			for _, base := range bases {
 				for _, spec := range e.Specs(base, duration, k) {
 					spec.Nice = nice
 					spec.PollLog = pollLog

@@ -196,3 +196,27 @@ func TestSameRun(t *testing.T) {
 		}
 	}
 }
+
+// The guests that take work-conserving pauses, and need host privilege:
+// adaptive or pinned guests in pause mode idle, not greedy guests (their
+// pause is 0), baselines or guests without a controller.
+func TestIdlePausers(t *testing.T) {
+	idle, sleep := Base(vocab.Steal, true), Base(vocab.Steal, false)
+	pinned := fvm("P", idle, 50)
+	pinned.Pin = 10
+	for _, tc := range []struct {
+		name string
+		vms  []VM
+		want int
+	}{
+		{"two idle FVMs and a greedy guest", []VM{fvm("A", idle, 100), fvm("B", idle, 30), {Name: "G", Greedy: true, Workload: "spin", Controller: idle}}, 2},
+		{"sleeping pauses", []VM{fvm("A", sleep, 100), fvm("B", sleep, 30)}, 0},
+		{"a pinned idle pause", []VM{pinned}, 1},
+		{"baselines", []VM{{Name: "A", Baseline: BaselineCFS, Workload: "spin", Controller: idle}, {Name: "B", NoController: true, Workload: "spin", Controller: idle}}, 0},
+	} {
+		s := Spec{Name: "x", VMs: tc.vms}
+		if got := s.idlePausers(); got != tc.want {
+			t.Errorf("%s: %d guests take work-conserving pauses, want %d", tc.name, got, tc.want)
+		}
+	}
+}

@@ -112,10 +112,8 @@ func Run(ctx context.Context, spec Spec, bins Binaries, dir string, progress io.
 	if err := spec.Prepare(); err != nil {
 		return nil, fmt.Errorf("run spec: %w", err)
 	}
-	if n := spec.idlePausers(); n > 0 {
-		if err := host.CheckIdlePause(n); err != nil {
-			return nil, fmt.Errorf("run %s: %w", spec.Name, err)
-		}
+	if err := spec.CheckPrivileges(); err != nil {
+		return nil, err
 	}
 	if progress == nil {
 		progress = io.Discard

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/friendly-vm/fvm/uml-impl/controller"
+	"github.com/friendly-vm/fvm/uml-impl/host"
 )
 
 // isWorkload reports whether w is a workload a guest can run (an fvmwork
@@ -40,6 +41,19 @@ type VM struct {
 	// Controller is the guest's controller configuration; VM and N are
 	// set by the runner, and for a greedy guest so are the demand bounds.
 	Controller controller.Config `json:"controller"`
+}
+
+// CheckPrivileges says whether this process may run the spec: guests
+// that take work-conserving pauses need host privilege
+// (host.CheckIdlePause). Run checks it; a command checks it before it
+// builds anything.
+func (s *Spec) CheckPrivileges() error {
+	if n := s.idlePausers(); n > 0 {
+		if err := host.CheckIdlePause(n); err != nil {
+			return fmt.Errorf("run %s: %w", s.Name, err)
+		}
+	}
+	return nil
 }
 
 // idlePausers counts the guests that take work-conserving pauses: those
