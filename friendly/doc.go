@@ -1,8 +1,10 @@
 // Package friendly runs one command as a friendly process group: the
 // command runs in its own cgroup (package cgroup), and the same controller
 // core as the UML guests' fvmd (uml-impl/controller, unchanged) adapts the
-// group's CPU quota with AIMD on the group's steal, through the two ports
-// of package port. The trace (JSONL, package trace, version 2) and a
+// group's CPU quota with AIMD on the group's steal, through the ports of
+// package port; with Config.IdlePause (fvm friendly --pause-mode idle) the
+// pause is taken at idle priority instead of as a quota (cpu.idle for the
+// pause's part of each period: work-conserving, host model duty-idle). The trace (JSONL, package trace, version 2) and a
 // summary go to the run directory, as for `fvm uml run`, and the trace
 // refines the reference model like a guest's (`fvm trace check`).
 //
@@ -25,7 +27,8 @@
 //     accounting path independent of the cgroup's, which the trace checker
 //     compares with the windows' cpu_ns); signals it receives are passed
 //     on to the command;
-//  5. when the command exits: writes the end event, lifts the quota,
+//  5. when the command exits: writes the end event, lifts the quota (or
+//     ends the idle-priority switches, the group left at normal priority),
 //     moves whatever is left in the group (processes the command left
 //     behind) back to the caller's cgroups, removes the group, writes the
 //     summary, and returns the command's exit status (128+N for a command

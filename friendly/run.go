@@ -105,6 +105,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if o.PeriodUs == 0 {
 		o.PeriodUs = port.DefaultPeriodUs
+		if o.Config.IdlePause {
+			o.PeriodUs = port.IdlePeriodUs
+		}
 	}
 	if o.Interval <= 0 {
 		o.Interval = 100 * time.Millisecond
@@ -240,8 +243,9 @@ func kernelRelease() string {
 }
 
 // Header is the trace header of a friendly group: the controller core's
-// (the model it is held to: configs/deployed-sleep.json's, the duty host, the
-// steal signal), with the group's CFS period as the actuation period, the
+// (the model it is held to: configs/deployed-sleep.json's, the duty host,
+// or with work-conserving pauses deployed.json's, duty-idle; the steal
+// signal), with the group's period as the actuation period, the
 // kernel and cgroup interface as the kernel, and the command as the
 // workload.
 func Header(core *controller.Core, layout *cgroup.Layout, group string, o Options) trace.Header {
@@ -253,8 +257,12 @@ func Header(core *controller.Core, layout *cgroup.Layout, group string, o Option
 	if o.Nice != 0 {
 		weight = fmt.Sprintf(", CPU weight of nice %d", o.Nice)
 	}
-	h.Controller = fmt.Sprintf("%s (controller core of fvmd; group %s, CFS period %d us%s, safe %d, hold after %d ns or %d garbage windows, poll %v)",
-		Version, group, o.PeriodUs, weight, c.Safe, c.HoldAfterNs, c.HoldGarbage, o.Interval)
+	kind := "CFS"
+	if c.IdlePause {
+		kind = "cpu.idle"
+	}
+	h.Controller = fmt.Sprintf("%s (controller core of fvmd; group %s, %s period %d us%s, safe %d, hold after %d ns or %d garbage windows, poll %v)",
+		Version, group, kind, o.PeriodUs, weight, c.Safe, c.HoldAfterNs, c.HoldGarbage, o.Interval)
 	h.Workload = quoteArgs(o.Command)
 	return h
 }
@@ -269,9 +277,32 @@ func exitStatus(st *os.ProcessState) int {
 
 func (r *runState) run(ctx context.Context, layout *cgroup.Layout) (*Result, error) {
 	o := r.o
-	act, err := port.NewActuator(r.g, o.PeriodUs)
-	if err != nil {
-		return nil, setupErr(err)
+	src := port.NewSource(o.FS, r.g, Now)
+	// The pause: a CFS quota (sleeping, host duty) or, for a
+	// work-conserving pause, cpu.idle switched every period (duty-idle).
+	var act controller.Actuator
+	var idle *port.IdleActuator
+	if o.Config.IdlePause {
+		a, err := port.NewIdleActuator(r.g, src, o.PeriodUs, o.Nice)
+		if err != nil {
+			return nil, setupErr(err)
+		}
+		act, idle = a, a
+	} else {
+		a, err := port.NewActuator(r.g, o.PeriodUs)
+		if err != nil {
+			return nil, setupErr(err)
+		}
+		act = a
+	}
+	// stopIdle ends the switches (once) before the group is released.
+	stopIdle := func() error {
+		if idle == nil {
+			return nil
+		}
+		a := idle
+		idle = nil
+		return a.Stop()
 	}
 	if o.Nice != 0 {
 		if err := r.g.SetNice(o.Nice); err != nil {
@@ -289,7 +320,6 @@ func (r *runState) run(ctx context.Context, layout *cgroup.Layout) (*Result, err
 	if err != nil {
 		return nil, setupErr(err)
 	}
-	src := port.NewSource(o.FS, r.g, Now)
 	loop := &controller.Loop{Core: core, Source: src, Act: act, Sink: tf, Now: Now}
 	h := Header(core, layout, r.g.Name(), o)
 	// abort ends the trace of a run whose command never started.
@@ -299,6 +329,13 @@ func (r *runState) run(ctx context.Context, layout *cgroup.Layout) (*Result, err
 	}
 	if err := loop.Start(h); err != nil {
 		return abort(err)
+	}
+	if idle != nil {
+		idle.Start(Now)
+		abortSleep := abort
+		abort = func(err error) (*Result, error) {
+			return abortSleep(errors.Join(err, stopIdle()))
+		}
 	}
 
 	// The command: the exec helper waits until it is in the group.
@@ -364,6 +401,9 @@ func (r *runState) run(ctx context.Context, layout *cgroup.Layout) (*Result, err
 				// command run on unthrottled.
 				ctlErr = fmt.Errorf("controller stopped, the command runs on unthrottled: %w", err)
 				fmt.Fprintf(o.Log, "fvm friendly: %v\n", ctlErr)
+				if serr := stopIdle(); serr != nil {
+					ctlErr = errors.Join(ctlErr, serr)
+				}
 				if rerr := r.g.Release(); rerr != nil {
 					ctlErr = errors.Join(ctlErr, rerr)
 				}
@@ -387,6 +427,9 @@ func (r *runState) run(ctx context.Context, layout *cgroup.Layout) (*Result, err
 		}
 	}
 	if err := tf.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := stopIdle(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := r.g.Release(); err != nil {

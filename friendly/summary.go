@@ -35,8 +35,9 @@ type Summary struct {
 	Share           float64 `json:"share"`
 	SecondHalfShare float64 `json:"second_half_share"`
 	// CgroupShare is the same from the cgroup's own accounting (the
-	// windows' cpu_ns over their wall_ns), ThrottledFraction the windows'
-	// pause_ns over their wall_ns.
+	// windows' cpu_ns and idle_cpu_ns over their wall_ns), ThrottledFraction
+	// the windows' pause_ns over their wall_ns (with work-conserving
+	// pauses: the time at idle priority).
 	CgroupShare       float64 `json:"cgroup_share"`
 	ThrottledFraction float64 `json:"throttled_fraction"`
 	// Means over the windows (samples) and decisions of the second half:
@@ -175,7 +176,7 @@ func Summarize(path string) (*Summary, error) {
 	var wall, cpu, pause int64
 	for _, e := range s.Samples {
 		wall += e.Sample.WallNs
-		cpu += e.Sample.CPUNs
+		cpu += e.Sample.CPUNs + e.Sample.IdleCPUNs // idle_cpu_ns: what a work-conserving pause got
 		pause += e.Sample.PauseNs
 	}
 	if wall > 0 {

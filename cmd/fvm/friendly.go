@@ -28,6 +28,7 @@ func newFriendlyCmd() *cobra.Command {
 		vm, n, initD, cpu  int
 		nice               int
 		periodUs           int64
+		pauseMode          string
 	)
 	c := &cobra.Command{
 		Use:   "friendly [flags] -- COMMAND [ARGS...]",
@@ -37,7 +38,12 @@ available there, else cgroup v1's cpu and cpuacct) and adapts the group's CPU qu
 with the same controller core as the guests' fvmd, at the sleeping pause's defaults
 (a throttled group sleeps; configs/deployed-sleep.json: AIMD on steal > 1/5, demands
 1/20..20/20 of one core): the group backs off when it loses more than a fifth of its
-time to other work, and grows when it does not. Needs root.
+time to other work, and grows when it does not. With --pause-mode idle the
+pause is work-conserving instead: the group runs at idle priority (cpu.idle,
+Linux 5.15 or later) for the pause's part of each 100 ms period, so it uses
+what nobody else wants, at the default pause's configuration
+(configs/deployed.json: steal > 3/40 of the normal-priority part, demands
+2/20..20/20). Needs root.
 
 The trace (DIR/NAME.jsonl, the format of fvm trace check) and the summary
 (DIR/summary.json) go to --out (default: a new directory in $TMPDIR, printed at the
@@ -51,7 +57,11 @@ runs on unthrottled.
   fvm trace check run`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg := controller.DefaultSleep()
+			idle, err := controller.ParsePauseMode(pauseMode)
+			if err != nil {
+				return badInput(fmt.Errorf("--pause-mode %w", err))
+			}
+			cfg := controller.DefaultFor(idle)
 			cfg.VM, cfg.N = vm, n
 			if initD > 0 {
 				cfg.Init = initD
@@ -65,7 +75,10 @@ runs on unthrottled.
 			if nice < -20 || nice > 19 {
 				return badInput(fmt.Errorf("--nice %d: want -20..19", nice))
 			}
-			if periodUs != 0 && (periodUs < port.MinPeriodUs || periodUs > 1_000_000) {
+			if periodUs != 0 && idle && (periodUs < 10_000 || periodUs > 1_000_000) {
+				return badInput(fmt.Errorf("--period-us %d: want 10000..1000000 for work-conserving pauses", periodUs))
+			}
+			if periodUs != 0 && !idle && (periodUs < port.MinPeriodUs || periodUs > 1_000_000) {
 				return badInput(fmt.Errorf("--period-us %d: want %d..1000000 (a pause of 950 permille must leave the kernel's 1 ms minimum quota)", periodUs, port.MinPeriodUs))
 			}
 			exe, err := os.Executable()
@@ -112,7 +125,8 @@ runs on unthrottled.
 	f.IntVar(&initD, "init", 0, "initial demand in units of 1/u of a core (default: the controller's, u)")
 	f.IntVar(&cpu, "cpu", -1, "pin the command to this CPU and keep fvm's own threads off it (-1: no pinning)")
 	f.IntVar(&nice, "nice", 0, "give the group the CPU weight of a session at this nice (default: the kernel's default weight)")
-	f.Int64Var(&periodUs, "period-us", 0, fmt.Sprintf("CFS period in us (default %d)", port.DefaultPeriodUs))
+	f.Int64Var(&periodUs, "period-us", 0, fmt.Sprintf("actuation period in us (default %d; %d with --pause-mode idle)", port.DefaultPeriodUs, port.IdlePeriodUs))
+	f.StringVar(&pauseMode, "pause-mode", controller.PauseModeSleep, "how the group pauses: sleep (throttled by a CFS quota: host model duty) or idle (work-conserving: at idle priority, cpu.idle, for the pause's part of each period: host model duty-idle)")
 	c.AddCommand(newFriendlyHelperCmd(), newFriendlyExperimentCmd(), newFriendlySummarizeCmd(), newFriendlyProbeCmd())
 	return c
 }

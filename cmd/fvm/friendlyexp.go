@@ -15,16 +15,18 @@ import (
 
 	"github.com/friendly-vm/fvm/friendly"
 	"github.com/friendly-vm/fvm/friendly/experiment"
+	"github.com/friendly-vm/fvm/uml-impl/controller"
 )
 
 func newFriendlyExperimentCmd() *cobra.Command {
 	var (
-		out      string
-		dur      time.Duration
-		cpu      int
-		nice     int
-		periodUs int64
-		stepUs   int64
+		out       string
+		dur       time.Duration
+		cpu       int
+		nice      int
+		periodUs  int64
+		stepUs    int64
+		pauseMode string
 	)
 	var names []string
 	for _, e := range experiment.Experiments() {
@@ -53,7 +55,11 @@ comparison of the latency loop's slowdown). Needs root. Experiments:
 			if nice < -20 || nice > 19 {
 				return badInput(fmt.Errorf("--nice %d: want -20..19", nice))
 			}
-			specs := e.Specs(dur, cpu, nice)
+			idle, err := controller.ParsePauseMode(pauseMode)
+			if err != nil {
+				return badInput(fmt.Errorf("--pause-mode %w", err))
+			}
+			specs := e.Specs(dur, cpu, nice, idle)
 			for i := range specs {
 				specs[i].PeriodUs, specs[i].PeriodStepUs = periodUs, stepUs
 				// Run prepares its own copy; this one only validates the flags.
@@ -102,8 +108,9 @@ comparison of the latency loop's slowdown). Needs root. Experiments:
 	c.Flags().StringVar(&out, "out", "out/friendly", "directory for the runs")
 	c.Flags().DurationVar(&dur, "duration", 0, "length of each run (default: the experiment's)")
 	c.Flags().IntVar(&nice, "nice", 0, "raise every participant together: the session's autogroup and each friendly group's weight at this nice (e.g. -15 on a shared machine; root)")
-	c.Flags().Int64Var(&periodUs, "period-us", 0, "CFS period of friendly group 0 (default 20000)")
-	c.Flags().Int64Var(&stepUs, "period-step-us", 0, "group i's period is period-us + i*period-step-us (default 1000; -1: equal periods)")
+	c.Flags().Int64Var(&periodUs, "period-us", 0, "actuation period of friendly group 0 (default 20000; 100000 with --pause-mode idle)")
+	c.Flags().Int64Var(&stepUs, "period-step-us", 0, "group i's period is period-us + i*period-step-us (default 1000; 13000 with --pause-mode idle; -1: equal periods)")
+	c.Flags().StringVar(&pauseMode, "pause-mode", controller.PauseModeSleep, "how the friendly groups pause: sleep (CFS quota) or idle (work-conserving, cpu.idle; runs are named ...-idle)")
 	c.Flags().IntVar(&cpu, "cpu", defaultCPU(), "the core every participant is pinned to (default $FVM_GUEST_CPU or 0)")
 	return c
 }

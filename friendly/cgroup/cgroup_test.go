@@ -131,6 +131,18 @@ func TestGroupLifecycle(t *testing.T) {
 			if q, p, err := g.Bandwidth(); err != nil || q != 5000 || p != 20000 {
 				t.Errorf("bandwidth %d/%d, %v; want 5000/20000", q, p, err)
 			}
+			if !g.HasIdle() {
+				t.Error("the group has no cpu.idle")
+			}
+			for _, idle := range []bool{true, false} {
+				if err := g.SetIdle(idle); err != nil {
+					t.Fatal(err)
+				}
+				want := map[bool]string{true: "1\n", false: "0\n"}[idle]
+				if b, err := tr.ReadFile(path.Join(g.Dir(), "cpu.idle")); err != nil || string(b) != want {
+					t.Errorf("cpu.idle after SetIdle(%v): %q, %v; want %q", idle, b, err, want)
+				}
+			}
 			if err := g.SetQuota(19000); err != nil {
 				t.Fatal(err)
 			}

@@ -394,3 +394,26 @@ func rmdir(fs FS, dir string) error {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// HasIdle reports whether the group has cpu.idle (Linux 5.15 and later,
+// in cgroup v1's cpu hierarchy and in v2): what a work-conserving pause
+// needs.
+func (g *Group) HasIdle() bool {
+	_, err := g.fs.ReadFile(path.Join(g.dirs[0], "cpu.idle"))
+	return err == nil
+}
+
+// SetIdle puts the group at idle priority among its siblings (cpu.idle 1:
+// its tasks run only when no sibling at normal priority wants the CPU) or
+// back (0).
+func (g *Group) SetIdle(idle bool) error {
+	d := g.dirs[0]
+	v := "0"
+	if idle {
+		v = "1"
+	}
+	if err := g.fs.WriteFile(path.Join(d, "cpu.idle"), []byte(v)); err != nil {
+		return fmt.Errorf("cgroup %s: cpu.idle %s: %w", d, v, err)
+	}
+	return nil
+}

@@ -79,7 +79,7 @@ func TestGroupPeriods(t *testing.T) {
 // the CPU given.
 func TestExperimentsSpecs(t *testing.T) {
 	for _, e := range Experiments() {
-		for _, s := range e.Specs(0, 1, -15) {
+		for _, s := range e.Specs(0, 1, -15, false) {
 			if err := s.Prepare(); err != nil {
 				t.Errorf("%s: %v", s.Name, err)
 			}

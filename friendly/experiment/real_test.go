@@ -103,12 +103,18 @@ func runDir(t *testing.T, name string) string {
 }
 
 func runReal(t *testing.T, name string, d time.Duration) *Summary {
+	return runRealMode(t, name, d, false)
+}
+
+// runRealMode runs the experiment with sleeping pauses (CFS quotas) or, if
+// idle, work-conserving ones (cpu.idle).
+func runRealMode(t *testing.T, name string, d time.Duration, idle bool) *Summary {
 	t.Helper()
 	e, err := Lookup(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	specs := e.Specs(d, realCPU(t), realNice)
+	specs := e.Specs(d, realCPU(t), realNice, idle)
 	ctx, cancel := context.WithTimeout(context.Background(), d+2*time.Minute)
 	defer cancel()
 	res, err := Run(ctx, specs[0], Env{Exe: fvmExe}, runDir(t, specs[0].Name))
@@ -124,8 +130,8 @@ func runReal(t *testing.T, name string, d time.Duration) *Summary {
 		t.Errorf("%s does not refine ref: %s", s.Name, s.RefineFailure)
 	}
 	for _, p := range s.Participants {
-		if p.Role == Friendly && (p.MaxDelay > int64(controller.DefaultSleep().Delay) || p.GapWindows > 0) {
-			t.Errorf("%s: max feedback delay %d windows (bound %d), %d windows lost", p.Name, p.MaxDelay, controller.DefaultSleep().Delay, p.GapWindows)
+		if bound := int64(controller.DefaultFor(idle).Delay); p.Role == Friendly && (p.MaxDelay > bound || p.GapWindows > 0) {
+			t.Errorf("%s: max feedback delay %d windows (bound %d), %d windows lost", p.Name, p.MaxDelay, bound, p.GapWindows)
 		}
 	}
 	return s
@@ -146,6 +152,30 @@ func TestRealGreedyIsFriendly(t *testing.T) {
 	}
 	if g.Share < GreedyOtherMin {
 		t.Errorf("greedy: the busy process's share %.3f, want >= %.2f", g.Share, GreedyOtherMin)
+	}
+}
+
+// With work-conserving pauses (fvm friendly --pause-mode idle), two busy
+// groups share the core fairly and use all of it, and beside a busy
+// process a busy group backs off below its fair share.
+func TestRealIdlePairIsFairAndFull(t *testing.T) {
+	s := runRealMode(t, "pair", RealPairDuration, true)
+	if s.JainFriendly < IdlePairJainMin {
+		t.Errorf("pair, work-conserving pauses: Jain index %.4f of the groups' shares, want >= %.2f", s.JainFriendly, IdlePairJainMin)
+	}
+	if s.Utilisation < IdlePairUtilisationMin {
+		t.Errorf("pair, work-conserving pauses: utilisation %.3f, want >= %.2f", s.Utilisation, IdlePairUtilisationMin)
+	}
+}
+
+func TestRealIdleGreedyIsFriendly(t *testing.T) {
+	s := runRealMode(t, "greedy", RealGreedyDuration, true)
+	f, g := s.Participants[0], s.Participants[1]
+	if f.Share >= IdleGreedyFriendlyMax {
+		t.Errorf("greedy, work-conserving pauses: the friendly group's share %.3f, want below %.2f", f.Share, IdleGreedyFriendlyMax)
+	}
+	if g.Share < IdleGreedyOtherMin {
+		t.Errorf("greedy, work-conserving pauses: the busy process's share %.3f, want >= %.2f", g.Share, IdleGreedyOtherMin)
 	}
 }
 

@@ -18,7 +18,11 @@ func recordedRuns(t *testing.T) []string {
 	t.Helper()
 	var dirs []string
 	for _, e := range Experiments() {
-		for _, s := range e.Specs(0, 0, 0) {
+		specs := e.Specs(0, 0, 0, false)
+		if e.Name == "pair" || e.Name == "four" || e.Name == "greedy" {
+			specs = append(specs, e.Specs(0, 0, 0, true)...) // with work-conserving pauses too
+		}
+		for _, s := range specs {
 			dirs = append(dirs, filepath.Join("..", "..", "testdata", "runs", s.Name))
 		}
 	}

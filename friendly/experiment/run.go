@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/friendly-vm/fvm/friendly"
+	"github.com/friendly-vm/fvm/uml-impl/controller"
 	"github.com/friendly-vm/fvm/uml-impl/host"
 )
 
@@ -326,6 +327,9 @@ func start(s *Spec, i int, p Participant, fr []int, env Env, dir, input string) 
 		}
 		if s.Nice != 0 {
 			args = append(args, "--nice", strconv.Itoa(s.Nice))
+		}
+		if s.IdlePause {
+			args = append(args, "--pause-mode", controller.PauseModeIdle)
 		}
 		cmd = exec.Command(env.Exe, append(append(args, "--"), cmdArgv...)...)
 	} else {

@@ -64,9 +64,18 @@ type Spec struct {
 	// the kernel's default weights against each other while background
 	// load on a shared machine cannot take their core. A nice-19 job is
 	// still at nice 19 within the session.
-	Nice         int           `json:"nice,omitempty"`
+	Nice int `json:"nice,omitempty"`
+	// IdlePause: the friendly groups take work-conserving pauses (fvm
+	// friendly --pause-mode idle: cpu.idle for the pause's part of each
+	// period, host model duty-idle) instead of CFS quotas.
+	IdlePause    bool          `json:"idle_pause,omitempty"`
 	Participants []Participant `json:"participants"`
 }
+
+// IdlePeriodStepUs is the step between the friendly groups' periods with
+// work-conserving pauses, as the UML guests' (uml-impl/runner.IdlePeriodStepUs):
+// at 100 ms, two groups' phases go round a whole period in P²/step, 0.77 s.
+const IdlePeriodStepUs = 13_000
 
 // DefaultPeriodStepUs is the default step between the friendly groups'
 // CFS periods. Two groups' quotas meet at a relative phase that moves by
@@ -86,9 +95,15 @@ var reName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 func (s *Spec) Prepare() error {
 	if s.PeriodUs == 0 {
 		s.PeriodUs = port.DefaultPeriodUs
+		if s.IdlePause {
+			s.PeriodUs = port.IdlePeriodUs
+		}
 	}
 	if s.PeriodStepUs == 0 {
 		s.PeriodStepUs = DefaultPeriodStepUs
+		if s.IdlePause {
+			s.PeriodStepUs = IdlePeriodStepUs
+		}
 	}
 	if s.Probe.Period == 0 {
 		s.Probe = ProbeSpec{Period: 10 * time.Millisecond, Work: 2 * time.Millisecond}
@@ -114,7 +129,7 @@ func (s *Spec) Prepare() error {
 		errs = append(errs, fmt.Errorf("probe period %v, work %v: want 0 < work < period", s.Probe.Period, s.Probe.Work))
 	}
 	seen := map[string]bool{}
-	cfg := controller.DefaultSleep()
+	cfg := controller.DefaultFor(s.IdlePause)
 	for _, p := range s.Participants {
 		if !reName.MatchString(p.Name) || seen[p.Name] {
 			errs = append(errs, fmt.Errorf("participant name %q: want a unique name of 1-32 letters, digits, - or _", p.Name))
@@ -222,8 +237,9 @@ func Lookup(name string) (Experiment, error) {
 const RunPrefix = "friendly-"
 
 // Specs returns the runs of e, each lasting d (0: the default), on cpu,
-// at nice (Spec.Nice), named RunPrefix+NAME[-VARIANT].
-func (e Experiment) Specs(d time.Duration, cpu, nice int) []Spec {
+// at nice (Spec.Nice), with work-conserving pauses if idle (Spec.IdlePause),
+// named RunPrefix+NAME[-VARIANT][-idle].
+func (e Experiment) Specs(d time.Duration, cpu, nice int, idle bool) []Spec {
 	if d <= 0 {
 		d = e.Duration
 	}
@@ -233,7 +249,10 @@ func (e Experiment) Specs(d time.Duration, cpu, nice int) []Spec {
 		if specs[i].Name != "" {
 			n += "-" + specs[i].Name
 		}
-		specs[i].Name, specs[i].CPU, specs[i].Nice = n, cpu, nice
+		if idle {
+			n += "-" + controller.PauseModeIdle
+		}
+		specs[i].Name, specs[i].CPU, specs[i].Nice, specs[i].IdlePause = n, cpu, nice, idle
 	}
 	return specs
 }

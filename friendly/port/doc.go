@@ -1,8 +1,9 @@
-// Package port holds the two ports that put a friendly process group
-// behind the unchanged controller core (uml-impl/controller): Source, a
+// Package port holds the ports that put a friendly process group behind
+// the unchanged controller core (uml-impl/controller): Source, a
 // controller.SignalSource that turns the group's counters into the
-// kernel's windows, and Actuator, a controller.Actuator that enforces a
-// pause as a CFS bandwidth quota.
+// kernel's windows, and two controller.Actuators: Actuator enforces a
+// pause as a CFS bandwidth quota (sleeping, host model duty), IdleActuator
+// takes it at idle priority (cpu.idle, work-conserving, duty-idle).
 //
 // A window has the fields of /proc/fvm/windows (uml-impl/README.md) with
 // the same meanings, measured for the group instead of a VM. Over a
@@ -32,4 +33,13 @@
 // period of at least 1 ms. A pause of 950 permille (the kernel's and the
 // model's largest) needs a period of at least 20 ms for its quota to reach
 // the kernel's 1 ms minimum (MinPeriodUs).
+//
+// A work-conserving pause (IdleActuator) puts the group at idle priority
+// among its siblings (cpu.idle 1) for the pause's part of each period
+// instead of throttling it, so it runs in its pause only when nothing at
+// normal priority wants the CPU, as the UML guests' pause_mode idle. Each
+// switch is a reading of the Source, which splits the window at them: the
+// pause is the time at idle priority, cpu and the run delay (so wait, want
+// and steal) count only the normal-priority part, and idle_cpu_ns is the
+// CPU time the group got in its pauses.
 package port

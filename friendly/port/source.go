@@ -3,6 +3,7 @@ package port
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/friendly-vm/fvm/friendly/cgroup"
 	"github.com/friendly-vm/fvm/uml-impl/controller"
@@ -19,6 +20,15 @@ type Source struct {
 	g        *cgroup.Group
 	now      func() int64
 	windowNs int64
+
+	// mu serialises readings: the controller's polls and, for a
+	// work-conserving pause, the IdleActuator's switches.
+	mu sync.Mutex
+	// act, if not nil, takes the group's pauses at idle priority
+	// (work-conserving), so the windows split the group's time at its
+	// switches; low: the group is in such a pause now.
+	act *IdleActuator
+	low bool
 
 	ring    []controller.Window
 	seq     uint64
@@ -41,6 +51,9 @@ type Reading struct {
 	DelayNs     uint64
 	QuotaUs     int64 // cgroup.Unlimited if none
 	PeriodUs    int64
+	// With work-conserving pauses: the time in pauses, and the CPU time
+	// and run delay within them, since the first reading.
+	LowNs, LowCPUNs, LowDelayNs uint64
 }
 
 // NewSource returns the source of group g; now reads host
@@ -67,7 +80,8 @@ func (s *Source) read() (Reading, error) {
 	if err != nil {
 		return Reading{}, err
 	}
-	r := Reading{T: t, CPUNs: u.CPUNs, ThrottledNs: u.ThrottledNs, RunNs: s.last.RunNs, DelayNs: s.last.DelayNs, QuotaUs: q, PeriodUs: p}
+	r := Reading{T: t, CPUNs: u.CPUNs, ThrottledNs: u.ThrottledNs, RunNs: s.last.RunNs, DelayNs: s.last.DelayNs, QuotaUs: q, PeriodUs: p,
+		LowNs: s.last.LowNs, LowCPUNs: s.last.LowCPUNs, LowDelayNs: s.last.LowDelayNs}
 	seen := make(map[int]cgroup.Schedstat, len(tids))
 	for _, tid := range tids {
 		st, err := cgroup.ReadSchedstat(s.fs, tid)
@@ -86,17 +100,46 @@ func (s *Source) read() (Reading, error) {
 		r.DelayNs += st.DelayNs - old.DelayNs
 	}
 	s.tasks = seen
+	if s.low && s.started {
+		// The time since the last reading was spent in a pause.
+		r.LowNs += uint64(max(r.T-s.last.T, 0))
+		r.LowCPUNs += sub(r.CPUNs, s.last.CPUNs)
+		r.LowDelayNs += r.DelayNs - s.last.DelayNs
+	}
 	return r, nil
+}
+
+// Switch records that the group enters (low) or leaves a work-conserving
+// pause now: it takes a reading, so that the time before counts in the
+// phase it was spent in.
+func (s *Source) Switch(low bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		r, err := s.read()
+		if err != nil {
+			return fmt.Errorf("group %s: %w", s.g.Name(), err)
+		}
+		s.last = r
+	}
+	s.low = low
+	return nil
 }
 
 // Seq returns the number of windows closed so far (the last one's seq).
 func (s *Source) Seq() uint64 { return s.seq }
 
 // Last returns the most recent reading (zero before the first).
-func (s *Source) Last() Reading { return s.last }
+func (s *Source) Last() Reading {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
 
 // Windows implements controller.SignalSource.
 func (s *Source) Windows() ([]controller.Window, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	r, err := s.read()
 	if err != nil {
 		return nil, fmt.Errorf("group %s: %w", s.g.Name(), err)
@@ -108,7 +151,11 @@ func (s *Source) Windows() ([]controller.Window, error) {
 	}
 	if r.T-s.begin.T >= s.windowNs {
 		s.seq++
-		s.ring = append(s.ring, window(s.seq, s.begin, r))
+		w := window(s.seq, s.begin, r)
+		if s.act != nil {
+			w = idleWindow(s.seq, s.begin, r, s.act.inForce(), s.act.periodUs)
+		}
+		s.ring = append(s.ring, w)
 		if len(s.ring) > vocab.RingSize {
 			s.ring = slices.Clone(s.ring[len(s.ring)-vocab.RingSize:])
 		}
@@ -138,6 +185,29 @@ func window(seq uint64, a, b Reading) controller.Window {
 	w := controller.Window{Seq: seq, StartNs: uint64(a.T), EndNs: uint64(b.T), WallNs: wall, CPUNs: cpu,
 		IdleNs: idle, PauseNs: pause, WantNs: want, StealNs: steal, StealPermille: steal * 1000 / wall,
 		PausePermille: uint64(PauseOf(b.QuotaUs, b.PeriodUs)), PeriodUs: uint64(max(b.PeriodUs, 0))}
+	if cpu > 0 {
+		w.VCTPermille = want * 1000 / cpu
+	}
+	return w
+}
+
+// idleWindow builds the window from reading a to reading b when the pauses
+// are work-conserving (doc.go): the pause is the time at idle priority,
+// the signal is measured over the rest, and idle_cpu_ns is the CPU time
+// the group got in its pauses, as in the kernel's pause_mode idle.
+func idleWindow(seq uint64, a, b Reading, pausePermille int, periodUs int64) controller.Window {
+	wall := uint64(b.T - a.T)
+	pause := min(sub(b.LowNs, a.LowNs), wall)
+	lowCPU := sub(b.LowCPUNs, a.LowCPUNs)
+	cpu := sub(sub(b.CPUNs, a.CPUNs), lowCPU)
+	avail := wall - pause
+	wait := sub(sub(b.DelayNs, a.DelayNs), sub(b.LowDelayNs, a.LowDelayNs))
+	want := min(cpu+wait, avail)
+	idle := avail - want
+	steal := sub(want, cpu)
+	w := controller.Window{Seq: seq, StartNs: uint64(a.T), EndNs: uint64(b.T), WallNs: wall, CPUNs: cpu,
+		IdleNs: idle, PauseNs: pause, WantNs: want, StealNs: steal, StealPermille: steal * 1000 / wall,
+		PausePermille: uint64(max(pausePermille, 0)), PeriodUs: uint64(max(periodUs, 0)), IdleCPUNs: lowCPU, PauseMode: 1}
 	if cpu > 0 {
 		w.VCTPermille = want * 1000 / cpu
 	}

@@ -24,6 +24,10 @@ const friendlyRuns = "testdata/runs"
 // from FVM_RUN_DIR=<dir>/round-K make test-friendly.
 const friendlyCalibration = "testdata/thresholds/friendly"
 
+// friendlyIdleCalibration holds those of the real tests with
+// work-conserving pauses (TestRealIdle*).
+const friendlyIdleCalibration = "testdata/thresholds/friendly-idle"
+
 func readSummary(root, dir string) (*experiment.Summary, error) {
 	return experiment.ReadSummary(filepath.Join(root, friendlyRuns, dir))
 }
@@ -54,7 +58,7 @@ func conv(x float64) string {
 // groups against ref: how many refine, of how many.
 func friendlyRefining(root string) (refining, total int, err error) {
 	for _, e := range experiment.Experiments() {
-		for _, sp := range e.Specs(0, 0, 0) {
+		for _, sp := range slices.Concat(e.Specs(0, 0, 0, false), idleRuns(e)) {
 			if len(sp.Friendly()) == 0 {
 				continue // no trace: the baselines of the job experiment
 			}
@@ -71,6 +75,19 @@ func friendlyRefining(root string) (refining, total int, err error) {
 	}
 	return refining, total, nil
 }
+
+// idleRuns are the committed runs of e with work-conserving pauses: its
+// pair, four and greedy (none of the others).
+func idleRuns(e experiment.Experiment) []experiment.Spec {
+	if !slices.Contains(idleExperiments, e.Name) {
+		return nil
+	}
+	return e.Specs(0, 0, 0, true)
+}
+
+// idleExperiments are the experiments committed with work-conserving
+// pauses too.
+var idleExperiments = []string{"pair", "four", "greedy"}
 
 // recordedWith says how the committed runs called dirs were made, from
 // their spec.json and their friendly groups' trace headers: the kernel and
@@ -110,14 +127,18 @@ func recordedWith(root string, dirs []string) (string, error) {
 			add(&kernels, "`"+evs[0].Header.Kernel+"`")
 		}
 		if len(sp.Friendly()) > 0 {
-			add(&periods, fmt.Sprintf("%d + k·%d µs", sp.PeriodUs, max(sp.PeriodStepUs, 0)))
+			kind := "CFS quota"
+			if sp.IdlePause {
+				kind = "cpu.idle"
+			}
+			add(&periods, fmt.Sprintf("%d + k·%d µs (%s)", sp.PeriodUs, max(sp.PeriodStepUs, 0), kind))
 		}
 		if hasLoop {
 			ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 			add(&loops, fmt.Sprintf("%g ms of CPU every %g ms", ms(sp.Probe.Work), ms(sp.Probe.Period)))
 		}
 	}
-	out := fmt.Sprintf("Recorded on %s; every participant pinned to CPU %s; `--nice %s`; friendly group k's CFS period %s",
+	out := fmt.Sprintf("Recorded on %s; every participant pinned to CPU %s; `--nice %s`; friendly group k's period %s",
 		strings.Join(kernels, ", "), strings.Join(cpus, ", "), strings.Join(nices, ", "), strings.Join(periods, "; "))
 	if len(loops) > 0 {
 		out += "; the latency loop does " + strings.Join(loops, ", ")
@@ -130,12 +151,24 @@ func recordedWith(root string, dirs []string) (string, error) {
 func FriendlyRuns(root string) (string, error) {
 	var rows [][]string
 	var dirs []string
-	for _, name := range []string{"pair", "four", "greedy"} {
-		e, err := experiment.Lookup(name)
-		if err != nil {
-			return "", err
+	type run struct {
+		e    experiment.Experiment
+		spec experiment.Spec
+	}
+	var runs []run
+	for _, idle := range []bool{false, true} {
+		for _, name := range idleExperiments {
+			e, err := experiment.Lookup(name)
+			if err != nil {
+				return "", err
+			}
+			for _, sp := range e.Specs(0, 0, 0, idle) {
+				runs = append(runs, run{e, sp})
+			}
 		}
-		dir := experiment.RunPrefix + name
+	}
+	for _, r := range runs {
+		e, dir := r.e, r.spec.Name
 		dirs = append(dirs, dir)
 		s, err := readSummary(root, dir)
 		if err != nil {
@@ -152,14 +185,18 @@ func FriendlyRuns(root string) (string, error) {
 		if s.JainFriendly >= 0 {
 			jain = fmt.Sprintf("%.3f", s.JainFriendly)
 		}
-		rows = append(rows, []string{"`" + dir + "`", fmt.Sprintf("%s; %.0f s", e.Description, sp.Duration.Seconds()), jain,
+		pause := "sleeping (CFS quota)"
+		if sp.IdlePause {
+			pause = "work-conserving (cpu.idle)"
+		}
+		rows = append(rows, []string{"`" + dir + "`", fmt.Sprintf("%s; %.0f s", e.Description, sp.Duration.Seconds()), pause, jain,
 			fmt.Sprintf("%.1f%%", 100*s.Utilisation), conv(s.ConvergenceS), shares(s), yes(s.Refines)})
 	}
 	with, err := recordedWith(root, dirs)
 	if err != nil {
 		return "", err
 	}
-	return report.MarkdownTable([]string{"run", "what", "Jain (friendly)", "utilisation", "convergence", "shares (second half)", "refines ref"}, rows) + "\n" + with, nil
+	return report.MarkdownTable([]string{"run", "what", "pause", "Jain (friendly)", "utilisation", "convergence", "shares (second half)", "refines ref"}, rows) + "\n" + with, nil
 }
 
 // FriendlyJob renders README.md's comparison of the job beside the
@@ -171,7 +208,7 @@ func FriendlyJob(root string) (string, error) {
 	}
 	var sums []*experiment.Summary
 	var dirs []string
-	for _, sp := range e.Specs(0, 0, 0) {
+	for _, sp := range e.Specs(0, 0, 0, false) {
 		dirs = append(dirs, sp.Name)
 		s, err := readSummary(root, sp.Name)
 		if err != nil {
@@ -197,8 +234,8 @@ func FriendlyJob(root string) (string, error) {
 }
 
 // calibration reads every calibration run's file named rel.
-func calibration(root, rel string, v func() any) ([]any, error) {
-	dirs, err := filepath.Glob(filepath.Join(root, friendlyCalibration, "*"))
+func calibration(root, rounds, rel string, v func() any) ([]any, error) {
+	dirs, err := filepath.Glob(filepath.Join(root, rounds, "*"))
 	if err != nil {
 		return nil, err
 	}
@@ -224,15 +261,23 @@ func calibration(root, rel string, v func() any) ([]any, error) {
 // run fails (no margin) is an error.
 func FriendlyThresholds(root string) (string, error) {
 	sum := func() any { return &experiment.Summary{} }
-	pairs, err := calibration(root, "friendly-pair/summary.json", sum)
+	pairs, err := calibration(root, friendlyCalibration, "friendly-pair/summary.json", sum)
 	if err != nil {
 		return "", err
 	}
-	greedies, err := calibration(root, "friendly-greedy/summary.json", sum)
+	greedies, err := calibration(root, friendlyCalibration, "friendly-greedy/summary.json", sum)
 	if err != nil {
 		return "", err
 	}
-	kills, err := calibration(root, "friendly-kill9/kill.json", func() any { return &experiment.KillRun{} })
+	kills, err := calibration(root, friendlyCalibration, "friendly-kill9/kill.json", func() any { return &experiment.KillRun{} })
+	if err != nil {
+		return "", err
+	}
+	idlePairs, err := calibration(root, friendlyIdleCalibration, "friendly-pair-idle/summary.json", sum)
+	if err != nil {
+		return "", err
+	}
+	idleGreedies, err := calibration(root, friendlyIdleCalibration, "friendly-greedy-idle/summary.json", sum)
 	if err != nil {
 		return "", err
 	}
@@ -255,6 +300,14 @@ func FriendlyThresholds(root string) (string, error) {
 	add(fmt.Sprintf("greedy (%v): the friendly group's share", experiment.RealGreedyDuration), false, experiment.GreedyFriendlyMax, greedies,
 		func(r any) float64 { return r.(*experiment.Summary).Participants[0].Share })
 	add(fmt.Sprintf("greedy (%v): the busy process's share", experiment.RealGreedyDuration), true, experiment.GreedyOtherMin, greedies,
+		func(r any) float64 { return r.(*experiment.Summary).Participants[1].Share })
+	add(fmt.Sprintf("pair, work-conserving (%v): Jain of the two groups", experiment.RealPairDuration), true, experiment.IdlePairJainMin, idlePairs,
+		func(r any) float64 { return r.(*experiment.Summary).JainFriendly })
+	add(fmt.Sprintf("pair, work-conserving (%v): utilisation", experiment.RealPairDuration), true, experiment.IdlePairUtilisationMin, idlePairs,
+		func(r any) float64 { return r.(*experiment.Summary).Utilisation })
+	add(fmt.Sprintf("greedy, work-conserving (%v): the friendly group's share", experiment.RealGreedyDuration), false, experiment.IdleGreedyFriendlyMax, idleGreedies,
+		func(r any) float64 { return r.(*experiment.Summary).Participants[0].Share })
+	add(fmt.Sprintf("greedy, work-conserving (%v): the busy process's share", experiment.RealGreedyDuration), true, experiment.IdleGreedyOtherMin, idleGreedies,
 		func(r any) float64 { return r.(*experiment.Summary).Participants[1].Share })
 	add("kill -9: the command's share before (throttled)", false, experiment.Kill9BeforeMax, kills,
 		func(r any) float64 { return r.(*experiment.KillRun).ShareBefore })

@@ -161,7 +161,7 @@ func checkCells(t *testing.T, what string, row []string, want ...string) {
 // and every run is listed and refines ref.
 func checkFriendlyRuns(t *testing.T, block string) {
 	rows, order := tableRows(t, block)
-	want := []string{"`friendly-pair`", "`friendly-four`", "`friendly-greedy`"}
+	want := []string{"`friendly-pair`", "`friendly-four`", "`friendly-greedy`", "`friendly-pair-idle`", "`friendly-four-idle`", "`friendly-greedy-idle`"}
 	if strings.Join(order, " ") != strings.Join(want, " ") {
 		t.Errorf("friendly-runs lists %v, want %v", order, want)
 	}
@@ -187,7 +187,18 @@ func checkFriendlyRuns(t *testing.T, block string) {
 		if s.Refines != nil && *s.Refines {
 			refines = "yes"
 		}
-		checkCells(t, "friendly-runs "+name, row, name, "", jain, pct(s.Utilisation), conv, strings.Join(shares, ", "), refines)
+		var sp struct {
+			IdlePause bool `json:"idle_pause"`
+		}
+		readJSON(t, filepath.Join(root, "testdata", "runs", strings.Trim(name, "`"), "spec.json"), &sp)
+		pause := "sleeping (CFS quota)"
+		if sp.IdlePause {
+			pause = "work-conserving (cpu.idle)"
+		}
+		if sp.IdlePause != strings.HasSuffix(name, "-idle`") {
+			t.Errorf("friendly-runs %s: idle_pause %v in its spec.json, against its name", name, sp.IdlePause)
+		}
+		checkCells(t, "friendly-runs "+name, row, name, "", pause, jain, pct(s.Utilisation), conv, strings.Join(shares, ", "), refines)
 		if refines != "yes" || !s.Complete {
 			t.Errorf("friendly-runs %s: refines %s, complete %v; every committed run must refine ref and be complete", name, refines, s.Complete)
 		}
@@ -243,7 +254,8 @@ func checkFriendlyJob(t *testing.T, block string) {
 
 // checkFriendlyThresholds: README.md's table of the real tests'
 // thresholds states, for each figure, the number of calibration rounds
-// under testdata/thresholds/friendly, the minimum, median and maximum of
+// under testdata/thresholds/friendly (friendly-idle for the work-conserving
+// pause), the minimum, median and maximum of
 // the figure over them (read from each round's summary.json or kill.json),
 // the threshold the real test asserts, and its margin to the worst round,
 // which must be positive.
@@ -252,13 +264,19 @@ func checkFriendlyThresholds(t *testing.T, block string) {
 	if err != nil || len(rounds) < 5 {
 		t.Fatalf("%d calibration rounds (%v), want at least 5", len(rounds), err)
 	}
-	figure := func(f func(round string) float64) []float64 {
+	idleRounds, err := filepath.Glob(filepath.Join(root, "testdata", "thresholds", "friendly-idle", "round-*"))
+	if err != nil || len(idleRounds) < 5 {
+		t.Fatalf("%d calibration rounds of the work-conserving pause (%v), want at least 5", len(idleRounds), err)
+	}
+	over := func(rounds []string, f func(round string) float64) []float64 {
 		var xs []float64
 		for _, r := range rounds {
 			xs = append(xs, f(r))
 		}
 		return xs
 	}
+	figure := func(f func(round string) float64) []float64 { return over(rounds, f) }
+	idleFigure := func(f func(round string) float64) []float64 { return over(idleRounds, f) }
 	summary := func(round, run string) rawFriendly {
 		var s rawFriendly
 		readJSON(t, filepath.Join(round, run, "summary.json"), &s)
@@ -281,6 +299,10 @@ func checkFriendlyThresholds(t *testing.T, block string) {
 		{"pair (", figure(func(r string) float64 { return summary(r, "friendly-pair").Jain }), experiment.PairJainMin, true},
 		{"greedy (", figure(func(r string) float64 { return summary(r, "friendly-greedy").Participants[0].Share }), experiment.GreedyFriendlyMax, false},
 		{"greedy (", figure(func(r string) float64 { return summary(r, "friendly-greedy").Participants[1].Share }), experiment.GreedyOtherMin, true},
+		{"pair, work-conserving (", idleFigure(func(r string) float64 { return summary(r, "friendly-pair-idle").Jain }), experiment.IdlePairJainMin, true},
+		{"pair, work-conserving (", idleFigure(func(r string) float64 { return summary(r, "friendly-pair-idle").Utilisation }), experiment.IdlePairUtilisationMin, true},
+		{"greedy, work-conserving (", idleFigure(func(r string) float64 { return summary(r, "friendly-greedy-idle").Participants[0].Share }), experiment.IdleGreedyFriendlyMax, false},
+		{"greedy, work-conserving (", idleFigure(func(r string) float64 { return summary(r, "friendly-greedy-idle").Participants[1].Share }), experiment.IdleGreedyOtherMin, true},
 		{"kill -9: the command's share before", figure(func(r string) float64 { b, _ := kill(r); return b }), experiment.Kill9BeforeMax, false},
 		{"kill -9: the command's share after", figure(func(r string) float64 { _, a := kill(r); return a }), experiment.Kill9AfterMin, true},
 	}

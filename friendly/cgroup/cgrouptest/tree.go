@@ -134,6 +134,7 @@ func (tr *Tree) makeCgroup(m mnt, dir string, root bool) error {
 			if slices.Contains(strings.Fields(string(parent)), "cpu") {
 				files["cpu.max"] = "max 100000\n"
 				files["cpu.weight.nice"] = "0\n"
+				files["cpu.idle"] = "0\n"
 				files["cpu.stat"] = "usage_usec 0\nuser_usec 0\nsystem_usec 0\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\nnr_bursts 0\nburst_usec 0\n"
 			}
 		}
@@ -143,6 +144,7 @@ func (tr *Tree) makeCgroup(m mnt, dir string, root bool) error {
 			files["cpu.cfs_period_us"] = "100000\n"
 			files["cpu.cfs_quota_us"] = "-1\n"
 			files["cpu.shares"] = "1024\n"
+			files["cpu.idle"] = "0\n"
 			files["cpu.stat"] = "nr_periods 0\nnr_throttled 0\nthrottled_time 0\nnr_bursts 0\nburst_time 0\n"
 		}
 		if slices.Contains(m.ctl, "cpuacct") {
@@ -158,6 +160,12 @@ func (tr *Tree) makeCgroup(m mnt, dir string, root bool) error {
 }
 
 func pathErr(op, p string, err error) error { return &os.PathError{Op: op, Path: p, Err: err} }
+
+// idle reports whether the group in dir is at idle priority (cpu.idle 1).
+func (tr *Tree) idle(dir string) bool {
+	b, err := os.ReadFile(tr.Path(path.Join(dir, "cpu.idle")))
+	return err == nil && strings.TrimSpace(string(b)) == "1"
+}
 
 // ReadFile implements cgroup.FS.
 func (tr *Tree) ReadFile(p string) ([]byte, error) {
@@ -286,15 +294,30 @@ func (tr *Tree) WriteFile(p string, b []byte) error {
 			period = f[1]
 		}
 		return os.WriteFile(q, []byte(f[0]+" "+period+"\n"), 0o644)
+	case "cpu.idle":
+		if s != "0" && s != "1" {
+			return inval
+		}
+		// As the kernel (sched_group_set_idle): either way the group's
+		// weight becomes the idle weight or the default, whatever it was.
+		for f, def := range map[string]string{"cpu.shares": "1024", "cpu.weight.nice": "0"} {
+			w := tr.Path(path.Join(dir, f))
+			if _, err := os.Stat(w); err == nil {
+				if err := os.WriteFile(w, []byte(def+"\n"), 0o644); err != nil {
+					return err
+				}
+			}
+		}
+		return os.WriteFile(q, []byte(s+"\n"), 0o644)
 	case "cpu.shares":
 		v, err := strconv.Atoi(s)
-		if err != nil || v < 2 || v > 262144 {
-			return inval
+		if err != nil || v < 2 || v > 262144 || tr.idle(dir) {
+			return inval // an idle group's weight cannot change
 		}
 		return os.WriteFile(q, []byte(s+"\n"), 0o644)
 	case "cpu.weight.nice":
 		v, err := strconv.Atoi(s)
-		if err != nil || v < -20 || v > 19 {
+		if err != nil || v < -20 || v > 19 || tr.idle(dir) {
 			return inval
 		}
 		return os.WriteFile(q, []byte(s+"\n"), 0o644)
