@@ -34,16 +34,14 @@ func newFriendlyCmd() *cobra.Command {
 		Use:   "friendly [flags] -- COMMAND [ARGS...]",
 		Short: "Run a command as a friendly process group: its own cgroup, the verified controller adapting its CPU quota",
 		Long: `friendly runs COMMAND in its own cgroup (cgroup v2 when the cpu controller is
-available there, else cgroup v1's cpu and cpuacct) and adapts the group's CPU quota
-with the same controller core as the guests' fvmd, at the sleeping pause's defaults
-(a throttled group sleeps; configs/deployed-sleep.json: AIMD on steal > 1/5, demands
-1/20..20/20 of one core): the group backs off when it loses more than a fifth of its
-time to other work, and grows when it does not. With --pause-mode idle the
-pause is work-conserving instead: the group runs at idle priority (cpu.idle,
-Linux 5.15 or later) for the pause's part of each 100 ms period, so it uses
-what nobody else wants, at the default pause's configuration
-(configs/deployed.json: steal > 3/40 of the normal-priority part, demands
-2/20..20/20). Needs root.
+available there, else cgroup v1's cpu and cpuacct) and adapts the group's CPU demand
+with AIMD, with the same controller core as the guests' fvmd: the group backs off when
+it loses time to other work, and grows when it does not. Its pause is work-conserving
+by default, as the guests' (--pause-mode idle; configs/deployed.json: steal > 3/40 of
+the normal-priority part, demands 2/20..20/20): the group runs at idle priority
+(cpu.idle, Linux 5.15 or later) for the pause's part of each 100 ms period, so it
+still uses what nobody else wants. --pause-mode sleep throttles it with a CFS quota
+instead (configs/deployed-sleep.json: steal > 1/5, demands 1/20..20/20). Needs root.
 
 The trace (DIR/NAME.jsonl, the format of fvm trace check) and the summary
 (DIR/summary.json) go to --out (default: a new directory in $TMPDIR, printed at the
@@ -125,8 +123,8 @@ runs on unthrottled.
 	f.IntVar(&initD, "init", 0, "initial demand in units of 1/u of a core (default: the controller's, u)")
 	f.IntVar(&cpu, "cpu", -1, "pin the command to this CPU and keep fvm's own threads off it (-1: no pinning)")
 	f.IntVar(&nice, "nice", 0, "give the group the CPU weight of a session at this nice (default: the kernel's default weight)")
-	f.Int64Var(&periodUs, "period-us", 0, fmt.Sprintf("actuation period in us (default %d; %d with --pause-mode idle)", port.DefaultPeriodUs, port.IdlePeriodUs))
-	f.StringVar(&pauseMode, "pause-mode", controller.PauseModeSleep, "how the group pauses: sleep (throttled by a CFS quota: host model duty) or idle (work-conserving: at idle priority, cpu.idle, for the pause's part of each period: host model duty-idle)")
+	f.Int64Var(&periodUs, "period-us", 0, fmt.Sprintf("actuation period in us (default %d; %d with --pause-mode sleep)", port.IdlePeriodUs, port.DefaultPeriodUs))
+	f.StringVar(&pauseMode, "pause-mode", controller.PauseModeIdle, "how the group pauses: idle (work-conserving: at idle priority, cpu.idle, for the pause's part of each period: host model duty-idle) or sleep (throttled by a CFS quota: host model duty)")
 	c.AddCommand(newFriendlyHelperCmd(), newFriendlyExperimentCmd(), newFriendlySummarizeCmd(), newFriendlyProbeCmd())
 	return c
 }

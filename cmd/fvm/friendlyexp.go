@@ -108,9 +108,9 @@ comparison of the latency loop's slowdown). Needs root. Experiments:
 	c.Flags().StringVar(&out, "out", "out/friendly", "directory for the runs")
 	c.Flags().DurationVar(&dur, "duration", 0, "length of each run (default: the experiment's)")
 	c.Flags().IntVar(&nice, "nice", 0, "raise every participant together: the session's autogroup and each friendly group's weight at this nice (e.g. -15 on a shared machine; root)")
-	c.Flags().Int64Var(&periodUs, "period-us", 0, "actuation period of friendly group 0 (default 20000; 100000 with --pause-mode idle)")
-	c.Flags().Int64Var(&stepUs, "period-step-us", 0, "group i's period is period-us + i*period-step-us (default 1000; 13000 with --pause-mode idle; -1: equal periods)")
-	c.Flags().StringVar(&pauseMode, "pause-mode", controller.PauseModeSleep, "how the friendly groups pause: sleep (CFS quota) or idle (work-conserving, cpu.idle; runs are named ...-idle)")
+	c.Flags().Int64Var(&periodUs, "period-us", 0, "actuation period of friendly group 0 (default 100000; 20000 with --pause-mode sleep)")
+	c.Flags().Int64Var(&stepUs, "period-step-us", 0, "group i's period is period-us + i*period-step-us (default 13000; 1000 with --pause-mode sleep; -1: equal periods)")
+	c.Flags().StringVar(&pauseMode, "pause-mode", controller.PauseModeIdle, "how the friendly groups pause: idle (work-conserving, cpu.idle; runs are named ...-idle) or sleep (CFS quota)")
 	c.Flags().IntVar(&cpu, "cpu", defaultCPU(), "the core every participant is pinned to (default $FVM_GUEST_CPU or 0)")
 	return c
 }

@@ -254,7 +254,8 @@ func inHomeCgroup(t *testing.T, pid int) bool {
 }
 
 // TestRealKill9 kills fvm friendly with SIGKILL while its busy command is
-// throttled beside a busy process: the command must not stay throttled.
+// throttled beside a busy process (--pause-mode sleep: a quota the
+// watchdog must lift, as calibrated): the command must not stay throttled.
 // It runs on (the watchdog's choice, see package friendly): back in the
 // caller's cgroup, the group removed, its share back to its fair share
 // beside the busy process; the trace ends with the watchdog's unclean end
@@ -268,7 +269,7 @@ func TestRealKill9(t *testing.T) {
 	}
 	defer restore()
 	startPinned(t, cpu, "sh", "-c", "while :; do :; done")
-	f := exec.Command(fvmExe, "friendly", "--out", dir, "--name", "F", "--cpu", strconv.Itoa(cpu), "--init", "1",
+	f := exec.Command(fvmExe, "friendly", "--pause-mode", "sleep", "--out", dir, "--name", "F", "--cpu", strconv.Itoa(cpu), "--init", "1",
 		"--nice", strconv.Itoa(realNice), "--", "sh", "-c", "while :; do :; done")
 	f.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := f.Start(); err != nil {
@@ -338,7 +339,7 @@ func TestRealNoLeftovers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := exec.Command(fvmExe, "friendly", "--out", filepath.Join(base, "killed"), "--init", "1", "--", "sleep", "60")
+	f := exec.Command(fvmExe, "friendly", "--pause-mode", "sleep", "--out", filepath.Join(base, "killed"), "--init", "1", "--", "sleep", "60")
 	f.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := f.Start(); err != nil {
 		t.Fatal(err)
