@@ -237,6 +237,9 @@ func TestSweep(t *testing.T) {
 			if err := busy.AddProc(20); err != nil {
 				t.Fatal(err)
 			}
+			if err := busy.SetIdle(true); err != nil { // left in a work-conserving pause
+				t.Fatal(err)
+			}
 			r, err := l.Sweep(tr)
 			if err != nil {
 				t.Fatal(err)
@@ -258,6 +261,9 @@ func TestSweep(t *testing.T) {
 			}
 			if q, _, _ := busy.Bandwidth(); q != cgroup.Unlimited {
 				t.Errorf("the orphan with a task still has quota %d", q)
+			}
+			if b, err := tr.ReadFile(path.Join(busy.Dir(), "cpu.idle")); err != nil || string(b) != "0\n" {
+				t.Errorf("the orphan with a task is still at idle priority: cpu.idle %q, %v", b, err)
 			}
 			if q, _, _ := live.Bandwidth(); q != 1000 {
 				t.Errorf("the live owner's group quota changed to %d", q)

@@ -10,7 +10,7 @@ import (
 // SweepReport says what Sweep did with the groups whose owner is gone.
 type SweepReport struct {
 	Removed     []string // empty: removed
-	Unthrottled []string // still holding tasks: quota lifted, left in place
+	Unthrottled []string // still holding tasks: quota (and idle priority) lifted, left in place
 }
 
 // Sweep tidies the groups left by owners that died without cleaning up
@@ -53,6 +53,13 @@ func (l *Layout) Sweep(fs FS) (SweepReport, error) {
 					if err := g.SetQuota(Unlimited); err != nil {
 						errs = append(errs, err)
 						continue
+					}
+					// A work-conserving pause's idle priority is lifted too.
+					if g.HasIdle() {
+						if err := g.SetIdle(false); err != nil {
+							errs = append(errs, err)
+							continue
+						}
 					}
 				}
 				r.Unthrottled = append(r.Unthrottled, n)
