@@ -19,6 +19,7 @@ import (
 	"github.com/friendly-vm/fvm/trace"
 	"github.com/friendly-vm/fvm/uml-impl/controller"
 	"github.com/friendly-vm/fvm/uml-impl/host"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // Version is the controller version recorded in trace headers.
@@ -106,7 +107,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.PeriodUs == 0 {
 		o.PeriodUs = port.DefaultPeriodUs
 		if o.Config.IdlePause {
-			o.PeriodUs = port.IdlePeriodUs
+			o.PeriodUs = vocab.IdlePeriodUs
 		}
 	}
 	if o.Interval <= 0 {

@@ -14,6 +14,7 @@ import (
 	"github.com/friendly-vm/fvm/friendly"
 	"github.com/friendly-vm/fvm/friendly/port"
 	"github.com/friendly-vm/fvm/uml-impl/controller"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // exitCodeError makes main exit with a given status (a command's, passed
@@ -123,7 +124,7 @@ runs on unthrottled.
 	f.IntVar(&initD, "init", 0, "initial demand in units of 1/u of a core (default: the controller's, u)")
 	f.IntVar(&cpu, "cpu", -1, "pin the command to this CPU and keep fvm's own threads off it (-1: no pinning)")
 	f.IntVar(&nice, "nice", 0, "give the group the CPU weight of a session at this nice (default: the kernel's default weight)")
-	f.Int64Var(&periodUs, "period-us", 0, fmt.Sprintf("actuation period in us (default %d; %d with --pause-mode sleep)", port.IdlePeriodUs, port.DefaultPeriodUs))
+	f.Int64Var(&periodUs, "period-us", 0, fmt.Sprintf("actuation period in us (default %d; %d with --pause-mode sleep)", vocab.IdlePeriodUs, port.DefaultPeriodUs))
 	f.StringVar(&pauseMode, "pause-mode", controller.PauseModeIdle, "how the group pauses: idle (work-conserving: at idle priority, cpu.idle, for the pause's part of each period: host model duty-idle) or sleep (throttled by a CFS quota: host model duty)")
 	c.AddCommand(newFriendlyHelperCmd(), newFriendlyExperimentCmd(), newFriendlySummarizeCmd(), newFriendlyProbeCmd())
 	return c

@@ -9,6 +9,7 @@ import (
 
 	"github.com/friendly-vm/fvm/friendly/port"
 	"github.com/friendly-vm/fvm/uml-impl/controller"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // Role is how a participant runs.
@@ -72,11 +73,6 @@ type Spec struct {
 	Participants []Participant `json:"participants"`
 }
 
-// IdlePeriodStepUs is the step between the friendly groups' periods with
-// work-conserving pauses, as the UML guests' (uml-impl/runner.IdlePeriodStepUs):
-// at 100 ms, two groups' phases go round a whole period in P²/step, 0.77 s.
-const IdlePeriodStepUs = 13_000
-
 // DefaultPeriodStepUs is the default step between the friendly groups'
 // CFS periods. Two groups' quotas meet at a relative phase that moves by
 // the step every period, through a whole period in P²/step: 0.4 s at
@@ -96,13 +92,13 @@ func (s *Spec) Prepare() error {
 	if s.PeriodUs == 0 {
 		s.PeriodUs = port.DefaultPeriodUs
 		if s.IdlePause {
-			s.PeriodUs = port.IdlePeriodUs
+			s.PeriodUs = vocab.IdlePeriodUs
 		}
 	}
 	if s.PeriodStepUs == 0 {
 		s.PeriodStepUs = DefaultPeriodStepUs
 		if s.IdlePause {
-			s.PeriodStepUs = IdlePeriodStepUs
+			s.PeriodStepUs = vocab.IdlePeriodStepUs
 		}
 	}
 	if s.Probe.Period == 0 {

@@ -10,12 +10,6 @@ import (
 	"github.com/friendly-vm/fvm/vocab"
 )
 
-// IdlePeriodUs is the period of a work-conserving pause: one switch to
-// idle priority and back per period, as the UML guests' pause_mode idle
-// (uml-impl/runner.IdlePeriodUs): a group whose weight changes more often
-// keeps part of its lag across the changes.
-const IdlePeriodUs = 100_000
-
 // IdleActuator takes a group's pauses at idle priority instead of
 // throttling it (the duty-idle host model, work-conserving): in each
 // period, for the pause's part of it, the group's cpu.idle is 1, so its

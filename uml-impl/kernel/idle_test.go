@@ -9,7 +9,7 @@ import (
 )
 
 // idle900 puts a guest in the work-conserving pause mode at 900‰ with the
-// runner's period for it (runner.IdlePeriodUs, 100 ms): it is at normal
+// runner's period for it (vocab.IdlePeriodUs, 100 ms): it is at normal
 // host priority a tenth of every period and at SCHED_IDLE (its session's
 // autogroup at nice 19) the rest.
 const idle900 = "echo 100000 > /proc/fvm/period_us && echo idle > /proc/fvm/pause_mode && echo 900 > /proc/fvm/pause_permille"
@@ -110,7 +110,7 @@ func TestIdlePauseBesideBusy(t *testing.T) {
 //
 // and, for contrast, one run beside a busy guest at a 10 ms period: share
 // 0.3201, 0.2092 of it at idle priority, steal 0.0075 (the reason for
-// runner.IdlePeriodUs). A sleeping pause at 900‰ alone gets a tenth.
+// vocab.IdlePeriodUs). A sleeping pause at 900‰ alone gets a tenth.
 const (
 	// idleAloneMinShare: 5 points below the smallest share alone.
 	idleAloneMinShare = 0.90

@@ -8,6 +8,7 @@ import (
 
 	"github.com/friendly-vm/fvm/uml-impl/controller"
 	"github.com/friendly-vm/fvm/uml-impl/host"
+	"github.com/friendly-vm/fvm/vocab"
 )
 
 // isWorkload reports whether w is a workload a guest can run (an fvmwork
@@ -88,8 +89,8 @@ type Spec struct {
 	// against each other instead of keeping fixed phases: with equal
 	// periods one VM's awake slot can stay where the others sleep, and
 	// it then sees less contention for the same demand. 0: 10000 and 97,
-	// or IdlePeriodUs and IdlePeriodStepUs when a VM takes work-conserving
-	// pauses.
+	// or vocab.IdlePeriodUs and vocab.IdlePeriodStepUs when a VM takes
+	// work-conserving pauses.
 	PeriodUs     int `json:"period_us,omitempty"`
 	PeriodStepUs int `json:"period_step_us,omitempty"`
 	// Nice, if not 0, is the host nice value of every guest process (the
@@ -103,30 +104,6 @@ type Spec struct {
 	// two clock reads a poll, so measured runs leave it off.
 	PollLog bool `json:"poll_log,omitempty"`
 }
-
-// IdlePeriodUs is the default actuation period of runs with
-// work-conserving pauses: one switch to SCHED_IDLE (and the session's
-// autogroup to nice 19) and back per window. At the sleeping pause's 10 ms
-// a guest at 900‰ beside a busy guest still got 32% of the core, 21% of
-// it at idle priority (our reading, not verified in the scheduler: the
-// host's EEVDF keeps a group's lag across a change of weight, and the VM's
-// weight changed 200 times a second); at 100 ms it got 4-6%, 0.15% at idle
-// priority, as the duty-idle host model says (uml-impl/README.md,
-// "Work-conserving pause").
-const IdlePeriodUs = 100_000
-
-// IdlePeriodStepUs is the default step between the VMs' periods with
-// work-conserving pauses. Two VMs' normal-priority parts meet at a
-// relative phase that moves by the step every period, through a whole
-// period in P²/step: at 100 ms and a step of 1 ms (the sleeping pause's
-// proportion) that is 10 s, and four FVMs' shares followed the phase for
-// seconds at a time, one of them taking half the core while the others
-// backed off, so that the Jain index over 5 s kept falling below 0.9 for
-// half a minute; at 13 ms the cycle is 0.77 s, under eight windows, and the
-// same four stayed fair from the start (the committed comparison,
-// README.md). The price: a VM's windows last about its period, so VM i
-// decides at 1/(P + i·step) a second; its share did not follow.
-const IdlePeriodStepUs = 13_000
 
 var reName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
@@ -146,13 +123,13 @@ func (s *Spec) Prepare() error {
 	if s.PeriodUs == 0 {
 		s.PeriodUs = 10000
 		if idle {
-			s.PeriodUs = IdlePeriodUs
+			s.PeriodUs = vocab.IdlePeriodUs
 		}
 	}
 	if s.PeriodStepUs == 0 {
 		s.PeriodStepUs = 97
 		if idle {
-			s.PeriodStepUs = IdlePeriodStepUs
+			s.PeriodStepUs = vocab.IdlePeriodStepUs
 		}
 	}
 	var errs []error
