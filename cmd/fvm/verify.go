@@ -99,11 +99,11 @@ func verifySteps(short bool) []verifyStep {
 // runName is the directory `fvm uml experiment` gives the experiment's
 // run with controller configuration c.
 func runName(exp string, c controller.Config) string {
-	e, err := runner.Lookup(exp)
+	name, err := runner.RunName(exp, c)
 	if err != nil {
-		panic(err) // the experiments verify names are built in
+		panic(err) // the experiments verify runs are built in, one run each
 	}
-	return e.Specs(c, 0, "")[0].Name
+	return name
 }
 
 func newVerifyCmd() *cobra.Command {

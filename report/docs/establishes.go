@@ -53,15 +53,7 @@ func runSummary(root, name string) (*runner.Summary, error) {
 // controller of a pause mode (idle: controller.Default's work-conserving
 // pause) on signal sig, named as `fvm uml experiment` names it.
 func runName(e string, sig vocab.Signal, idle bool) (string, error) {
-	x, err := runner.Lookup(e)
-	if err != nil {
-		return "", err
-	}
-	specs := x.Specs(runner.Base(sig, idle), 0, "")
-	if len(specs) != 1 {
-		return "", fmt.Errorf("experiment %s has %d runs, want 1", e, len(specs))
-	}
-	return specs[0].Name, nil
+	return runner.RunName(e, runner.Base(sig, idle))
 }
 
 // vmShare is the share of the VM named name in s.

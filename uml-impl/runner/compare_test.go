@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/friendly-vm/fvm/uml-impl/controller"
 	"github.com/friendly-vm/fvm/vocab"
 )
 
@@ -217,6 +218,26 @@ func TestIdlePausers(t *testing.T) {
 		s := Spec{Name: "x", VMs: tc.vms}
 		if got := s.idlePausers(); got != tc.want {
 			t.Errorf("%s: %d guests take work-conserving pauses, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// RunName: the names the README and make verify cite, NAME-SIGNAL[-idle];
+// an experiment of several runs or an unknown one is an error.
+func TestRunName(t *testing.T) {
+	for _, tc := range []struct {
+		exp  string
+		base controller.Config
+		want string
+	}{
+		{"pair", Base(vocab.Steal, true), "pair-steal-idle"},
+		{"greedy", Base(vocab.VCT, false), "greedy-vct"},
+		{"pressure", Base(vocab.Steal, true), ""},
+		{"nope", Base(vocab.Steal, true), ""},
+	} {
+		got, err := RunName(tc.exp, tc.base)
+		if got != tc.want || (err == nil) != (tc.want != "") {
+			t.Errorf("RunName(%s): %q, %v; want %q", tc.exp, got, err, tc.want)
 		}
 	}
 }

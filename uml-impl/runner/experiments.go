@@ -159,6 +159,21 @@ func Lookup(name string) (Experiment, error) {
 	return Experiment{}, fmt.Errorf("unknown experiment %q (want one of %v)", name, names)
 }
 
+// RunName is the name `fvm uml experiment` gives the one run of experiment
+// exp with controller configuration base (Specs); an error for an unknown
+// experiment or one of several runs.
+func RunName(exp string, base controller.Config) (string, error) {
+	e, err := Lookup(exp)
+	if err != nil {
+		return "", err
+	}
+	specs := e.Specs(base, 0, "")
+	if len(specs) != 1 {
+		return "", fmt.Errorf("experiment %s has %d runs, want 1", exp, len(specs))
+	}
+	return specs[0].Name, nil
+}
+
 // Specs returns the runs of e for controller configuration base (its
 // signal names them, and a work-conserving pause adds -idle), each lasting
 // d (0: the experiment's default), on kernel. Run names are
