@@ -175,19 +175,9 @@ func sub(a, b uint64) uint64 {
 // window builds the window from reading a to reading b (doc.go).
 func window(seq uint64, a, b Reading) controller.Window {
 	wall := uint64(b.T - a.T)
-	cpu := sub(b.CPUNs, a.CPUNs)
 	pause := min(sub(b.ThrottledNs, a.ThrottledNs), wall)
-	avail := wall - pause
-	wait := sub(sub(b.DelayNs, a.DelayNs), pause)
-	want := min(cpu+wait, avail)
-	idle := avail - want
-	steal := sub(want, cpu)
-	w := controller.Window{Seq: seq, StartNs: uint64(a.T), EndNs: uint64(b.T), WallNs: wall, CPUNs: cpu,
-		IdleNs: idle, PauseNs: pause, WantNs: want, StealNs: steal, StealPermille: steal * 1000 / wall,
-		PausePermille: uint64(PauseOf(b.QuotaUs, b.PeriodUs)), PeriodUs: uint64(max(b.PeriodUs, 0))}
-	if cpu > 0 {
-		w.VCTPermille = want * 1000 / cpu
-	}
+	w := windowOf(seq, a, b, sub(b.CPUNs, a.CPUNs), pause, sub(sub(b.DelayNs, a.DelayNs), pause))
+	w.PausePermille, w.PeriodUs = uint64(PauseOf(b.QuotaUs, b.PeriodUs)), uint64(max(b.PeriodUs, 0))
 	return w
 }
 
@@ -196,18 +186,25 @@ func window(seq uint64, a, b Reading) controller.Window {
 // the signal is measured over the rest, and idle_cpu_ns is the CPU time
 // the group got in its pauses, as in the kernel's pause_mode idle.
 func idleWindow(seq uint64, a, b Reading, pausePermille int, periodUs int64) controller.Window {
-	wall := uint64(b.T - a.T)
-	pause := min(sub(b.LowNs, a.LowNs), wall)
+	pause := min(sub(b.LowNs, a.LowNs), uint64(b.T-a.T))
 	lowCPU := sub(b.LowCPUNs, a.LowCPUNs)
-	cpu := sub(sub(b.CPUNs, a.CPUNs), lowCPU)
+	w := windowOf(seq, a, b, sub(sub(b.CPUNs, a.CPUNs), lowCPU), pause, sub(sub(b.DelayNs, a.DelayNs), sub(b.LowDelayNs, a.LowDelayNs)))
+	w.PausePermille, w.PeriodUs = uint64(max(pausePermille, 0)), uint64(max(periodUs, 0))
+	w.IdleCPUNs, w.PauseMode = lowCPU, 1
+	return w
+}
+
+// windowOf is the window from reading a to reading b whose group used cpu
+// while allowed to run, was paused for pause (at most the wall time) and
+// waited for a CPU for wait: want = min(cpu + wait, wall - pause), then
+// idle and steal as the kernel defines them (doc.go).
+func windowOf(seq uint64, a, b Reading, cpu, pause, wait uint64) controller.Window {
+	wall := uint64(b.T - a.T)
 	avail := wall - pause
-	wait := sub(sub(b.DelayNs, a.DelayNs), sub(b.LowDelayNs, a.LowDelayNs))
 	want := min(cpu+wait, avail)
-	idle := avail - want
 	steal := sub(want, cpu)
 	w := controller.Window{Seq: seq, StartNs: uint64(a.T), EndNs: uint64(b.T), WallNs: wall, CPUNs: cpu,
-		IdleNs: idle, PauseNs: pause, WantNs: want, StealNs: steal, StealPermille: steal * 1000 / wall,
-		PausePermille: uint64(max(pausePermille, 0)), PeriodUs: uint64(max(periodUs, 0)), IdleCPUNs: lowCPU, PauseMode: 1}
+		IdleNs: avail - want, PauseNs: pause, WantNs: want, StealNs: steal, StealPermille: steal * 1000 / wall}
 	if cpu > 0 {
 		w.VCTPermille = want * 1000 / cpu
 	}
