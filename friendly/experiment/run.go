@@ -328,11 +328,7 @@ func start(s *Spec, i int, p Participant, fr []int, env Env, dir, input string) 
 		if s.Nice != 0 {
 			args = append(args, "--nice", strconv.Itoa(s.Nice))
 		}
-		mode := controller.PauseModeSleep
-		if s.IdlePause {
-			mode = controller.PauseModeIdle
-		}
-		args = append(args, "--pause-mode", mode)
+		args = append(args, "--pause-mode", controller.PauseModeOf(s.IdlePause))
 		cmd = exec.Command(env.Exe, append(append(args, "--"), cmdArgv...)...)
 	} else {
 		es := friendly.ExecSpec{Argv: cmdArgv, CPU: s.CPU, Idle: p.Role == Idle}

@@ -64,8 +64,12 @@ func (c *Config) Host() vocab.Host {
 
 // PauseMode returns the kernel's pause_mode (uml-impl/README.md): sleep or
 // idle.
-func (c *Config) PauseMode() string {
-	if c.IdlePause {
+func (c *Config) PauseMode() string { return PauseModeOf(c.IdlePause) }
+
+// PauseModeOf is the name of a pause mode (idle: work-conserving), the
+// inverse of ParsePauseMode.
+func PauseModeOf(idle bool) string {
+	if idle {
 		return PauseModeIdle
 	}
 	return PauseModeSleep
