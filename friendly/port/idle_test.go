@@ -20,10 +20,7 @@ import (
 func TestIdleSourceWindow(t *testing.T) {
 	for _, v := range []string{"v1", "v2"} {
 		t.Run(v, func(t *testing.T) {
-			tr := cgrouptest.NewV1(t, false)
-			if v == "v2" {
-				tr = cgrouptest.NewV2(t, "cpu")
-			}
+			tr := tree(t, v)
 			g := setup(t, tr, 10)
 			c := &clock{t: 1000 * ms}
 			src := port.NewSource(tr, g, c.now)

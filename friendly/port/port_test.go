@@ -33,6 +33,15 @@ func setup(t testing.TB, tr *cgrouptest.Tree, pids ...int) *cgroup.Group {
 	return g
 }
 
+// tree is a fake cgroup tree of version v ("v1" or "v2") with the cpu
+// controller.
+func tree(t testing.TB, v string) *cgrouptest.Tree {
+	if v == "v2" {
+		return cgrouptest.NewV2(t, "cpu")
+	}
+	return cgrouptest.NewV1(t, false)
+}
+
 // clock is a settable host clock.
 type clock struct{ t int64 }
 
@@ -44,10 +53,7 @@ const ms = 1_000_000
 func TestSourceWindows(t *testing.T) {
 	for _, v := range []string{"v1", "v2"} {
 		t.Run(v, func(t *testing.T) {
-			tr := cgrouptest.NewV1(t, false)
-			if v == "v2" {
-				tr = cgrouptest.NewV2(t, "cpu")
-			}
+			tr := tree(t, v)
 			g := setup(t, tr, 10, 11)
 			if err := g.SetBandwidth(10_000, 20_000); err != nil { // pause 500 permille
 				t.Fatal(err)
@@ -236,10 +242,7 @@ func TestQuotaRoundTrip(t *testing.T) {
 func TestActuator(t *testing.T) {
 	for _, v := range []string{"v1", "v2"} {
 		t.Run(v, func(t *testing.T) {
-			tr := cgrouptest.NewV1(t, false)
-			if v == "v2" {
-				tr = cgrouptest.NewV2(t, "cpu")
-			}
+			tr := tree(t, v)
 			g := setup(t, tr, 9)
 			if _, err := port.NewActuator(g, port.MinPeriodUs-1); err == nil {
 				t.Error("a period too short for the largest pause was accepted")
