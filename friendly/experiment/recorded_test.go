@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ func recordedRuns(t *testing.T) []string {
 	var dirs []string
 	for _, e := range Experiments() {
 		specs := e.Specs(0, 0, 0, false)
-		if e.Name == "pair" || e.Name == "four" || e.Name == "greedy" {
+		if slices.Contains(IdleRecorded(), e.Name) {
 			specs = append(specs, e.Specs(0, 0, 0, true)...) // with work-conserving pauses too
 		}
 		for _, s := range specs {

@@ -227,6 +227,11 @@ func Lookup(name string) (Experiment, error) {
 	return Experiment{}, fmt.Errorf("unknown experiment %q (want one of %v)", name, names)
 }
 
+// IdleRecorded returns the experiments committed under testdata/runs with
+// work-conserving pauses too (runs named ...-idle); the others only with
+// sleeping ones.
+func IdleRecorded() []string { return []string{"pair", "four", "greedy"} }
+
 // RunPrefix begins the name of every run of an experiment (and of the real
 // tests' runs): committed runs of friendly groups sit beside the UML
 // guests' runs under testdata/runs, told apart by it.

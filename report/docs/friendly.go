@@ -79,15 +79,11 @@ func friendlyRefining(root string) (refining, total int, err error) {
 // idleRuns are the committed runs of e with work-conserving pauses: its
 // pair, four and greedy (none of the others).
 func idleRuns(e experiment.Experiment) []experiment.Spec {
-	if !slices.Contains(idleExperiments, e.Name) {
+	if !slices.Contains(experiment.IdleRecorded(), e.Name) {
 		return nil
 	}
 	return e.Specs(0, 0, 0, true)
 }
-
-// idleExperiments are the experiments committed with work-conserving
-// pauses too.
-var idleExperiments = []string{"pair", "four", "greedy"}
 
 // recordedWith says how the committed runs called dirs were made, from
 // their spec.json and their friendly groups' trace headers: the kernel and
@@ -157,7 +153,7 @@ func FriendlyRuns(root string) (string, error) {
 	}
 	var runs []run
 	for _, idle := range []bool{false, true} {
-		for _, name := range idleExperiments {
+		for _, name := range experiment.IdleRecorded() {
 			e, err := experiment.Lookup(name)
 			if err != nil {
 				return "", err
