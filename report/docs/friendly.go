@@ -76,8 +76,8 @@ func friendlyRefining(root string) (refining, total int, err error) {
 	return refining, total, nil
 }
 
-// idleRuns are the committed runs of e with work-conserving pauses: its
-// pair, four and greedy (none of the others).
+// idleRuns are the committed runs of e with work-conserving pauses, if e
+// is one of experiment.IdleRecorded (else none).
 func idleRuns(e experiment.Experiment) []experiment.Spec {
 	if !slices.Contains(experiment.IdleRecorded(), e.Name) {
 		return nil
