@@ -32,6 +32,8 @@ var Areas = []struct{ Name, Prefix string }{
 	// The /proc parsers the host runner measures guests with.
 	{"host", "internal/procstat/"},
 	{"kernel", "uml-impl/patch/"},
+	// fvm friendly: the cgroup ports of the same controller.
+	{"friendly", "friendly/"},
 }
 
 // Mutant is one deliberate bug: replace Search (which must occur exactly

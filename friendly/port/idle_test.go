@@ -18,56 +18,71 @@ import (
 // switches split the group's time into its normal-priority part, over
 // which the signal is measured, and its pause, whose CPU is idle_cpu_ns.
 func TestIdleSourceWindow(t *testing.T) {
-	for _, v := range []string{"v1", "v2"} {
-		t.Run(v, func(t *testing.T) {
-			tr := tree(t, v)
-			g := setup(t, tr, 10)
-			c := &clock{t: 1000 * ms}
-			src := port.NewSource(tr, g, c.now)
-			a, err := port.NewIdleActuator(g, src, 100_000, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := a.SetPause(600); err != nil {
-				t.Fatal(err)
-			}
-			if ws, err := src.Windows(); err != nil || len(ws) != 0 {
-				t.Fatalf("first reading: %v, %v", ws, err)
-			}
-			// 30 ms at normal priority: cpu 10, delay 20.
-			c.t += 30 * ms
-			tr.SetUsage(g, cgroup.Usage{CPUNs: 10 * ms})
-			tr.SetSchedstat(10, 10*ms, 20*ms)
-			if err := src.Switch(true); err != nil {
-				t.Fatal(err)
-			}
-			// 60 ms at idle priority: cpu 2, delay 58.
-			c.t += 60 * ms
-			tr.SetUsage(g, cgroup.Usage{CPUNs: 12 * ms})
-			tr.SetSchedstat(10, 12*ms, 78*ms)
-			if err := src.Switch(false); err != nil {
-				t.Fatal(err)
-			}
-			// 12 ms at normal priority: cpu 8, delay 4. The window: wall
-			// 102, pause 60, normal cpu 18, wait 24, want min(42, 42) =
-			// 42, idle 0, steal 24 (235 permille), idle_cpu 2.
-			c.t += 12 * ms
-			tr.SetUsage(g, cgroup.Usage{CPUNs: 20 * ms})
-			tr.SetSchedstat(10, 20*ms, 82*ms)
-			ws, err := src.Windows()
-			if err != nil || len(ws) != 1 {
-				t.Fatalf("windows %v, %v", ws, err)
-			}
-			want := controller.Window{Seq: 1, StartNs: 1000 * ms, EndNs: 1102 * ms, WallNs: 102 * ms, CPUNs: 18 * ms,
-				IdleNs: 0, PauseNs: 60 * ms, WantNs: 42 * ms, StealNs: 24 * ms, StealPermille: 235, VCTPermille: 2333,
-				PausePermille: 600, PeriodUs: 100_000, IdleCPUNs: 2 * ms, PauseMode: 1}
-			if ws[0] != want {
-				t.Errorf("window\n got %+v\nwant %+v", ws[0], want)
-			}
-			if why := controller.Garbage(ws[0], vocab.WindowNs); why != "" {
-				t.Errorf("the window is garbage: %s", why)
-			}
-		})
+	// phase is what the group's one task did in a phase of the window:
+	// its CPU and its run delay, in ms.
+	type phase struct{ cpu, delay uint64 }
+	tests := []struct {
+		name                   string
+		before, low, after     phase // 30 ms normal, 60 ms idle priority, 12 ms normal
+		want, idle, steal, vct uint64
+	}{
+		// Busy throughout: wall 102, pause 60, normal cpu 18, wait 24,
+		// want min(42, 42) = 42, idle 0, steal 24 (235 permille).
+		{"busy", phase{10, 20}, phase{2, 58}, phase{8, 4}, 42, 0, 24, 2333},
+		// Partly idle at normal priority: wait 5 + 4 = 9 (the 58 ms
+		// waited at idle priority are the pause's, not steal), want
+		// min(18 + 9, 42) = 27, idle 15, steal 9 (88 permille).
+		{"partly idle", phase{10, 5}, phase{2, 58}, phase{8, 4}, 27, 15, 9, 1500},
+	}
+	for _, tc := range tests {
+		for _, v := range []string{"v1", "v2"} {
+			t.Run(tc.name+"/"+v, func(t *testing.T) {
+				tr := tree(t, v)
+				g := setup(t, tr, 10)
+				c := &clock{t: 1000 * ms}
+				src := port.NewSource(tr, g, c.now)
+				a, err := port.NewIdleActuator(g, src, 100_000, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := a.SetPause(600); err != nil {
+					t.Fatal(err)
+				}
+				if ws, err := src.Windows(); err != nil || len(ws) != 0 {
+					t.Fatalf("first reading: %v, %v", ws, err)
+				}
+				var cpu, delay uint64
+				advance := func(d uint64, p phase) {
+					c.t += int64(d * ms)
+					cpu, delay = cpu+p.cpu, delay+p.delay
+					tr.SetUsage(g, cgroup.Usage{CPUNs: cpu * ms})
+					tr.SetSchedstat(10, cpu*ms, delay*ms)
+				}
+				advance(30, tc.before)
+				if err := src.Switch(true); err != nil {
+					t.Fatal(err)
+				}
+				advance(60, tc.low)
+				if err := src.Switch(false); err != nil {
+					t.Fatal(err)
+				}
+				advance(12, tc.after)
+				ws, err := src.Windows()
+				if err != nil || len(ws) != 1 {
+					t.Fatalf("windows %v, %v", ws, err)
+				}
+				want := controller.Window{Seq: 1, StartNs: 1000 * ms, EndNs: 1102 * ms, WallNs: 102 * ms,
+					CPUNs: (tc.before.cpu + tc.after.cpu) * ms, IdleNs: tc.idle * ms, PauseNs: 60 * ms,
+					WantNs: tc.want * ms, StealNs: tc.steal * ms, StealPermille: tc.steal * 1000 / 102,
+					VCTPermille: tc.vct, PausePermille: 600, PeriodUs: 100_000, IdleCPUNs: tc.low.cpu * ms, PauseMode: 1}
+				if ws[0] != want {
+					t.Errorf("window\n got %+v\nwant %+v", ws[0], want)
+				}
+				if why := controller.Garbage(ws[0], vocab.WindowNs); why != "" {
+					t.Errorf("the window is garbage: %s", why)
+				}
+			})
+		}
 	}
 }
 
