@@ -236,6 +236,27 @@ func incomplete(s *runner.Summary) string {
 	return ""
 }
 
+// PlotPoint is one mechanism's point in the comparison's plot: the greedy
+// guest's share of the core beside it, and the utilisation of its pair.
+type PlotPoint struct {
+	Label                        string
+	GreedyShare, PairUtilisation float64
+}
+
+// PlotPoints returns the plot's points: one per mechanism (and threshold)
+// with both a pair and a greedy run, in the table's order.
+func (c *Comparison) PlotPoints() []PlotPoint {
+	var out []PlotPoint
+	for _, r := range c.rows {
+		g, _, ok := r.GreedyShares()
+		if !ok || r.Pair == nil {
+			continue
+		}
+		out = append(out, PlotPoint{Label: r.Label(), GreedyShare: g, PairUtilisation: r.Pair.Utilisation})
+	}
+	return out
+}
+
 // Plot draws utilisation (pair runs) against the greedy guest's share
 // (greedy runs), one labelled point per mechanism and threshold: up and to
 // the right is efficient and friendly. Rows without both runs are left
@@ -248,13 +269,9 @@ func (c *Comparison) Plot(path string) error {
 	p.Add(plotter.NewGrid())
 	var pts plotter.XYs
 	var labels []string
-	for _, r := range c.rows {
-		g, _, ok := r.GreedyShares()
-		if !ok || r.Pair == nil {
-			continue
-		}
-		pts = append(pts, plotter.XY{X: 100 * g, Y: 100 * r.Pair.Utilisation})
-		labels = append(labels, r.Label())
+	for _, q := range c.PlotPoints() {
+		pts = append(pts, plotter.XY{X: 100 * q.GreedyShare, Y: 100 * q.PairUtilisation})
+		labels = append(labels, q.Label)
 	}
 	if len(pts) == 0 {
 		return fmt.Errorf("plot %s: no mechanism has both a pair and a greedy run", path)

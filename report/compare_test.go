@@ -11,8 +11,9 @@ import (
 
 // TestCommittedComparisonPlot: the committed plot and table of the
 // comparison of mechanisms (testdata/runs/compare.png, compare.md) are
-// what its committed runs draw (fvm uml compare --report --out
-// testdata/runs rewrites them).
+// not stale: they are what its committed runs draw (fvm uml compare
+// --report --out testdata/runs rewrites them). What they state is held to
+// the runs' data by report/docs's TestComparisonFilesStateTheData.
 func TestCommittedComparisonPlot(t *testing.T) {
 	runs := filepath.Join("..", "testdata", "runs")
 	c, err := ReadComparison(runs)

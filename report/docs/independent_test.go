@@ -3,6 +3,7 @@ package docs
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/friendly-vm/fvm/friendly/experiment"
+	"github.com/friendly-vm/fvm/report"
+	"github.com/friendly-vm/fvm/uml-impl/runner"
 )
 
 // The blocks' renderers wrote the committed documents, so holding a
@@ -44,6 +47,10 @@ func independentCheck(name string) (func(t *testing.T, block string), bool) {
 		return checkEstablishes, true
 	case "compare":
 		return checkCompare, true
+	case "test-rounds":
+		return checkUMLThresholds, true
+	case "controller-defaults":
+		return checkControllerDefaults, true
 	}
 	if exp, ok := strings.CutPrefix(name, "runs-"); ok {
 		return checkUMLRuns(exp + "-"), true
@@ -349,6 +356,7 @@ type rawUML struct {
 		Rate       float64 `json:"progress_rate"`
 		MaxDelay   int64   `json:"max_delay"`
 		GapWindows int64   `json:"gap_windows"`
+		Windows    int64   `json:"windows"`
 	} `json:"vms"`
 }
 
@@ -710,3 +718,242 @@ func checkComparePredictions(t *testing.T, block string, runs map[[2]string]stri
 }
 
 func isBaselineLabel(l string) bool { return l == "cfs" || l == "nice19" || l == "sched-idle" }
+
+// checkUMLThresholds: uml-impl/README.md's test-rounds table states, for
+// every run of the real-kernel test rounds (testdata/thresholds/round-K/RUN),
+// the minimum, median and maximum over the rounds of each measure the
+// tests assert, as the rounds' summary.json record them, and for each
+// threshold of the TestReal* tests (runner.Thresholds) its value and its
+// margin, which is positive: no round breaks a threshold.
+func checkUMLThresholds(t *testing.T, block string) {
+	sums, err := filepath.Glob(filepath.Join(root, "testdata", "thresholds", "round-*", "*", "summary.json"))
+	if err != nil || len(sums) == 0 {
+		t.Fatalf("no test round (%v)", err)
+	}
+	vals := map[[2]string][]float64{}
+	rounds := map[string]bool{}
+	for _, p := range sums {
+		run := filepath.Base(filepath.Dir(p))
+		rounds[filepath.Base(filepath.Dir(filepath.Dir(p)))] = true
+		var s rawUML
+		readJSON(t, p, &s)
+		add := func(m string, v float64) { vals[[2]string{run, m}] = append(vals[[2]string{run, m}], v) }
+		greedy := strings.HasPrefix(run, "greedy")
+		if s.Jain >= 0 {
+			add("Jain index of the FVMs' shares", s.Jain)
+		}
+		add("utilisation", s.Utilisation)
+		if !greedy && len(s.VMs) > 1 {
+			add("convergence (s)", s.ConvergenceS)
+		}
+		var lost, windows, delay int64
+		for _, v := range s.VMs {
+			switch {
+			case v.Role == "greedy":
+				add("greedy guest's share", v.Share)
+			case v.Role == "fvm":
+				if greedy {
+					add("FVM's share", v.Share)
+				}
+				lost, windows, delay = lost+v.GapWindows, windows+v.Windows+v.GapWindows, max(delay, v.MaxDelay)
+			}
+		}
+		add("largest feedback delay (windows)", float64(delay))
+		add("windows lost (all FVMs)", float64(lost))
+		if windows > 0 {
+			add("fraction of windows lost", float64(lost)/float64(windows))
+		}
+	}
+	if !strings.HasPrefix(block, fmt.Sprintf("%d rounds.", len(rounds))) {
+		t.Errorf("test-rounds begins %q, the rounds are %d", strings.SplitN(block, "\n", 2)[0], len(rounds))
+	}
+	if len(rounds) < 5 {
+		t.Errorf("%d test rounds, want at least 5", len(rounds))
+	}
+	number := func(x float64) string {
+		if x == math.Trunc(x) {
+			return strconv.FormatFloat(x, 'f', 0, 64)
+		}
+		return strconv.FormatFloat(x, 'f', 4, 64)
+	}
+	thresholds := map[[2]string]runner.Threshold{}
+	for _, th := range runner.Thresholds() {
+		thresholds[[2]string{th.Run, th.Measure}] = th
+	}
+	seen := map[[2]string]bool{}
+	for _, l := range strings.Split(block, "\n") {
+		if !strings.HasPrefix(l, "| `") {
+			continue
+		}
+		c := strings.Split(strings.TrimSuffix(strings.TrimPrefix(l, "| "), " |"), " | ")
+		if len(c) != 8 {
+			t.Errorf("test-rounds row %q: %d cells, want 8", l, len(c))
+			continue
+		}
+		k := [2]string{strings.Trim(c[0], "`"), c[1]}
+		xs, ok := vals[k]
+		if !ok {
+			t.Errorf("test-rounds row %q: no round measures it", l)
+			continue
+		}
+		seen[k] = true
+		xs = append([]float64(nil), xs...)
+		sort.Float64s(xs)
+		lo, hi := xs[0], xs[len(xs)-1]
+		med := xs[len(xs)/2]
+		if len(xs)%2 == 0 {
+			med = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+		}
+		bound, margin := "—", "—"
+		if th, ok := thresholds[k]; ok {
+			var m float64
+			switch {
+			case th.AtLeast:
+				m, bound = lo-th.Value, "≥ "+strconv.FormatFloat(th.Value, 'f', -1, 64)
+			case th.Strict:
+				m, bound = th.Value-hi, "< "+strconv.FormatFloat(th.Value, 'f', -1, 64)
+			default:
+				m, bound = th.Value-hi, "≤ "+strconv.FormatFloat(th.Value, 'f', -1, 64)
+				if lo < 0 { // never converged
+					m = lo
+				}
+			}
+			if m < 0 || m == 0 && th.Strict {
+				t.Errorf("%s of %s: threshold %s fails a round (min %v, max %v)", k[1], k[0], bound, lo, hi)
+			}
+			margin = number(m)
+		}
+		checkCells(t, "test-rounds "+k[0]+" "+k[1], c, c[0], k[1], strconv.Itoa(len(xs)), number(lo), number(med), number(hi), bound, margin)
+	}
+	for k := range vals {
+		if !seen[k] {
+			t.Errorf("test-rounds has no row for %s of %s", k[1], k[0])
+		}
+	}
+	for k := range thresholds {
+		if !seen[k] {
+			t.Errorf("test-rounds has no row for the threshold on %s of %s", k[1], k[0])
+		}
+	}
+}
+
+// checkControllerDefaults: uml-impl/README.md's table of the controller's
+// defaults states the parameters of configs/deployed.json (the default,
+// work-conserving pause) and of configs/deployed-sleep.json (the sleeping
+// pause's row), read here from the files.
+func checkControllerDefaults(t *testing.T, block string) {
+	type cfg struct {
+		U     int    `json:"u"`
+		DMin  int    `json:"dmin"`
+		DMax  int    `json:"dmax"`
+		Delay int    `json:"delay"`
+		Rule  string `json:"rule"`
+		Alpha int    `json:"alpha"`
+		Beta  string `json:"beta"`
+		Host  string `json:"host"`
+		Sig   string `json:"signal"`
+		Theta string `json:"theta"`
+	}
+	var def, sleep cfg
+	readJSON(t, filepath.Join(root, "configs", "deployed.json"), &def)
+	readJSON(t, filepath.Join(root, "configs", "deployed-sleep.json"), &sleep)
+	permille := func(theta string) string {
+		n, d, ok := strings.Cut(theta, "/")
+		a, err1 := strconv.Atoi(n)
+		b, err2 := strconv.Atoi(d)
+		if !ok || err1 != nil || err2 != nil || b == 0 || 1000*a%b != 0 {
+			t.Fatalf("theta %q is not a fraction of whole permille", theta)
+		}
+		return strconv.Itoa(1000 * a / b)
+	}
+	rows, _ := tableRows(t, block)
+	p, s := def, sleep
+	if p.Host != "duty-idle" || s.Host != "duty" {
+		t.Fatalf("deployed.json host %q, deployed-sleep.json host %q: want duty-idle and duty", p.Host, s.Host)
+	}
+	for _, c := range []struct{ row, cell, want string }{
+		{"pause mode", "default", "idle"},
+		{"demand units per core `u`", "default", strconv.Itoa(p.U)},
+		{"demands `dmin`..`dmax`, initial, safe", "default", fmt.Sprintf("%d..%d, ", p.DMin, p.DMax)},
+		{"rule", "default", fmt.Sprintf("%s, α = %d, β = %s", p.Rule, p.Alpha, p.Beta)},
+		{"signal, threshold", "default", fmt.Sprintf("%s > %s‰", p.Sig, permille(p.Theta))},
+		{"delay bound `delay`", "default", fmt.Sprintf("%d windows", p.Delay)},
+		{"sleeping pause (`-pause-mode sleep`)", "default", fmt.Sprintf("%s > %s‰, demands %d..%d", s.Sig, permille(s.Theta), s.DMin, s.DMax)},
+	} {
+		r, ok := rows[c.row]
+		if !ok || len(r) < 2 {
+			t.Errorf("controller-defaults: no row %q", c.row)
+			continue
+		}
+		if !strings.HasPrefix(r[1], c.want) {
+			t.Errorf("controller-defaults %s: %q, configs say %q", c.row, r[1], c.want)
+		}
+	}
+}
+
+// TestComparisonFilesStateTheData: the comparison's own files under
+// testdata/runs (fvm uml compare --report writes them; report's
+// TestCommittedComparisonPlot says they are not stale) state the data
+// too: compare.md passes README's check of the comparison, and the plot
+// has one point per mechanism with both a pair and a greedy run, at the
+// greedy guest's share in the greedy run and the pair's utilisation, as
+// the runs' summary.json record them.
+func TestComparisonFilesStateTheData(t *testing.T) {
+	runs := filepath.Join(root, "testdata", "runs")
+	md, err := os.ReadFile(filepath.Join(runs, "compare.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("compare.md", func(t *testing.T) { checkCompare(t, string(md)) })
+
+	var manifest []struct {
+		Run      string `json:"run"`
+		Mech     string `json:"mechanism"`
+		Theta    int    `json:"theta_permille"`
+		Sweep    bool   `json:"sweep"`
+		Scenario string `json:"scenario"`
+	}
+	readJSON(t, filepath.Join(runs, "compare.json"), &manifest)
+	byLabel := manifest2runs(manifest)
+	var want []report.PlotPoint
+	seen := map[string]bool{}
+	for _, m := range manifest {
+		label := m.Mech
+		if m.Sweep {
+			label += "-t" + strconv.Itoa(m.Theta)
+		}
+		pair, okP := byLabel[[2]string{label, "pair"}]
+		greedy, okG := byLabel[[2]string{label, "greedy"}]
+		if seen[label] || !okP || !okG {
+			continue
+		}
+		seen[label] = true
+		var p, g rawUML
+		readJSON(t, filepath.Join(runs, pair, "summary.json"), &p)
+		readJSON(t, filepath.Join(runs, greedy, "summary.json"), &g)
+		share := 0.0
+		for _, v := range g.VMs {
+			if v.Role == "greedy" {
+				share += v.Share
+			}
+		}
+		want = append(want, report.PlotPoint{Label: label, GreedyShare: share, PairUtilisation: p.Utilisation})
+	}
+	c, err := report.ReadComparison(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.PlotPoints()
+	if len(want) < 2 {
+		t.Fatalf("%d mechanisms with a pair and a greedy run, want several", len(want))
+	}
+	if len(got) != len(want) {
+		t.Fatalf("the plot has %d points %v, the runs give %d %v", len(got), got, len(want), want)
+	}
+	for i := range want {
+		if got[i].Label != want[i].Label || math.Abs(got[i].GreedyShare-want[i].GreedyShare) > 1e-12 ||
+			math.Abs(got[i].PairUtilisation-want[i].PairUtilisation) > 1e-12 {
+			t.Errorf("plot point %d: %+v, the runs give %+v", i, got[i], want[i])
+		}
+	}
+}
