@@ -103,6 +103,7 @@ func bruteForceSummary(t *testing.T, dir string, s *Summary) {
 	t.Helper()
 	var spec struct {
 		Participants []struct{ Name, Role, Workload string } `json:"participants"`
+		IdlePause    bool                                    `json:"idle_pause"`
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "spec.json"))
 	if err != nil {
@@ -244,20 +245,68 @@ func bruteForceSummary(t *testing.T, dir string, s *Summary) {
 	if !near(s.JainFriendly, jain, 1e-9) || !near(s.Utilisation, util, 1e-9) {
 		t.Errorf("Jain %.9f, utilisation %.9f; brute force %.9f, %.9f", s.JainFriendly, s.Utilisation, jain, util)
 	}
+	// Convergence, by its definition (README.md): with two or more
+	// friendly groups, the start of the first 5 s window (windows every
+	// 1 s over the common interval) from which every window's Jain index
+	// of their shares is at least 0.90; with one, the first from which
+	// every participant's share in every window is within 0.10 of its
+	// share over the second half. -1: never.
+	var fr []int
+	for i, p := range spec.Participants {
+		if p.Role == "friendly" {
+			fr = append(fr, i)
+		}
+	}
+	rate := func(i int, a, b int64) float64 { return (cpuAt(i, b) - cpuAt(i, a)) / float64(b-a) }
+	good := func(a, b int64) bool {
+		if len(fr) >= 2 {
+			var sum, sq float64
+			for _, i := range fr {
+				x := rate(i, a, b)
+				sum, sq = sum+x, sq+x*x
+			}
+			return sq > 0 && sum*sum/(float64(len(fr))*sq) >= 0.90
+		}
+		for i := range n {
+			if math.Abs(rate(i, a, b)-s.Participants[i].Share) > 0.10 {
+				return false
+			}
+		}
+		return true
+	}
+	conv := -1.0
+	for a := t0; a+5e9 <= t1; a += 1e9 {
+		switch {
+		case !good(a, a+5e9):
+			conv = -1
+		case conv < 0:
+			conv = float64(a-t0) / 1e9
+		}
+	}
+	if !near(s.ConvergenceS, conv, 1e-9) {
+		t.Errorf("convergence %.3f s; brute force %.3f s", s.ConvergenceS, conv)
+	}
 	if !modelled {
 		return
 	}
 	// The duty host: each participant is awake with probability awake[j]
 	// (rounded to a thousandth, as ref.PredictShares documents: a demand in
 	// units of 1/1000 of a core), independently, and the core is split
-	// among the awake ones.
+	// among the awake ones. With work-conserving pauses (duty-idle), when
+	// none is awake the core is split among those that pause (all at idle
+	// priority then).
+	paused := 0
 	for j := range awake {
 		awake[j] = math.Round(awake[j]*1000) / 1000
+		if awake[j] < 1 {
+			paused++
+		}
 	}
 	for i := range n {
 		want := 0.0
 		for mask := 0; mask < 1<<n; mask++ {
-			if mask>>i&1 == 0 {
+			idleShare := mask == 0 && spec.IdlePause && awake[i] < 1
+			if mask>>i&1 == 0 && !idleShare {
 				continue
 			}
 			pr, k := 1.0, 0
@@ -268,7 +317,11 @@ func bruteForceSummary(t *testing.T, dir string, s *Summary) {
 					pr *= 1 - r
 				}
 			}
-			want += pr / float64(k)
+			if idleShare {
+				want += pr / float64(paused)
+			} else {
+				want += pr / float64(k)
+			}
 		}
 		if !near(s.Participants[i].DutyShare, want, 1e-9) {
 			t.Errorf("%s: duty model share %.9f, enumeration %.9f", s.Participants[i].Name, s.Participants[i].DutyShare, want)

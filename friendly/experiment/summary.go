@@ -275,7 +275,13 @@ func Summarize(dir string) (*Summary, error) {
 	}
 	sum.Utilisation = metrics.Utilisation(all, 1)
 	if modelled {
-		duty, fair := ref.PredictShares(vocab.Duty, r), ref.PredictShares(vocab.Fair, r)
+		// The duty-cycle prediction is that of the groups' pause: duty
+		// for the sleeping (CFS quota), duty-idle for the work-conserving.
+		host := vocab.Duty
+		if spec.IdlePause {
+			host = vocab.DutyIdle
+		}
+		duty, fair := ref.PredictShares(host, r), ref.PredictShares(vocab.Fair, r)
 		for i := range sum.Participants {
 			ps := &sum.Participants[i]
 			ps.DutyShare, ps.FairShare = duty[i], fair[i]
