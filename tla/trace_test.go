@@ -256,15 +256,20 @@ func TestTraceFromFvmSimulate(t *testing.T) {
 }
 
 // Real runs validate too: the committed run of each signal's greedy
-// experiment (the FVM's trace, read as the guest and host wrote it) is a
-// behavior of FVM, and a copy with one decision off by one unit is
-// rejected at that decision.
+// experiment with each pause (the FVM's trace, read as the guest and host
+// wrote it; greedy-SIGNAL sleeps, greedy-SIGNAL-idle takes the default,
+// work-conserving pause) is a behavior of FVM, and a copy with one
+// decision off by one unit is rejected at that decision.
 func TestTraceRealRuns(t *testing.T) {
 	r := tlcRunner(t)
 	r.Workers = "1"
+	var runs []string
 	for _, sig := range vocab.Signals() {
-		path := filepath.Join("..", "testdata", "runs", "greedy-"+sig.String(), "F.jsonl")
-		t.Run(sig.String(), func(t *testing.T) {
+		runs = append(runs, "greedy-"+sig.String(), "greedy-"+sig.String()+"-idle")
+	}
+	for _, run := range runs {
+		path := filepath.Join("..", "testdata", "runs", run, "F.jsonl")
+		t.Run(run, func(t *testing.T) {
 			t.Parallel()
 			tr, err := r.CheckTrace(context.Background(), path, 0)
 			if err != nil {
@@ -277,7 +282,7 @@ func TestTraceRealRuns(t *testing.T) {
 	}
 	t.Run("mutated", func(t *testing.T) {
 		t.Parallel()
-		path := filepath.Join("..", "testdata", "runs", "greedy-steal", "F.jsonl")
+		path := filepath.Join("..", "testdata", "runs", "greedy-steal-idle", "F.jsonl")
 		evs, err := trace.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

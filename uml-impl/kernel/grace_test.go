@@ -31,8 +31,9 @@ cat /proc/fvm/stats > "$FVM_OUT/stats-final.txt"
 //   - polls are done (their pause written) soon after the window they
 //     read ended: the median at most graceActMedianMs after the window's
 //     end;
-//   - every read after the first brings exactly one window: the loop never
-//     falls behind, so no window waits for a second read;
+//   - reads after the first bring one window each: at most graceMaxBehind
+//     of them bring more (a poll that meets the pause, see below), so
+//     the loop does not fall behind;
 //   - the VM is still paused the fraction set: the graces' awake time is
 //     paid back (paused fraction of the windows at 900‰ within
 //     graceMinPaused..graceMaxPaused), and stats counts the graces.
@@ -101,8 +102,8 @@ func TestGrace(t *testing.T) {
 	if m := sorted[len(sorted)/2]; m > graceActMedianMs {
 		t.Errorf("polls wrote their pause a median %.1f ms after their window ended, want <= %d ms", m, graceActMedianMs)
 	}
-	if behind > 0 {
-		t.Errorf("%d of %d reads brought more than one window: the poll loop fell behind", behind, len(acted))
+	if behind > graceMaxBehind {
+		t.Errorf("%d of %d reads brought more than one window, want at most %d: the poll loop fell behind", behind, len(acted), graceMaxBehind)
 	}
 	if frac < graceMinPaused || frac > graceMaxPaused {
 		t.Errorf("paused %.2f%% of the windows at %d‰, want %.0f%%..%.0f%%: the graces are not paid back", 100*frac, pm, 100*graceMinPaused, 100*graceMaxPaused)
@@ -123,8 +124,18 @@ const graceWork = time.Millisecond
 // kernel (no grace: median 31.5 ms, max 104 ms, paused 88.53%) and on the
 // kernel-grace-unpaid mutant (the graces never paid back: paused 85.23%).
 // A poll that outlasts the 20 ms grace meets the pause (the one 95 ms
-// outlier), so the test bounds the median, not the maximum.
+// outlier), so the test bounds the median, not the maximum. When such a
+// poll ends more than a window after its window, its next read brings two
+// windows: over the 24 runs of this test on the grace kernel in our logs
+// (the five rounds above, 19 runs of make test-uml and CI, 2026-11-30 and
+// 2026-12-01), reads behind min 0, median 0, max 1 (the one run whose
+// slowest poll took 119.5 ms; four runs had a poll of 95-120 ms). The
+// interface-2 kernel's run had none either (its slowest poll 104 ms), so
+// this count does not tell the grace from its absence; it catches a loop
+// that falls behind for good.
 const (
+	// graceMaxBehind: one read more than the most measured (margin 1).
+	graceMaxBehind = 2
 	// graceActMedianMs: twice the largest median, and a fifth of the
 	// interface-2 kernel's.
 	graceActMedianMs = 12
