@@ -108,8 +108,13 @@ func TestNext(t *testing.T) {
 	if len(res.Reads) > windows+2 {
 		t.Errorf("%d reads for %d windows: reads do not wait", len(res.Reads), windows)
 	}
-	for _, l := range late {
-		if l > nextLateMs {
+	// The first read is not bounded: the file's cursor is set at open, so
+	// a window that ends between the open and the first read (the
+	// probe's start-up, in a guest paused half the time) is returned at
+	// once, and that read's lateness is the reader's (53.5 ms once in 18
+	// logged runs; every later read of those runs within 1 ms).
+	for i, l := range late {
+		if i > 0 && l > nextLateMs {
 			t.Errorf("a read returned %.1f ms after its newest window ended, want <= %d ms", l, nextLateMs)
 		}
 	}
