@@ -539,6 +539,24 @@ func TestDocsStateTheData(t *testing.T) {
 	t.Logf("blocks held to their renderers only (TestDocs): %s", strings.Join(without, ", "))
 }
 
+// compareEntry is one run of the comparison's manifest, compare.json.
+type compareEntry struct {
+	Run      string `json:"run"`
+	Mech     string `json:"mechanism"`
+	Theta    int    `json:"theta_permille"`
+	Sweep    bool   `json:"sweep"`
+	Scenario string `json:"scenario"`
+}
+
+// label is the row of the comparison the run belongs to: its mechanism,
+// and for a sweep its threshold.
+func (e compareEntry) label() string {
+	if e.Sweep {
+		return e.Mech + "-t" + strconv.Itoa(e.Theta)
+	}
+	return e.Mech
+}
+
 // checkCompare: README.md's comparison of mechanisms lists one row per
 // mechanism and threshold of testdata/runs/compare.json, in its order, and
 // each row's figures are those of the runs' summary.json: Jain,
@@ -547,13 +565,7 @@ func TestDocsStateTheData(t *testing.T) {
 // run refining ref.
 func checkCompare(t *testing.T, block string) {
 	rows, order := tableRows(t, block)
-	var manifest []struct {
-		Run      string `json:"run"`
-		Mech     string `json:"mechanism"`
-		Theta    int    `json:"theta_permille"`
-		Sweep    bool   `json:"sweep"`
-		Scenario string `json:"scenario"`
-	}
+	var manifest []compareEntry
 	runs := filepath.Join(root, "testdata", "runs")
 	readJSON(t, filepath.Join(runs, "compare.json"), &manifest)
 	type want struct {
@@ -573,10 +585,7 @@ func checkCompare(t *testing.T, block string) {
 		return w
 	}
 	for _, m := range manifest {
-		label := m.Mech
-		if m.Sweep {
-			label += "-t" + strconv.Itoa(m.Theta)
-		}
+		label := m.label()
 		w, ok := wants[label]
 		if !ok {
 			w = &want{theta: "—", cells: map[string][]string{}}
@@ -644,19 +653,10 @@ func checkCompare(t *testing.T, block string) {
 }
 
 // manifest2runs maps (row label, scenario) to the run's directory name.
-func manifest2runs(m []struct {
-	Run      string `json:"run"`
-	Mech     string `json:"mechanism"`
-	Theta    int    `json:"theta_permille"`
-	Sweep    bool   `json:"sweep"`
-	Scenario string `json:"scenario"`
-}) map[[2]string]string {
+func manifest2runs(m []compareEntry) map[[2]string]string {
 	out := map[[2]string]string{}
 	for _, r := range m {
-		label := r.Mech
-		if r.Sweep {
-			label += "-t" + strconv.Itoa(r.Theta)
-		}
+		label := r.label()
 		out[[2]string{label, r.Scenario}] = r.Run
 	}
 	return out
@@ -906,22 +906,13 @@ func TestComparisonFilesStateTheData(t *testing.T) {
 	}
 	t.Run("compare.md", func(t *testing.T) { checkCompare(t, string(md)) })
 
-	var manifest []struct {
-		Run      string `json:"run"`
-		Mech     string `json:"mechanism"`
-		Theta    int    `json:"theta_permille"`
-		Sweep    bool   `json:"sweep"`
-		Scenario string `json:"scenario"`
-	}
+	var manifest []compareEntry
 	readJSON(t, filepath.Join(runs, "compare.json"), &manifest)
 	byLabel := manifest2runs(manifest)
 	var want []report.PlotPoint
 	seen := map[string]bool{}
 	for _, m := range manifest {
-		label := m.Mech
-		if m.Sweep {
-			label += "-t" + strconv.Itoa(m.Theta)
-		}
+		label := m.label()
 		pair, okP := byLabel[[2]string{label, "pair"}]
 		greedy, okG := byLabel[[2]string{label, "greedy"}]
 		if seen[label] || !okP || !okG {
