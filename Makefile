@@ -62,7 +62,7 @@ test-race:
 # its tests run, one table of what caught each; exits 1 if one survives. The kernel patch's
 # mutants need real guests: a kernel per mutant (built incrementally in $FVM_CACHE/mutate), and
 # the real-kernel tests they concern, serially; so, like test-uml, run it on a quiet machine
-# (about 20 min on 2 cores with the kernel cached). mutate-go runs only the Go mutants (about
+# (about 15 min on 2 cores with the kernel cached). mutate-go runs only the Go mutants (about
 # 5 min, no kernel, no guests) and reports the kernel's as not run.
 mutate: setup-uml
 	$(GO) run ./cmd/mutate -kernel $(MUTATE_FLAGS)

@@ -49,7 +49,7 @@ func TestPrintTableExitCode(t *testing.T) {
 // file, so that the kernel builder can change the file in place: a later
 // patch that adds the same line makes the mutant ambiguous in the source
 // although it is unique in its own patch (the real build runs under make
-// mutate-kernel only; a clash with an upstream line of the file shows only
+// mutate only; a clash with an upstream line of the file shows only
 // there, the kernel's own lines not being in the repository).
 func TestKernelMutantsMapToSource(t *testing.T) {
 	ms, err := mutate.Load("../..")
